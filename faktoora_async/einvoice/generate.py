@@ -193,6 +193,8 @@ def _seller(rng: random.Random, *, with_vat: bool) -> dict[str, Any]:
     if with_vat:
         seller["vatId"] = f"DE{rng.randrange(100_000_000, 999_999_999)}"
     if not with_vat or rng.random() < 0.4:
+        seller["legalRegistrationId"] = f"HRB {rng.randrange(1000, 250000)}"
+    if not with_vat or rng.random() < 0.4:
         seller["taxId"] = f"{rng.randrange(10, 99)}/{rng.randrange(100, 999)}/{rng.randrange(10000, 99999)}"
     seller.update(
         {
