@@ -1,0 +1,718 @@
+"""Month-end bulk runs: plan -> pre-flight -> batched submit -> wait -> streamed download -> done.
+
+The runner sits on top of :class:`~faktoora_async.client.FaktooraClient` and uses nothing below it.
+Stages are anyio tasks joined by bounded memory streams, so the input is consumed lazily and a run of
+100,000 invoices holds at most a few batches in memory: the journal, not RAM, holds the state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+import msgspec
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from .. import errors
+from ..webhooks import WebhookHub
+from .journal import Journal, JournalRow, Planned
+from .progress import ProgressCallback, ProgressEvent
+from .report import DONE, FAILED, PENDING, ReportRow, RunReport
+
+if TYPE_CHECKING:
+    from ..client import FaktooraClient
+
+__all__ = ["BulkRunner", "file_stem", "payload_hash"]
+
+logger = logging.getLogger("faktoora_async.bulk")
+
+T = TypeVar("T")
+
+_FORMATS = ("pdf", "xml")
+_READY_STATUSES = frozenset({"draft", "review", "created", "sent"})
+_NAME_OK = re.compile(r"[^A-Za-z0-9._-]")
+_json_encoder = msgspec.json.Encoder(order="sorted")
+
+
+def _builtins(payload: Any) -> Any:
+    if isinstance(payload, Mapping):
+        return payload
+    return msgspec.to_builtins(payload, order="sorted")
+
+
+def payload_hash(payload: Any) -> str:
+    """sha256 of the payload's canonical JSON (sorted keys; Decimals as strings)."""
+    return hashlib.sha256(_json_encoder.encode(_builtins(payload))).hexdigest()
+
+
+def _invoice_number(payload: Any) -> str | None:
+    if isinstance(payload, Mapping):
+        value = payload.get("invoiceNumber")
+    else:
+        value = getattr(payload, "invoice_number", None)
+    return value if isinstance(value, str) and value else None
+
+
+def file_stem(number: str) -> str:
+    """A file name stem for an invoice number that can never leave its folder.
+
+    Characters outside ``[A-Za-z0-9._-]`` become ``_``; when anything had to change, a short hash of the
+    real number is appended so that ``A/1`` and ``A_1`` never share a file.
+    """
+    stem = _NAME_OK.sub("_", number).lstrip(".")[:100] or "invoice"
+    if stem != number:
+        stem += "-" + hashlib.sha256(number.encode("utf-8")).hexdigest()[:8]
+    return stem
+
+
+def _attr(obj: Any, name: str, wire: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(wire, obj.get(name))
+    return getattr(obj, name, None)
+
+
+@dataclass(slots=True)
+class _Item:
+    number: str
+    payload: Any = None
+    faktoora_id: str | None = None
+    attempts: int = 0  # POSTs already journalled for this invoice (before the current one)
+    lookup_first: bool = False  # the POST may have arrived: look the number up before sending again
+    submitted_at: float | None = None  # wall clock
+
+
+@dataclass(slots=True)
+class _Prepared:
+    position: int
+    number: str | None
+    payload: Any
+    planned: Planned | None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _Counters:
+    totals: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    waited: int = 0
+    first_poll_hits: int = 0
+
+
+class BulkRunner:
+    """Run a month-end batch of invoices through faktoora, resumably.
+
+    ``concurrency`` caps the requests in flight (status polls, look-ups, downloads; up to 4 of them
+    POSTs), ``batch_size`` (1-100) the invoices per POST, ``wait_timeout`` the seconds an invoice may take
+    from its submission until its file exists.  ``progress`` is called with a :class:`ProgressEvent` on
+    every step.  The journal file is created if missing and resumed if present.
+    """
+
+    def __init__(
+        self,
+        client: FaktooraClient,
+        *,
+        journal: str | os.PathLike[str],
+        out_dir: str | os.PathLike[str],
+        concurrency: int = 16,
+        batch_size: int = 100,
+        formats: Sequence[str] = ("pdf", "xml"),
+        wait_timeout: float = 300.0,
+        progress: ProgressCallback | None = None,
+        preflight: bool = True,
+        max_waiting: int | None = None,
+        poll_cap: float = 5.0,
+        max_submit_attempts: int = 8,
+        max_download_attempts: int = 5,
+    ) -> None:
+        if not 1 <= batch_size <= 100:
+            raise errors.ConfigurationError("batch_size must be between 1 and 100")
+        if concurrency < 1:
+            raise errors.ConfigurationError("concurrency must be >= 1")
+        fmts = tuple(dict.fromkeys(f.strip().lower() for f in formats))
+        if not fmts or any(f not in _FORMATS for f in fmts):
+            raise errors.ConfigurationError("formats must be a non-empty subset of ('pdf', 'xml')")
+        self.client = client
+        self.journal_path = Path(journal)
+        self.out_dir = Path(out_dir)
+        self.concurrency = concurrency
+        self.batch_size = batch_size
+        self.formats = fmts
+        self.wait_timeout = wait_timeout
+        self.progress = progress
+        self.preflight = preflight
+        self.max_waiting = max_waiting or max(4 * batch_size, 8 * concurrency)
+        self.poll_cap = poll_cap
+        self.max_submit_attempts = max_submit_attempts
+        self.max_download_attempts = max_download_attempts
+        self._http = anyio.CapacityLimiter(concurrency)
+        self._est = 0.5  # seconds from submission to a ready file; adapted as the run goes
+        self._c = _Counters()
+        self._journal: Journal | None = None
+        self._run_id = 0
+        self._fatal: errors.FaktooraError | None = None
+        self._scope: anyio.CancelScope | None = None
+
+    # -- public ----------------------------------------------------------------------------------
+    async def run(self, invoices: Iterable[Any] | AsyncIterable[Any]) -> RunReport:
+        """Run every invoice of ``invoices`` (consumed lazily); write and return the report.
+
+        Cancelling the run stops it cleanly: the journal stays consistent and a new run resumes it; the
+        report written then lists unfinished invoices as ``pending``.
+        """
+        started = time.monotonic()
+        self._c = _Counters()
+        await anyio.to_thread.run_sync(self._prepare_out_dir)
+        interrupted = True
+        async with Journal(self.journal_path) as journal:
+            self._journal = journal
+            self._run_id = await journal.begin_run()
+            logger.info("bulk run %d started (journal %s)", self._run_id, self.journal_path)
+            try:
+                await self._pipeline(invoices)
+                if self._fatal is not None:
+                    raise self._fatal
+                interrupted = False
+            finally:
+                with anyio.CancelScope(shield=True):
+                    report = await self._build_report(time.monotonic() - started, interrupted)
+                    await anyio.to_thread.run_sync(report.write)
+                    await journal.finish_run(self._run_id, "interrupted" if interrupted else "finished")
+                    logger.info("bulk run %d %s: %s", self._run_id, "stopped" if interrupted else "done",
+                                report.counts)  # fmt: skip
+        return report
+
+    def _prepare_out_dir(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        # Temp files of a download or report write that a killed run left behind (never a final name).
+        for stale in [*self.out_dir.glob(".*.part"), *self.out_dir.glob(".report.*.tmp")]:
+            logger.info("removing stale temp file %s", stale.name)
+            stale.unlink(missing_ok=True)
+
+    # -- plumbing --------------------------------------------------------------------------------
+    @property
+    def _j(self) -> Journal:
+        assert self._journal is not None
+        return self._journal
+
+    def _emit(self, kind: str, count: int = 1) -> None:
+        totals = self._c.totals
+        totals[kind] = totals.get(kind, 0) + count
+        if self.progress is not None:
+            self.progress(ProgressEvent(kind, count, dict(totals)))
+
+    def _abort(self, exc: errors.FaktooraError) -> None:
+        """Stop the whole run (e.g. the API key was revoked): nothing else can succeed."""
+        if self._fatal is None:
+            logger.error("bulk run stopped: %s", exc)
+            self._fatal = exc
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def _count_request(self, kind: str) -> None:
+        self._c.requests[kind] = self._c.requests.get(kind, 0) + 1
+
+    async def _pipeline(self, invoices: Iterable[Any] | AsyncIterable[Any]) -> None:
+        submit_send, submit_recv = anyio.create_memory_object_stream[list[_Item]](2)
+        wait_send, wait_recv = anyio.create_memory_object_stream[_Item](self.batch_size)
+        dl_send, dl_recv = anyio.create_memory_object_stream[_Item](self.batch_size)
+        n_submitters = max(1, min(4, self.concurrency // 4))
+        async with anyio.create_task_group() as tg:
+            self._scope = tg.cancel_scope
+            tg.start_soon(self._produce, invoices, submit_send, wait_send.clone(), dl_send.clone())
+            for _ in range(n_submitters):
+                tg.start_soon(self._submit_worker, submit_recv.clone(), wait_send.clone())
+            tg.start_soon(self._wait_dispatcher, wait_recv, dl_send.clone())
+            for _ in range(self.concurrency):
+                tg.start_soon(self._download_worker, dl_recv.clone())
+            # The originals were cloned; close them so each stream ends when its last sender is done.
+            submit_recv.close()
+            wait_send.close()
+            dl_send.close()
+            dl_recv.close()
+
+    # -- stage 1: read, pre-flight, plan ---------------------------------------------------------
+    async def _chunks(self, invoices: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[list[Any]]:
+        if isinstance(invoices, AsyncIterable):
+            chunk: list[Any] = []
+            async for payload in invoices:
+                chunk.append(payload)
+                if len(chunk) >= self.batch_size:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+            return
+        iterator = iter(invoices)
+        while True:
+            # The source may read files or generate payloads: keep that off the event loop.
+            chunk = await anyio.to_thread.run_sync(lambda: list(islice(iterator, self.batch_size)))
+            if not chunk:
+                return
+            yield chunk
+
+    def _prepare(self, chunk: list[Any], first_position: int) -> list[_Prepared]:
+        check = _load_preflight() if self.preflight else None
+        out: list[_Prepared] = []
+        for offset, payload in enumerate(chunk):
+            position = first_position + offset
+            number = _invoice_number(payload)
+            if number is None:
+                out.append(_Prepared(position, None, None, None, "input has no invoiceNumber"))
+                continue
+            try:
+                digest = payload_hash(payload)
+            except (TypeError, ValueError, msgspec.EncodeError) as exc:
+                out.append(_Prepared(position, number, None, None, f"payload is not JSON-encodable: {exc}"))
+                continue
+            violations: tuple[tuple[str, str], ...] = ()
+            if check is not None:
+                found = check(_builtins(payload))
+                violations = tuple(
+                    (str(getattr(v, "rule_id", "?")), str(getattr(v, "message", v))) for v in found
+                )
+            out.append(_Prepared(position, number, payload, Planned(number, digest, violations)))
+        return out
+
+    async def _produce(
+        self,
+        invoices: Iterable[Any] | AsyncIterable[Any],
+        submit_send: MemoryObjectSendStream[list[_Item]],
+        wait_send: MemoryObjectSendStream[_Item],
+        dl_send: MemoryObjectSendStream[_Item],
+    ) -> None:
+        async with submit_send, wait_send, dl_send:
+            position = 0
+            async for chunk in self._chunks(invoices):
+                prepared = await anyio.to_thread.run_sync(self._prepare, chunk, position)
+                position += len(chunk)
+                for p in prepared:
+                    if p.error is not None:
+                        label = p.number or f"#{p.position}"
+                        await self._j.add_extra(self._run_id, label, FAILED, p.error)
+                        self._emit("failed")
+                plans = [p for p in prepared if p.planned is not None]
+                results = await self._j.plan(self._run_id, [p.planned for p in plans if p.planned])
+                self._emit("planned", len(plans))
+                to_submit: list[_Item] = []
+                for p, res in zip(plans, results, strict=True):
+                    row = res.row
+                    if res.kind == "conflict":
+                        logger.warning(
+                            "invoice %s: payload differs from the journalled one; not sent", p.number
+                        )
+                        self._emit("conflict")
+                    elif res.kind == "repeat":
+                        logger.warning("invoice %s appears twice in the input; sent once", p.number)
+                    elif row.state == "downloaded":
+                        self._emit("skipped")
+                    elif row.state == "failed" and row.final:
+                        self._emit("failed")
+                    elif row.state in ("planned", "submitting") or row.faktoora_id is None:
+                        to_submit.append(
+                            _Item(row.number, p.payload, attempts=row.attempts, lookup_first=row.attempts > 0)
+                        )
+                    elif row.state == "ready":
+                        await dl_send.send(_Item(row.number, faktoora_id=row.faktoora_id))
+                    else:  # submitted, or a retryable failure after the faktooraId was known
+                        await wait_send.send(
+                            _Item(row.number, faktoora_id=row.faktoora_id, submitted_at=row.submitted_at)
+                        )
+                if to_submit:
+                    await submit_send.send(to_submit)
+
+    # -- stage 2: submit -------------------------------------------------------------------------
+    async def _submit_worker(
+        self, recv: MemoryObjectReceiveStream[list[_Item]], wait_send: MemoryObjectSendStream[_Item]
+    ) -> None:
+        async with recv, wait_send:
+            async for items in recv:
+                await self._submit_batch(items, wait_send)
+
+    async def _submit_batch(self, items: list[_Item], wait_send: MemoryObjectSendStream[_Item]) -> None:
+        pending = await self._reconcile([i for i in items if i.lookup_first], wait_send)
+        pending += [i for i in items if not i.lookup_first]
+        last_error = ""
+        for attempt in range(self.max_submit_attempts):
+            if not pending:
+                return
+            if attempt:
+                await anyio.sleep(min(0.2 * 2**attempt, 5.0))
+            await self._j.mark_submitting([i.number for i in pending])
+            self._emit("submitting", len(pending))
+            try:
+                async with self._http:
+                    self._count_request("create")
+                    created = await self.client.invoices.create([i.payload for i in pending], preflight=False)
+            except errors.BadRequestError as exc:
+                pending = await self._drop_rejected(pending, exc)
+                last_error = str(exc)
+                continue
+            except errors.DuplicateInvoiceNumberError as exc:
+                pending = await self._handle_duplicates(pending, exc, wait_send)
+                last_error = str(exc)
+                continue
+            except (
+                errors.AuthenticationError,
+                errors.PermissionDeniedError,
+                errors.ConfigurationError,
+            ) as exc:
+                self._abort(exc)
+                return
+            except errors.ConnectError as exc:  # never reached the server: plain resend
+                last_error = str(exc)
+                for i in pending:
+                    i.attempts += 1
+                continue
+            except (errors.TransportError, errors.ServerError, errors.RateLimitError,
+                    errors.ResponseDecodeError, errors.ConflictError) as exc:  # fmt: skip
+                # The POST may have been acted on: look every number up before anything is re-sent.
+                last_error = str(exc)
+                logger.info(
+                    "POST of %d invoices is ambiguous (%s); reconciling", len(pending), type(exc).__name__
+                )
+                for i in pending:
+                    i.attempts += 1
+                pending = await self._reconcile(pending, wait_send)
+                continue
+            except errors.APIStatusError as exc:
+                await self._fail(pending, f"rejected by the server: {exc}", final=True)
+                return
+            self._emit("posted", len(pending))
+            if len(created) != len(pending):
+                # Contract breach: we cannot pair ids with numbers, so find each number instead.
+                logger.warning(
+                    "POST answered %d items for %d invoices; reconciling", len(created), len(pending)
+                )
+                for i in pending:
+                    i.attempts += 1
+                pending = await self._reconcile(pending, wait_send)
+                continue
+            pairs = [
+                (i.number, str(_attr(c, "faktoora_id", "faktooraId")))
+                for i, c in zip(pending, created, strict=True)
+            ]
+            await self._accept(pending, pairs, wait_send)
+            return
+        if pending:
+            await self._fail(
+                pending, f"submit failed after {self.max_submit_attempts} attempts: {last_error}"
+            )
+
+    async def _accept(
+        self, items: list[_Item], pairs: list[tuple[str, str]], wait_send: MemoryObjectSendStream[_Item]
+    ) -> None:
+        await self._j.mark_submitted(pairs)
+        self._emit("submitted", len(items))
+        now = time.time()
+        for item, (_, fid) in zip(items, pairs, strict=True):
+            item.faktoora_id = fid
+            item.payload = None  # the journal has what is needed from here on
+            item.submitted_at = item.submitted_at or now
+            await wait_send.send(item)
+
+    async def _drop_rejected(self, pending: list[_Item], exc: errors.BadRequestError) -> list[_Item]:
+        by_index: dict[int, list[str]] = {}
+        for e in exc.errors:
+            if e.index is not None and 0 <= e.index < len(pending):
+                by_index.setdefault(e.index, []).append(f"{e.field or '-'}: {e.message}")
+        if not by_index:
+            await self._fail(pending, f"rejected by the server: {exc.message}", final=True)
+            return []
+        for index, problems in by_index.items():
+            await self._fail([pending[index]], "rejected by the server: " + "; ".join(problems), final=True)
+        # A 400 fails the whole request: the others were not created and go again.
+        return [item for k, item in enumerate(pending) if k not in by_index]
+
+    async def _handle_duplicates(
+        self,
+        pending: list[_Item],
+        exc: errors.DuplicateInvoiceNumberError,
+        wait_send: MemoryObjectSendStream[_Item],
+    ) -> list[_Item]:
+        indexes = [k for k in exc.indexes if 0 <= k < len(pending)] or list(range(len(pending)))
+        clashing = [pending[k] for k in indexes]
+        rest = [item for k, item in enumerate(pending) if k not in set(indexes)]
+        ours = [i for i in clashing if i.attempts > 0]  # journal had it in submitting before this POST
+        foreign = [i for i in clashing if i.attempts == 0]
+        if foreign:
+            await self._fail(
+                foreign, "duplicate invoice number: the account already has it (not sent by this journal)",
+                final=True,
+            )  # fmt: skip
+        for i in rest:
+            i.attempts += 1
+        if ours:
+            still = await self._reconcile(ours, wait_send)
+            if still:
+                await self._fail(still, "server reports a duplicate number but the look-up does not find it")
+        return rest
+
+    async def _lookup(self, number: str) -> str | None:
+        """faktooraId of ``number`` on the server, or None when the server does not have it."""
+        async with self._http:
+            self._count_request("lookup")
+            async for listed in self.client.invoices.list(invoice_number=number):
+                if _attr(listed, "invoice_number", "invoiceNumber") == number:
+                    fid = _attr(listed, "faktoora_id", "faktooraId")
+                    return str(fid) if fid else None
+        return None
+
+    async def _reconcile(self, items: list[_Item], wait_send: MemoryObjectSendStream[_Item]) -> list[_Item]:
+        """Look each number up; journal and forward the found ones, return the ones to send again."""
+        if not items:
+            return []
+        found: list[tuple[_Item, str]] = []
+        missing: list[_Item] = []
+        unknown: list[tuple[_Item, str]] = []
+
+        async def one(item: _Item) -> None:
+            last = ""
+            for attempt in range(4):
+                try:
+                    fid = await self._lookup(item.number)
+                except (errors.AuthenticationError, errors.PermissionDeniedError) as exc:
+                    self._abort(exc)
+                    return
+                except errors.FaktooraError as exc:
+                    last = str(exc)
+                    await anyio.sleep(0.2 * 2**attempt)
+                    continue
+                if fid is None:
+                    missing.append(item)
+                else:
+                    found.append((item, fid))
+                return
+            unknown.append((item, last))
+
+        async with anyio.create_task_group() as tg:
+            for item in items:
+                tg.start_soon(one, item)
+        if found:
+            logger.info("reconciled %d invoice(s) by number: already on the server", len(found))
+            await self._accept([i for i, _ in found], [(i.number, fid) for i, fid in found], wait_send)
+        for item, reason in unknown:
+            # Cannot tell whether the POST arrived: never re-send blindly; the next run looks it up again.
+            await self._fail([item], f"could not look the invoice up after an ambiguous POST: {reason}")
+        for item in missing:
+            item.lookup_first = False
+        return missing
+
+    async def _fail(self, items: Sequence[_Item], reason: str, *, final: bool = False) -> None:
+        if not items:
+            return
+        for item in items:
+            logger.warning("invoice %s failed: %s", item.number, reason)
+        await self._j.mark_failed([i.number for i in items], reason, final=final)
+        self._emit("failed", len(items))
+
+    # -- stage 3: wait ---------------------------------------------------------------------------
+    async def _wait_dispatcher(
+        self, recv: MemoryObjectReceiveStream[_Item], dl_send: MemoryObjectSendStream[_Item]
+    ) -> None:
+        slots = anyio.Semaphore(self.max_waiting)
+        async with recv, dl_send, anyio.create_task_group() as tg:
+            async for item in recv:
+                await slots.acquire()
+                tg.start_soon(self._wait_slot, item, slots, dl_send)
+
+    async def _wait_slot(
+        self, item: _Item, slots: anyio.Semaphore, dl_send: MemoryObjectSendStream[_Item]
+    ) -> None:
+        try:
+            if await self._wait_one(item):
+                await self._j.mark_ready(item.number)
+                self._emit("ready")
+                await dl_send.send(item)
+        finally:
+            slots.release()
+
+    async def _poll(self, faktoora_id: str) -> Any:
+        async with self._http:
+            self._count_request("status")
+            return await self.client.invoices.status(faktoora_id)
+
+    async def _wait_one(self, item: _Item) -> bool:
+        """Wait until the invoice's file exists; journal a failure and return False otherwise."""
+        assert item.faktoora_id is not None
+        fid = item.faktoora_id
+        self._c.waited += 1
+        submitted = item.submitted_at or time.time()
+        deadline = submitted + self.wait_timeout
+        hub = getattr(self.client, "events", None)
+        use_hub = isinstance(hub, WebhookHub) and hub.active
+        # First poll near the typical processing time, then back off up to poll_cap.
+        first_due = submitted + self._est
+        delay = first_due - time.time()
+        if delay > 0:
+            if use_hub:
+                assert isinstance(hub, WebhookHub)
+                if await hub.wait_for_change(fid, None, delay + self.poll_cap) in _READY_STATUSES:
+                    return True
+            else:
+                await anyio.sleep(delay)
+        interval = max(0.05, self._est * 0.3)
+        first = True
+        last_problem = "no status yet"
+        while True:
+            try:
+                status = await self._poll(fid)
+            except errors.NotFoundError:
+                status = None
+                last_problem = "status: 404 not found"
+            except (errors.AuthenticationError, errors.PermissionDeniedError) as exc:
+                self._abort(exc)
+                return False
+            except errors.FaktooraError as exc:
+                status = None
+                last_problem = f"status poll failed: {exc}"
+            if status is not None:
+                job = _attr(status, "job_status", "jobStatus")
+                inv = _attr(status, "invoice_status", "invoiceStatus")
+                if job == "failed":
+                    err = _attr(status, "error", "error") or "no reason given"
+                    await self._fail([item], f"generation failed: {err}", final=True)
+                    return False
+                if inv is not None and job not in ("queued", "processing"):
+                    if first and delay > 0:
+                        self._c.first_poll_hits += 1
+                        self._est = max(0.05, self._est * 0.95)
+                    return True
+                last_problem = f"still {job or 'processing'}"
+                if first and delay > 0:
+                    self._est = min(60.0, self._est * 1.15)
+            first = False
+            now = time.time()
+            if now >= deadline:
+                await self._fail([item], f"not ready after {self.wait_timeout:g} s ({last_problem})")
+                return False
+            pause = min(interval, max(0.0, deadline - now))
+            interval = min(interval * 1.6, self.poll_cap)
+            if use_hub:
+                assert isinstance(hub, WebhookHub)
+                if await hub.wait_for_change(fid, None, pause) in _READY_STATUSES:
+                    return True
+            else:
+                await anyio.sleep(pause)
+
+    # -- stage 4: download -----------------------------------------------------------------------
+    async def _download_worker(self, recv: MemoryObjectReceiveStream[_Item]) -> None:
+        async with recv:
+            async for item in recv:
+                await self._download_one(item)
+
+    async def _download_one(self, item: _Item) -> None:
+        assert item.faktoora_id is not None
+        stem = file_stem(item.number)
+        files: dict[str, dict[str, Any]] = {}
+        for fmt in self.formats:
+            name = f"{stem}.{fmt}"
+            target = self.out_dir / name
+            last = ""
+            for attempt in range(self.max_download_attempts):
+                if attempt:
+                    await anyio.sleep(min(0.2 * 2**attempt, 5.0))
+                try:
+                    async with self._http:
+                        self._count_request("download")
+                        result = await self.client.invoices.download(item.faktoora_id, format=fmt, to=target)
+                except (errors.AuthenticationError, errors.PermissionDeniedError) as exc:
+                    self._abort(exc)
+                    return
+                except (errors.FaktooraError, OSError) as exc:
+                    last = f"{type(exc).__name__}: {exc}"
+                    continue
+                digest = _attr(result, "sha256", "sha256")
+                size = _attr(result, "size", "size")
+                if not isinstance(digest, str):
+                    digest, size = await anyio.to_thread.run_sync(_sha256_file, target)
+                files[fmt] = {"path": name, "sha256": digest, "size": size}
+                break
+            else:
+                await self._fail(
+                    [item], f"download of {fmt} failed after {self.max_download_attempts} tries: {last}"
+                )
+                return
+        await self._j.mark_downloaded(item.number, files)
+        self._emit("downloaded")
+
+    # -- report ----------------------------------------------------------------------------------
+    async def _build_report(self, wall_time: float, interrupted: bool) -> RunReport:
+        rows: list[ReportRow] = []
+        after = ""
+        while True:
+            chunk = await self._j.fetch_run_rows(self._run_id, after=after)
+            if not chunk:
+                break
+            rows.extend(_report_row(r, interrupted) for r in chunk)
+            after = chunk[-1].number
+        for number, outcome, reason in await self._j.fetch_extras(self._run_id):
+            rows.append(ReportRow(number=number, outcome=outcome, state="not journalled", reason=reason))
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        requests = dict(self._c.requests)
+        requests["total"] = sum(self._c.requests.values())
+        polls = self._c.requests.get("status", 0)
+        return RunReport(
+            run_id=self._run_id,
+            out_dir=self.out_dir,
+            journal=self.journal_path,
+            counts=counts,
+            rows=rows,
+            requests=requests,
+            polls_per_invoice=polls / self._c.waited if self._c.waited else 0.0,
+            wall_time=wall_time,
+            interrupted=interrupted,
+            already_done=self._c.totals.get("skipped", 0),
+        )
+
+
+def _report_row(r: JournalRow, interrupted: bool) -> ReportRow:
+    if r.state == "downloaded":
+        outcome, reason = DONE, None
+    elif r.state == "failed":
+        outcome, reason = FAILED, r.reason
+    elif interrupted:
+        outcome, reason = PENDING, "the run stopped before this invoice finished; run again to resume"
+    else:
+        outcome, reason = FAILED, f"did not finish (left in {r.state})"
+    return ReportRow(
+        number=r.number,
+        outcome=outcome,
+        state=r.state,
+        faktoora_id=r.faktoora_id,
+        files={k: str(v.get("path", "")) for k, v in r.files.items()},
+        sha256={k: str(v.get("sha256", "")) for k, v in r.files.items()},
+        reason=reason,
+        rule_ids=r.rule_ids,
+        attempts=r.attempts,
+    )
+
+
+def _sha256_file(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 16):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+def _load_preflight() -> Any:
+    try:
+        from ..einvoice.rules import check_invoice
+    except ImportError:  # pragma: no cover - the rules module ships with the package
+        logger.warning("faktoora_async.einvoice.rules is unavailable: pre-flight checks skipped")
+        return None
+    return check_invoice
