@@ -246,6 +246,7 @@ class Journal:
                 cur = db.execute(f"SELECT {_ROW_COLUMNS}, run_id FROM invoices WHERE number = ?", (e.number,))
                 found = cur.fetchone()
                 if found is None:
+                    state: State
                     if e.violations:
                         state, final = "failed", 1
                         reason = "pre-flight: " + "; ".join(f"{r}: {m}" for r, m in e.violations[:10])
