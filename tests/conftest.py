@@ -57,3 +57,135 @@ def schematron_validator() -> Iterator[object]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Suite-wide API-key leak guard (role W).  Every test API key either starts with ``sk_test_`` (the sandbox's
+# generated keys and the keys tests invent) or is registered with ``register_test_api_key``.  The run fails
+# when any such key shows up in a log record (any logger, any level of ``faktoora_async``), in a test
+# report (exception text, captured stdout/stderr/log), or in a file written under pytest's tmp dirs.
+# ------------------------------------------------------------------------------------------------------------
+import logging  # noqa: E402
+import re  # noqa: E402
+
+pytest_plugins = ["pytester"]  # tests/test_security.py proves the guard fails a run that leaks a key
+
+TEST_KEY_PREFIX = "sk_test_"
+_TEST_KEY_RE = re.compile(re.escape(TEST_KEY_PREFIX) + r"[A-Za-z0-9_\-]{6,}")
+_KNOWN_KEYS: set[str] = set()
+_KEY_LEAKS: list[str] = []
+
+
+def register_test_api_key(key: str) -> str:
+    """Add a key without the ``sk_test_`` prefix to the leak scan; returns it for convenience."""
+    if key:
+        _KNOWN_KEYS.add(key)
+    return key
+
+
+def find_api_keys(text: str) -> list[str]:
+    """Known or prefix-shaped test API keys found in ``text``."""
+    found = _TEST_KEY_RE.findall(text)
+    found += [key for key in _KNOWN_KEYS if key in text]
+    return found
+
+
+def _note_leak(where: str, text: str) -> None:
+    keys = find_api_keys(text)
+    if keys:
+        masked = text
+        for key in sorted(set(keys), key=len, reverse=True):
+            masked = masked.replace(key, "<KEY>")
+        masked = _TEST_KEY_RE.sub("<KEY>", masked)
+        position = masked.find("<KEY>")
+        _KEY_LEAKS.append(f"{where}: a test API key in ...{masked[max(0, position - 120) : position + 60]!r}")
+
+
+class _KeyLeakHandler(logging.Handler):
+    """Sees every record that reaches the root logger and checks message, args and traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(level=1)
+        self.records = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records += 1
+        try:
+            parts = [record.getMessage(), repr(record.args)]
+            if record.exc_info:
+                parts.append(logging.Formatter().formatException(record.exc_info))
+            if record.exc_text:
+                parts.append(record.exc_text)
+            if record.stack_info:
+                parts.append(record.stack_info)
+            parts.extend(repr(value) for key, value in vars(record).items() if key not in _STD_RECORD_KEYS)
+        except Exception as exc:  # a broken __repr__ must not hide a leak, nor break logging
+            parts = [f"<unformattable record: {type(exc).__name__}>", str(record.msg)]
+        _note_leak(f"log record {record.name}:{record.levelname}", "\n".join(parts))
+
+
+_STD_RECORD_KEYS = set(vars(logging.LogRecord("n", 0, "p", 0, "m", None, None))) | {"message", "asctime"}
+_LEAK_HANDLER = _KeyLeakHandler()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    logging.getLogger().addHandler(_LEAK_HANDLER)
+    # Make every faktoora_async record exist (DEBUG included), so leaks at any level are seen.
+    logging.getLogger("faktoora_async").setLevel(logging.DEBUG)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    report = yield
+    texts = [
+        getattr(report, "longreprtext", ""),
+        getattr(report, "capstdout", ""),
+        getattr(report, "capstderr", ""),
+        getattr(report, "caplog", ""),
+    ]
+    for text in texts:
+        if text:
+            _note_leak(f"test report of {item.nodeid} ({call.when})", text)
+    return report
+
+
+def _scan_tmp_files(session: pytest.Session) -> None:
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    try:
+        base = factory.getbasetemp()
+    except Exception:
+        return
+    patterns = [_TEST_KEY_RE.pattern.encode()]
+    patterns += [re.escape(key.encode()) for key in _KNOWN_KEYS]
+    regex = re.compile(b"|".join(patterns))
+    for path in base.rglob("*"):
+        try:
+            if not path.is_file() or path.is_symlink() or path.stat().st_size > 64 * 1024 * 1024:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if regex.search(data):
+            _KEY_LEAKS.append(f"file {path}: contains a test API key")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    logging.getLogger().removeHandler(_LEAK_HANDLER)
+    _scan_tmp_files(session)
+    if _KEY_LEAKS and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _KEY_LEAKS:
+        terminalreporter.section("API key leak guard: FAILED", red=True)
+        for line in _KEY_LEAKS[:50]:
+            terminalreporter.line(line, red=True)
+        terminalreporter.line(f"{len(_KEY_LEAKS)} leak(s); the run fails", red=True)
+    else:
+        terminalreporter.line(
+            f"API key leak guard: no test API key in {_LEAK_HANDLER.records} log records, test reports, "
+            "or files under pytest's tmp dirs"
+        )
