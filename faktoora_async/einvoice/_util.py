@@ -90,6 +90,13 @@ def text(value: Any) -> str | None:
     return None
 
 
+def raw_text(value: Any) -> str | None:
+    """A payload string as is (line breaks kept, e.g. XRechnung Skonto lines), ``None`` when blank."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    return text(value)
+
+
 def mapping(value: Any) -> Mapping[str, Any]:
     """``value`` when it is a mapping, else an empty mapping."""
     return value if isinstance(value, Mapping) else {}

@@ -18,6 +18,7 @@ from faktoora_async.einvoice._util import (
     payment_means_code,
     plain,
     price,
+    raw_text,
     sequence,
     text,
     type_code,
@@ -189,7 +190,7 @@ def render_cii(invoice: Mapping[str, Any]) -> bytes:
         _el(tax, "ram:CategoryCode", group.category)
         _opt(tax, "ram:ExemptionReasonCode", group.exemption_reason_code)
         _el(tax, "ram:RateApplicablePercent", plain(group.rate))
-    terms_text = text(invoice.get("paymentTerms"))
+    terms_text = raw_text(invoice.get("paymentTerms"))
     due_date = text(invoice.get("dueDate"))
     if terms_text is not None or due_date is not None:
         terms = _el(settlement, "ram:SpecifiedTradePaymentTerms")

@@ -20,6 +20,7 @@ from faktoora_async.einvoice._util import (
     payment_means_code,
     plain,
     price,
+    raw_text,
     sequence,
     text,
     type_code,
@@ -199,7 +200,7 @@ def render_ubl(invoice: Mapping[str, Any]) -> bytes:
         bic = text(seller.get("bic"))
         if bic is not None:
             _el(_el(account, "cac:FinancialInstitutionBranch"), "cbc:ID", bic)
-    terms_text = text(invoice.get("paymentTerms"))
+    terms_text = raw_text(invoice.get("paymentTerms"))
     if terms_text is not None:
         _el(_el(root, "cac:PaymentTerms"), "cbc:Note", terms_text)
 
