@@ -1,0 +1,76 @@
+"""msgspec models for every request and response of the faktoora API (no I/O here)."""
+
+from __future__ import annotations
+
+from ._base import WireDate, date_to_wire, parse_wire_date
+from .imports import (
+    Attachment,
+    ContentDelivery,
+    ContentLineItem,
+    ContentParty,
+    ContentPaymentMeans,
+    ContentPaymentTerms,
+    ContentSummary,
+    ContentTax,
+    ContentTotals,
+    ImportCreated,
+    ImportListItem,
+    ImportStatus,
+    ImportValidation,
+    InvoiceContent,
+)
+from .invoice import Address, Delivery, Invoice, InvoiceItem, Party, Product, Tax
+from .responses import (
+    CreatedInvoice,
+    DeliveryStatus,
+    InvoiceListItem,
+    InvoiceStatus,
+    InvoiceStatusValue,
+    JobStatusValue,
+    NextNumber,
+    Page,
+    PageMeta,
+    ValidationStatus,
+)
+from .webhooks import WebhookAction, WebhookDeleted, WebhookEvent, WebhookSubscription
+
+__all__ = [
+    "Address",
+    "Attachment",
+    "ContentDelivery",
+    "ContentLineItem",
+    "ContentParty",
+    "ContentPaymentMeans",
+    "ContentPaymentTerms",
+    "ContentSummary",
+    "ContentTax",
+    "ContentTotals",
+    "CreatedInvoice",
+    "Delivery",
+    "DeliveryStatus",
+    "ImportCreated",
+    "ImportListItem",
+    "ImportStatus",
+    "ImportValidation",
+    "Invoice",
+    "InvoiceContent",
+    "InvoiceItem",
+    "InvoiceListItem",
+    "InvoiceStatus",
+    "InvoiceStatusValue",
+    "JobStatusValue",
+    "NextNumber",
+    "Page",
+    "PageMeta",
+    "Party",
+    "Product",
+    "Tax",
+    "ValidationStatus",
+    "WebhookAction",
+    "WebhookDeleted",
+    "WebhookEvent",
+    "WebhookSubscription",
+    "WireDate",
+    "date_to_wire",
+    "parse_wire_date",
+]
