@@ -1,0 +1,205 @@
+"""Admin routes under ``/_sandbox/`` (no API key; they exist only on the sandbox).
+
+- ``GET stats``: requests per route template and status, invoices stored, duplicates rejected,
+  webhook attempts/failures, faults injected by kind.
+- ``GET faults`` / ``PUT faults``: read / change fault settings (camelCase JSON, partial update;
+  restarts the seeded stream).
+- ``POST approve/{faktooraId}``: a person confirms a draft or approves a review: -> created
+  (-> sent with delivery).
+- ``GET outbox``: the e-mails "sent" for invoices with a delivery.
+- ``POST reset``: forget invoices, imports, subscriptions, outbox, logs, stats.
+- ``GET webhook-log``: every webhook delivery attempt.
+- ``GET invoices``: every stored invoice with the sha256 of its files once generated.
+- ``POST inflate/{faktooraId}?bytes=N``: make that invoice's PDF download exactly N bytes (streamed).
+- ``GET accounts`` / ``POST accounts``: list / add API keys ``{"apiKey", "features", "rate", "burst"}``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from .app import (
+    STATE,
+    ApiError,
+    SandboxState,
+    _json,
+    bad_request,
+    hash_chunks,
+    http_error,
+    inflated_chunks,
+    read_json,
+)
+
+MAX_INFLATE = 8 * 1024**3
+
+
+def stats_snapshot(state: SandboxState) -> dict[str, Any]:
+    """The JSON of ``GET /_sandbox/stats``."""
+    store = state.store
+    return {
+        "requests": {key: dict(counter) for key, counter in sorted(state.stats.requests.items())},
+        "invoicesStored": len(store.invoices),
+        "importsStored": len(store.imports),
+        "duplicatesRejected": state.stats.duplicates_rejected,
+        "webhooks": {
+            "attempts": state.stats.webhook_attempts,
+            "failures": state.stats.webhook_failures,
+            "delivered": state.stats.webhook_deliveries,
+        },
+        "faultsInjected": dict(sorted(state.faults.counts.items())),
+        "outbox": len(store.outbox),
+        "backgroundTasks": len(state.tasks),
+    }
+
+
+def invoices_snapshot(state: SandboxState) -> list[dict[str, Any]]:
+    out = []
+    for record in state.store.all_invoices():
+        pdf_sha = record.inflate_sha256 if record.inflate_to is not None else record.pdf_sha256
+        out.append(
+            {
+                "faktooraId": record.faktoora_id,
+                "invoiceNumber": record.invoice_number,
+                "accountId": record.tenant.account_id or None,
+                "invoiceStatus": record.invoice_status,
+                "jobStatus": record.job_status,
+                "status": record.invoice_status,
+                "validation": record.validation,
+                "pdfSha256": pdf_sha,
+                "xmlSha256": record.xml_sha256,
+                "pdfSize": record.inflate_to if record.inflate_to is not None else _len(record.pdf),
+                "xmlSize": _len(record.xml),
+                "createdAt": record.created_at,
+            }
+        )
+    return out
+
+
+def _len(data: bytes | None) -> int | None:
+    return None if data is None else len(data)
+
+
+async def get_stats(request: web.Request) -> web.Response:
+    return _json(stats_snapshot(request.app[STATE]))
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    return _json(request.app[STATE].faults.config.to_json())
+
+
+async def put_faults(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise bad_request("body must be an object of fault settings")
+    try:
+        config = state.faults.config.updated({k: _plain(v) for k, v in body.items()})
+    except (ValueError, TypeError) as exc:
+        raise bad_request(str(exc)) from None
+    state.faults.configure(config)
+    return _json(config.to_json())
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _record(request: web.Request) -> Any:
+    record = request.app[STATE].store.invoices.get(request.match_info["faktooraId"])
+    if record is None:
+        raise http_error(404, "no invoice with this faktooraId")
+    return record
+
+
+async def approve(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    record = _record(request)
+    state.approve(record)
+    return _json(record.status())
+
+
+async def outbox(request: web.Request) -> web.Response:
+    return _json(list(request.app[STATE].store.outbox))
+
+
+async def reset(request: web.Request) -> web.Response:
+    request.app[STATE].reset()
+    return _json({"succeed": True})
+
+
+async def webhook_log(request: web.Request) -> web.Response:
+    return _json(list(request.app[STATE].webhooks.log))
+
+
+async def invoices(request: web.Request) -> web.Response:
+    return _json(invoices_snapshot(request.app[STATE]))
+
+
+async def inflate(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    record = _record(request)
+    raw = request.query.get("bytes", "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise bad_request("bytes must be a positive integer")
+    size = int(raw)
+    if record.pdf is None:
+        raise ApiError(409, "NOT_READY", "the PDF is not generated yet")
+    if size > MAX_INFLATE:
+        raise bad_request(f"bytes must be at most {MAX_INFLATE}")
+    pdf = record.pdf
+    try:
+        next(iter(inflated_chunks(pdf, size)))
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+    digest = await state.in_thread(lambda: hash_chunks(inflated_chunks(pdf, size)))
+    record.inflate_to, record.inflate_sha256 = size, digest
+    return _json({"faktooraId": record.faktoora_id, "bytes": size, "pdfSha256": digest})
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    return _json([{"apiKey": key, **acc.describe()} for key, acc in state.accounts.items()])
+
+
+async def add_account(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    body = await read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("apiKey"), str):
+        raise bad_request('body must be {"apiKey": str, "features": [...], "rate": n, "burst": n}')
+    features = body.get("features") or []
+    rate, burst = body.get("rate"), body.get("burst")
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise bad_request("features must be a list of strings")
+    for name, value in (("rate", rate), ("burst", burst)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, Decimal))):
+            raise bad_request(f"{name} must be a number")
+    try:
+        account = state.add_account(
+            body["apiKey"],
+            features=features,
+            rate=float(rate) if rate is not None else None,
+            burst=float(burst) if burst is not None else None,
+        )
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+    return _json({"apiKey": account.api_key, **account.describe()}, 201)
+
+
+def add_admin_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/_sandbox/stats", get_stats)
+    r.add_get("/_sandbox/faults", get_faults)
+    r.add_put("/_sandbox/faults", put_faults)
+    r.add_post("/_sandbox/approve/{faktooraId}", approve)
+    r.add_get("/_sandbox/outbox", outbox)
+    r.add_post("/_sandbox/reset", reset)
+    r.add_get("/_sandbox/webhook-log", webhook_log)
+    r.add_get("/_sandbox/invoices", invoices)
+    r.add_post("/_sandbox/inflate/{faktooraId}", inflate)
+    r.add_get("/_sandbox/accounts", list_accounts)
+    r.add_post("/_sandbox/accounts", add_account)

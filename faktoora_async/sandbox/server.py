@@ -1,0 +1,294 @@
+"""Running a sandbox: in-process (:class:`Sandbox`) or as a separate process (:class:`SandboxProcess`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import selectors
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import anyio
+from aiohttp import web
+
+from .admin import invoices_snapshot, stats_snapshot
+from .app import DEFAULT_MAX_UPLOAD, SandboxConfig, SandboxState, create_app
+from .faults import FaultConfig
+from .store import FEATURES, Account
+
+__all__ = ["Sandbox", "SandboxProcess"]
+
+
+def _fault_config(faults: FaultConfig | Mapping[str, Any] | None, seed: int) -> FaultConfig:
+    if isinstance(faults, FaultConfig):
+        return faults
+    base = FaultConfig(seed=seed)
+    return base.updated(faults) if faults else base
+
+
+class Sandbox:
+    """A faktoora API sandbox served on loopback by this process's event loop.
+
+    ``async with Sandbox() as sb:`` starts it on a free port; ``sb.base_url`` ends with ``/api/v1``
+    and ``sb.api_key`` is a random key (or the one given).  ``features`` defaults to every feature
+    (``invoiceValidation``, ``invoiceDeleteMode``); ``rate``/``burst`` set the key's token bucket;
+    ``processing_delay=(min, max)`` seconds is drawn uniformly per invoice; ``faults`` is a
+    :class:`FaultConfig` or a mapping of its fields (snake_case or camelCase).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        features: Iterable[str] = FEATURES,
+        rate: float | None = None,
+        burst: float | None = None,
+        processing_delay: tuple[float, float] = (0.0, 0.0),
+        faults: FaultConfig | Mapping[str, Any] | None = None,
+        seed: int = 0,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
+        render_workers: int = 2,
+        webhook_attempts: int = 3,
+        webhook_retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5),
+    ) -> None:
+        low, high = processing_delay
+        if low < 0 or high < 0:
+            raise ValueError("processing_delay must be non-negative")
+        if max_upload_bytes < 1:
+            raise ValueError("max_upload_bytes must be positive")
+        self.config = SandboxConfig(
+            processing_delay=(float(low), float(max(low, high))),
+            faults=_fault_config(faults, seed),
+            seed=seed,
+            max_upload_bytes=max_upload_bytes,
+            render_workers=render_workers,
+            webhook_attempts=webhook_attempts,
+            webhook_retry_delays=webhook_retry_delays,
+        )
+        self.state = SandboxState(self.config)
+        self.api_key = api_key or "sk_test_" + secrets.token_urlsafe(24)
+        self.state.add_account(self.api_key, features=frozenset(features), rate=rate, burst=burst)
+        self.host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self.app = create_app(self.state)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("sandbox already started")
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self._port, reuse_address=True)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        address = runner.addresses[0]
+        self._port = int(address[1])
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # --- addresses ------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def root_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/api/v1"
+
+    @property
+    def base_url_v2(self) -> str:
+        return f"{self.root_url}/api/v2"
+
+    # --- control --------------------------------------------------------------------------------
+    def add_account(
+        self,
+        api_key: str,
+        *,
+        features: Iterable[str] = FEATURES,
+        rate: float | None = None,
+        burst: float | None = None,
+    ) -> Account:
+        """Add (or replace) an API key with its own features and rate limit."""
+        return self.state.add_account(api_key, features=frozenset(features), rate=rate, burst=burst)
+
+    def stats(self) -> dict[str, Any]:
+        """A snapshot of ``GET /_sandbox/stats``."""
+        return stats_snapshot(self.state)
+
+    def invoices(self) -> list[dict[str, Any]]:
+        """A snapshot of ``GET /_sandbox/invoices``."""
+        return invoices_snapshot(self.state)
+
+    @property
+    def faults(self) -> FaultConfig:
+        return self.state.faults.config
+
+    def set_faults(
+        self, faults: FaultConfig | Mapping[str, Any] | None = None, **changes: Any
+    ) -> FaultConfig:
+        """Change fault settings (a :class:`FaultConfig` or field changes); restarts the seeded stream."""
+        if isinstance(faults, FaultConfig):
+            config = faults.updated(changes) if changes else faults
+        else:
+            config = self.state.faults.config.updated({**(faults or {}), **changes})
+        self.state.faults.configure(config)
+        return config
+
+    async def approve(self, faktoora_id: str) -> dict[str, Any]:
+        """Confirm a draft or approve a review (-> created, -> sent with delivery); returns the status object.
+
+        Raises ``KeyError`` for an unknown id and :class:`ApiError` (409) when the invoice is not waiting.
+        """
+        record = self.state.store.invoices.get(faktoora_id)
+        if record is None:
+            raise KeyError(faktoora_id)
+        self.state.approve(record)
+        return record.status()
+
+    @property
+    def outbox(self) -> list[dict[str, Any]]:
+        """The e-mails "sent" so far (a copy)."""
+        return list(self.state.store.outbox)
+
+    @property
+    def webhook_log(self) -> list[dict[str, Any]]:
+        return list(self.state.webhooks.log)
+
+    def reset(self) -> None:
+        """Forget invoices, imports, subscriptions, outbox, logs and stats (accounts and faults stay)."""
+        self.state.reset()
+
+
+class SandboxProcess:
+    """``python -m faktoora_async.sandbox`` in a child process on a free port (sync or async context manager).
+
+    ``extra_args`` are passed on the command line (e.g. ``["--error-rate", "0.1"]``).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        features: Iterable[str] | None = None,
+        rate: float | None = None,
+        burst: float | None = None,
+        processing_delay: tuple[float, float] = (0.0, 0.0),
+        seed: int = 0,
+        extra_args: Sequence[str] = (),
+        startup_timeout: float = 30.0,
+        python: str = sys.executable,
+    ) -> None:
+        self.api_key = api_key or "sk_test_" + secrets.token_urlsafe(24)
+        self.host = host
+        args = [python, "-m", "faktoora_async.sandbox", "--host", host, "--port", str(port)]
+        args += ["--api-key", self.api_key, "--seed", str(seed)]
+        args += ["--processing-delay", f"{processing_delay[0]},{processing_delay[1]}"]
+        if features is not None:
+            args += ["--features", ",".join(features) or "none"]
+        if rate is not None:
+            args += ["--rate", str(rate)]
+        if burst is not None:
+            args += ["--burst", str(burst)]
+        self.args = [*args, *extra_args]
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.base_url = ""
+        self.root_url = ""
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, env=env)
+        try:
+            self.base_url = self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        self.root_url = self.base_url.rsplit("/api/", 1)[0]
+
+    def _wait_ready(self) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
+        deadline = time.monotonic() + self.startup_timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the sandbox process did not start in time")
+                if not sel.select(remaining):
+                    continue
+                line = self.proc.stdout.readline().decode("utf-8", "replace").strip()
+                if not line and self.proc.poll() is not None:
+                    raise RuntimeError(f"the sandbox process exited with code {self.proc.returncode}")
+                if line.startswith("faktoora sandbox:"):
+                    return line.split(":", 1)[1].strip()
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM the child, wait for it (kill after ``timeout``), close its pipe; return its exit code."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        try:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
+        return proc.returncode
+
+    def __enter__(self) -> SandboxProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> SandboxProcess:
+        await anyio.to_thread.run_sync(self.start)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await anyio.to_thread.run_sync(self.stop)

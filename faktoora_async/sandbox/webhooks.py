@@ -1,0 +1,114 @@
+"""Webhook deliveries: the sandbox POSTs event bodies to subscribed targets with bounded retries.
+
+Each delivery runs in a task of the application's :class:`~._tasks.TaskSet`.  A delivery is attempted
+up to ``max_attempts`` times until a target answers 2xx.  An injected failure (``webhookFailureRate``)
+still sends the request but counts the attempt as failed and retries, so receivers see repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from ._tasks import TaskSet
+from .store import Stats, Subscription, Tenant, dumps, utcnow
+
+if TYPE_CHECKING:
+    from .faults import FaultInjector
+
+logger = logging.getLogger("faktoora_async.sandbox")
+
+ACTIONS = frozenset({"invoiceCreate", "invoiceSent", "validationJobCompleted"})
+
+
+class WebhookDispatcher:
+    def __init__(
+        self,
+        tasks: TaskSet,
+        stats: Stats,
+        faults: FaultInjector,
+        *,
+        max_attempts: int = 3,
+        retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5),
+        timeout: float = 5.0,
+        log_size: int = 10_000,
+    ) -> None:
+        self._tasks = tasks
+        self._stats = stats
+        self._faults = faults
+        self.max_attempts = max_attempts
+        self.retry_delays = retry_delays
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self.log: deque[dict[str, Any]] = deque(maxlen=log_size)
+        self._log_id = 0
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def emit(self, tenant: Tenant, action: str, body: dict[str, Any]) -> None:
+        for sub in list(tenant.subscriptions.values()):
+            if sub.action == action:
+                self._tasks.spawn(self._deliver(sub, action, body))
+
+    async def _deliver(self, sub: Subscription, action: str, body: dict[str, Any]) -> None:
+        data = dumps(body)
+        key_base = f"{sub.id}:{body.get('faktooraId')}:{body.get('event')}:{body.get('status')}"
+        cfg_rate = self._faults.config.webhook_failure_rate
+        for attempt in range(1, self.max_attempts + 1):
+            self._stats.webhook_attempts += 1
+            injected = bool(cfg_rate) and self._faults.keyed("webhook", f"{key_base}:{attempt}") < cfg_rate
+            http_status: int | None = None
+            error: str | None = None
+            try:
+                assert self._session is not None
+                async with self._session.post(
+                    sub.target, data=data, headers={"Content-Type": "application/json"}
+                ) as resp:
+                    http_status = resp.status
+                    await resp.read()
+                ok = 200 <= http_status < 300
+                if not ok:
+                    error = f"target answered HTTP {http_status}"
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+                ok = False
+                error = f"{type(exc).__name__}: {exc}"
+            if injected:
+                self._faults.count("webhook_failure")
+                ok = False
+                error = "injected failure (webhookFailureRate)"
+            self._log_id += 1
+            self.log.append(
+                {
+                    "id": self._log_id,
+                    "subscriptionId": sub.id,
+                    "action": action,
+                    "target": sub.target,
+                    "faktooraId": body.get("faktooraId"),
+                    "event": body.get("event"),
+                    "status": body.get("status"),
+                    "attempt": attempt,
+                    "ok": ok,
+                    "httpStatus": http_status,
+                    "error": error,
+                    "injected": injected,
+                    "timestamp": utcnow(),
+                }
+            )
+            if ok:
+                self._stats.webhook_deliveries += 1
+                return
+            self._stats.webhook_failures += 1
+            if attempt < self.max_attempts:
+                delay = self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)]
+                await asyncio.sleep(delay)
+        logger.debug("webhook delivery to %s gave up after %d attempts", sub.target, self.max_attempts)

@@ -1,0 +1,59 @@
+"""pytest fixtures for suites that test code against the faktoora sandbox.
+
+Load them in your ``conftest.py``::
+
+    pytest_plugins = ["faktoora_async.testing"]
+
+and write anyio tests (the sandbox runs on asyncio, so the ``anyio_backend`` fixture must be
+``"asyncio"``; override it in your conftest if your suite defaults to another backend)::
+
+    @pytest.mark.anyio
+    async def test_create(faktoora_sandbox):
+        async with FaktooraClient(api_key=faktoora_sandbox.api_key, base_url=faktoora_sandbox.base_url) as c:
+            ...
+
+    @pytest.mark.anyio
+    async def test_faults(faktoora_sandbox_factory):
+        sb = await faktoora_sandbox_factory(faults={"error_rate": 0.2}, processing_delay=(0.01, 0.05))
+
+Fixtures:
+
+- ``faktoora_sandbox``: a running :class:`~faktoora_async.sandbox.Sandbox` (function scope, default
+  options, every account feature on, no faults, no processing delay), closed after the test.
+- ``faktoora_sandbox_factory``: an async callable ``(**options) -> Sandbox`` taking the keyword
+  arguments of :class:`~faktoora_async.sandbox.Sandbox`; every sandbox it starts is closed after the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, Protocol
+
+import pytest
+
+from .sandbox import Sandbox
+
+__all__ = ["SandboxFactory", "faktoora_sandbox", "faktoora_sandbox_factory"]
+
+
+class SandboxFactory(Protocol):
+    def __call__(self, api_key: str | None = None, **options: Any) -> Awaitable[Sandbox]: ...
+
+
+@pytest.fixture
+async def faktoora_sandbox_factory() -> AsyncIterator[SandboxFactory]:
+    """Start sandboxes with custom options; all are closed at teardown."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(api_key: str | None = None, **options: Any) -> Sandbox:
+            return await stack.enter_async_context(Sandbox(api_key, **options))
+
+        yield make
+
+
+@pytest.fixture
+async def faktoora_sandbox() -> AsyncIterator[Sandbox]:
+    """A running sandbox with default options, closed after the test."""
+    async with Sandbox() as sandbox:
+        yield sandbox
