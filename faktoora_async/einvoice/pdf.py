@@ -1,0 +1,440 @@
+"""PDFs for e-invoices: a readable invoice view, Factur-X / ZUGFeRD 2 PDF/A-3, and validation reports.
+
+* :func:`render_content_pdf` draws an A4 invoice from a content dict (:mod:`.content`): parties, number,
+  dates, a line table that continues over as many pages as needed (header row repeated), the VAT
+  breakdown, totals and payment information.  All text is real PDF text, so it can be extracted.
+* :func:`render_facturx_pdf` turns that view into a PDF/A-3 with the CII XML embedded as ``factur-x.xml``
+  (Factur-X / ZUGFeRD 2, profile EN 16931) using the ``factur-x`` library; nothing touches the network.
+* :func:`render_validation_report_pdf` lists every message of a :class:`~.validate.Verdict`.
+
+reportlab draws; factur-x embeds.  The standard Helvetica fonts are used (WinAnsi: German umlauts, ß and
+the euro sign are fine; characters outside it are replaced by ``?``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Final
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .validate import Verdict
+
+__all__ = ["render_content_pdf", "render_facturx_pdf", "render_validation_report_pdf"]
+
+logger = logging.getLogger("faktoora_async.einvoice.pdf")
+
+_TYPE_NAMES: Final = {
+    "380": "Rechnung / Invoice",
+    "381": "Gutschrift / Credit note",
+    "384": "Korrigierte Rechnung / Corrected invoice",
+    "389": "Gutschrift (Selbstfakturierung) / Self-billed invoice",
+    "326": "Teilrechnung / Partial invoice",
+    "875": "Abschlagsrechnung / Partial construction invoice",
+    "877": "Schlussrechnung / Final construction invoice",
+}
+_CATEGORY_NAMES: Final = {
+    "S": "Standard",
+    "Z": "Zero rated",
+    "E": "Exempt",
+    "AE": "Reverse charge",
+    "K": "Intra-community",
+    "G": "Export",
+    "O": "Not subject to VAT",
+    "L": "Canary Islands",
+    "M": "Ceuta/Melilla",
+}
+_GREY: Final = colors.HexColor("#555555")
+_LIGHT: Final = colors.HexColor("#EEF1F5")
+_LINE: Final = colors.HexColor("#B8C0CC")
+_ACCENT: Final = colors.HexColor("#1F3A5F")
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _s(value: Any) -> str:
+    """Plain text for a value (``None`` -> ``""``), restricted to what the base fonts can show."""
+    if value is None:
+        return ""
+    text = str(value)
+    return text.encode("cp1252", errors="replace").decode("cp1252")
+
+
+def _p(value: Any, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(_s(value)).replace("\n", "<br/>"), style)
+
+
+def _date(value: Any) -> str:
+    text = _s(value)
+    if len(text) == 8 and text.isdigit():
+        return f"{text[6:8]}.{text[4:6]}.{text[0:4]}"
+    return text
+
+
+def _money(value: Any, currency: str = "") -> str:
+    text = _s(value)
+    if not text:
+        return ""
+    return f"{text} {currency}".strip()
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    normal = ParagraphStyle("n", parent=base["Normal"], fontName="Helvetica", fontSize=8.5, leading=10.5)
+    return {
+        "normal": normal,
+        "small": ParagraphStyle("s", parent=normal, fontSize=7.5, leading=9, textColor=_GREY),
+        "bold": ParagraphStyle("b", parent=normal, fontName="Helvetica-Bold"),
+        "right": ParagraphStyle("r", parent=normal, alignment=TA_RIGHT),
+        "title": ParagraphStyle(
+            "t", parent=normal, fontName="Helvetica-Bold", fontSize=16, leading=20, textColor=_ACCENT
+        ),
+        "h2": ParagraphStyle(
+            "h",
+            parent=normal,
+            fontName="Helvetica-Bold",
+            fontSize=10,
+            leading=13,
+            textColor=_ACCENT,
+            spaceBefore=6,
+        ),
+    }
+
+
+def _party_lines(party: Mapping[str, Any] | None) -> list[str]:
+    if not party:
+        return []
+    lines = [_s(party.get("name"))]
+    if party.get("street"):
+        lines.append(_s(party.get("street")))
+    place = " ".join(x for x in (_s(party.get("postcode")), _s(party.get("city"))) if x)
+    if place or party.get("country"):
+        lines.append(" ".join(x for x in (place, _s(party.get("country"))) if x))
+    if party.get("vatId"):
+        lines.append(f"USt-IdNr./VAT ID: {_s(party.get('vatId'))}")
+    if party.get("taxId"):
+        lines.append(f"Steuernummer/Tax no.: {_s(party.get('taxId'))}")
+    contact = ", ".join(_s(party.get(k)) for k in ("contactName", "phone", "email") if party.get(k))
+    if contact:
+        lines.append(contact)
+    if party.get("electronicAddress"):
+        scheme = (
+            f" ({_s(party.get('electronicAddressScheme'))})" if party.get("electronicAddressScheme") else ""
+        )
+        lines.append(f"E-Adresse: {_s(party.get('electronicAddress'))}{scheme}")
+    return [line for line in lines if line]
+
+
+def _table_style(header: bool = True) -> TableStyle:
+    commands: list[tuple[Any, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
+        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, _LINE),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if header:
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, 0), _LIGHT),
+            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.75, _ACCENT),
+        ]
+    return TableStyle(commands)
+
+
+class _Footer:
+    """Draws a footer line with the invoice number and the page number on every page."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __call__(self, canvas: Canvas, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.setFillColor(_GREY)
+        canvas.drawString(18 * mm, 10 * mm, self.label)
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Seite/Page {doc.page}")
+        canvas.restoreState()
+
+
+def _build(story: Sequence[Flowable], *, title: str, footer: str, subject: str) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=_s(title),
+        author="faktoora-async",
+        subject=_s(subject),
+        creator="faktoora-async",
+        invariant=True,
+    )
+    on_page = _Footer(_s(footer))
+    doc.build(list(story), onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------------------------ content view
+
+
+def render_content_pdf(content: Mapping[str, Any]) -> bytes:
+    """A4 PDF view of an invoice content dict (as produced by ``parse_document(...).content``)."""
+    st = _styles()
+    currency = _s(content.get("currency"))
+    number = _s(content.get("invoiceNumber"))
+    type_code = _s(content.get("invoiceTypeCode"))
+    kind = _TYPE_NAMES.get(
+        type_code, f"Rechnung / Invoice (type {type_code})" if type_code else "Rechnung / Invoice"
+    )
+    seller = content.get("seller") or {}
+    buyer = content.get("buyer") or {}
+    width = A4[0] - 36 * mm
+
+    story: list[Flowable] = []
+    seller_line = " · ".join(
+        x for x in (_s(seller.get("name")), _s(seller.get("street")), _s(seller.get("city"))) if x
+    )
+    story.append(_p(seller_line, st["small"]))
+    story.append(Spacer(1, 4 * mm))
+    story.append(_p(kind, st["title"]))
+    story.append(_p(f"Nr./No. {number}", st["h2"]))
+    story.append(Spacer(1, 3 * mm))
+
+    facts = [
+        ("Rechnungsdatum / Issue date", _date(content.get("issueDate"))),
+        (
+            "Fällig am / Due date",
+            _date(content.get("dueDate") or (content.get("paymentTerms") or {}).get("dueDate")),
+        ),
+        ("Leistungsdatum / Delivery date", _date((content.get("delivery") or {}).get("date"))),
+        ("Käuferreferenz / Buyer reference", _s(content.get("buyerReference"))),
+        ("Vorherige Rechnung / Preceding invoice", _s(content.get("precedingInvoiceNumber"))),
+        ("Währung / Currency", currency),
+    ]
+    fact_rows = [[_p(k, st["small"]), _p(v, st["normal"])] for k, v in facts if v]
+    parties = Table(
+        [
+            [_p("Verkäufer / Seller", st["bold"]), _p("Käufer / Buyer", st["bold"]), _p("", st["normal"])],
+            [
+                _p("\n".join(_party_lines(seller)), st["normal"]),
+                _p("\n".join(_party_lines(buyer)), st["normal"]),
+                Table(fact_rows or [[""]], colWidths=[28 * mm, 30 * mm]),
+            ],
+        ],
+        colWidths=[width * 0.33, width * 0.33, width * 0.34],
+    )
+    parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    story.append(parties)
+
+    delivery = content.get("delivery") or {}
+    if delivery.get("name") or delivery.get("street") or delivery.get("city"):
+        story.append(Spacer(1, 2 * mm))
+        story.append(_p("Lieferanschrift / Deliver to", st["bold"]))
+        story.append(_p("\n".join(_party_lines(delivery)), st["normal"]))
+
+    story.append(Spacer(1, 5 * mm))
+    story.append(_p("Positionen / Lines", st["h2"]))
+    header = ["Pos.", "Bezeichnung / Item", "Menge / Qty", "Einheit", "Preis / Price", "USt", "Netto / Net"]
+    rows: list[list[Any]] = [header]
+    for line in content.get("lineItems") or []:
+        name = _s(line.get("name"))
+        if line.get("description"):
+            name = f"{name}\n{_s(line.get('description'))}"
+        vat = _s(line.get("vatCategory"))
+        if line.get("vatRate") is not None:
+            vat = f"{vat} {_s(line.get('vatRate'))}%"
+        rows.append(
+            [
+                _p(line.get("lineId"), st["normal"]),
+                _p(name, st["normal"]),
+                _p(line.get("quantity"), st["right"]),
+                _p(line.get("unitCode"), st["normal"]),
+                _p(line.get("netPrice"), st["right"]),
+                _p(vat, st["normal"]),
+                _p(line.get("netAmount"), st["right"]),
+            ]
+        )
+    lines_table = Table(
+        rows,
+        colWidths=[
+            12 * mm,
+            width - 12 * mm - 20 * mm - 14 * mm - 24 * mm - 18 * mm - 26 * mm,
+            20 * mm,
+            14 * mm,
+            24 * mm,
+            18 * mm,
+            26 * mm,
+        ],
+        repeatRows=1,
+    )
+    lines_table.setStyle(_table_style())
+    story.append(lines_table)
+
+    taxes = content.get("taxes") or []
+    if taxes:
+        story.append(Spacer(1, 4 * mm))
+        story.append(_p("Umsatzsteuer / VAT breakdown", st["h2"]))
+        tax_rows: list[list[Any]] = [
+            ["Kategorie / Category", "Satz / Rate", "Basis", "Steuer / VAT", "Befreiungsgrund / Exemption"]
+        ]
+        for tax in taxes:
+            category = _s(tax.get("category"))
+            reason = " ".join(
+                x for x in (_s(tax.get("exemptionReasonCode")), _s(tax.get("exemptionReason"))) if x
+            )
+            tax_rows.append(
+                [
+                    _p(f"{category} {_CATEGORY_NAMES.get(category, '')}".strip(), st["normal"]),
+                    _p(f"{_s(tax.get('rate'))} %" if tax.get("rate") is not None else "", st["right"]),
+                    _p(_money(tax.get("basisAmount"), currency), st["right"]),
+                    _p(_money(tax.get("taxAmount"), currency), st["right"]),
+                    _p(reason, st["small"]),
+                ]
+            )
+        tax_table = Table(
+            tax_rows, colWidths=[38 * mm, 18 * mm, 30 * mm, 28 * mm, width - 114 * mm], repeatRows=1
+        )
+        tax_table.setStyle(_table_style())
+        story.append(tax_table)
+
+    totals = content.get("totals") or {}
+    total_rows = [
+        ("Summe Positionen / Line total", totals.get("lineTotal")),
+        ("Nachlässe / Allowances", totals.get("allowanceTotal")),
+        ("Zuschläge / Charges", totals.get("chargeTotal")),
+        ("Gesamt netto / Total without VAT", totals.get("taxBasisTotal")),
+        ("Umsatzsteuer / VAT", totals.get("taxTotal")),
+        ("Gesamt brutto / Total with VAT", totals.get("grandTotal")),
+        ("Bereits bezahlt / Paid", totals.get("paidAmount")),
+        ("Rundung / Rounding", totals.get("roundingAmount")),
+        ("Zahlbetrag / Amount due", totals.get("duePayable")),
+    ]
+    shown = [
+        [_p(k, st["normal"]), _p(_money(v, currency), st["right"])] for k, v in total_rows if v is not None
+    ]
+    if shown:
+        story.append(Spacer(1, 4 * mm))
+        totals_table = Table(shown, colWidths=[60 * mm, 35 * mm], hAlign="RIGHT")
+        style = _table_style(header=False)
+        style.add("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold")
+        style.add("LINEABOVE", (0, -1), (-1, -1), 0.75, _ACCENT)
+        totals_table.setStyle(style)
+        story.append(totals_table)
+
+    terms = content.get("paymentTerms") or {}
+    means = content.get("paymentMeans") or []
+    if terms.get("description") or means:
+        story.append(Spacer(1, 4 * mm))
+        story.append(_p("Zahlung / Payment", st["h2"]))
+        if terms.get("description"):
+            story.append(_p(terms.get("description"), st["normal"]))
+        for pm in means:
+            parts = [f"Zahlungsart/Means {_s(pm.get('typeCode'))}"]
+            for key, label in (
+                ("information", ""),
+                ("accountName", "Inhaber"),
+                ("iban", "IBAN"),
+                ("bic", "BIC"),
+            ):
+                if pm.get(key):
+                    parts.append(f"{label} {_s(pm.get(key))}".strip())
+            story.append(_p(" · ".join(parts), st["normal"]))
+    if content.get("note"):
+        story.append(Spacer(1, 4 * mm))
+        story.append(_p("Hinweis / Note", st["h2"]))
+        story.append(_p(content.get("note"), st["small"]))
+
+    pdf = _build(story, title=f"{kind} {number}", footer=f"{kind} {number}", subject=f"Invoice {number}")
+    logger.debug("rendered content PDF for %s (%d lines, %d bytes)", number, len(rows) - 1, len(pdf))
+    return pdf
+
+
+# ---------------------------------------------------------------------------------------- Factur-X
+
+
+def render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
+    """A Factur-X / ZUGFeRD 2 PDF/A-3 (profile EN 16931) showing ``content`` with ``cii_xml`` embedded."""
+    from facturx import generate_from_binary
+
+    visual = render_content_pdf(content)
+    number = _s(content.get("invoiceNumber"))
+    seller = _s((content.get("seller") or {}).get("name"))
+    metadata = {
+        "author": seller or "faktoora-async",
+        "keywords": "Factur-X, ZUGFeRD, EN 16931",
+        "title": f"{seller}: Invoice {number}".strip(": "),
+        "subject": f"Factur-X invoice {number}",
+    }
+    result = generate_from_binary(
+        visual,
+        cii_xml,
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=False,
+        pdf_metadata=metadata,
+        lang="de-DE",
+    )
+    logger.debug("rendered Factur-X PDF for %s (%d bytes)", number, len(result))
+    return bytes(result)
+
+
+# ---------------------------------------------------------------------------------- validation report
+
+
+def render_validation_report_pdf(verdict: Verdict, *, title: str, invoice_number: str | None = None) -> bytes:
+    """A PDF listing every message of ``verdict`` (rule id, level, text, location)."""
+    st = _styles()
+    width = A4[0] - 36 * mm
+    story: list[Flowable] = [_p(title, st["title"]), Spacer(1, 2 * mm)]
+    facts = [
+        ("Rechnung / Invoice", invoice_number or "-"),
+        ("Syntax", (verdict.syntax or "-").upper()),
+        ("Ergebnis / Result", "ACCEPTED (gültig)" if verdict.accepted else "REJECTED (ungültig)"),
+        ("Fehler / Errors", str(len(verdict.errors))),
+        ("Warnungen / Warnings", str(len(verdict.warnings))),
+        ("Erstellt / Created", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    facts_table = Table(
+        [[_p(k, st["small"]), _p(v, st["bold"])] for k, v in facts],
+        colWidths=[45 * mm, 80 * mm],
+        hAlign="LEFT",
+    )
+    facts_table.setStyle(_table_style(header=False))
+    story.append(facts_table)
+    story.append(Spacer(1, 5 * mm))
+    story.append(_p("Meldungen / Messages", st["h2"]))
+    if verdict.messages:
+        rows: list[list[Any]] = [["Regel / Rule", "Stufe / Level", "Meldung / Message"]]
+        for message in verdict.messages:
+            text = message.text
+            if message.location and message.location != "/":
+                text = f"{text}\n@ {message.location}"
+            rows.append(
+                [_p(message.rule_id, st["bold"]), _p(message.level, st["normal"]), _p(text, st["normal"])]
+            )
+        table = Table(rows, colWidths=[38 * mm, 20 * mm, width - 58 * mm], repeatRows=1)
+        style = _table_style()
+        for i, message in enumerate(verdict.messages, start=1):
+            if message.is_error:
+                style.add("TEXTCOLOR", (1, i), (1, i), colors.HexColor("#B00020"))
+        table.setStyle(style)
+        story.append(table)
+    else:
+        story.append(_p("Keine Meldungen / No messages.", st["normal"]))
+    footer = f"{title} {invoice_number or ''}".strip()
+    return _build(story, title=title, footer=footer, subject="Validation report")
