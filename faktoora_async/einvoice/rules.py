@@ -19,9 +19,9 @@ Implemented EN 16931 rules:
 * mandatory content: BR-02 (invoiceNumber), BR-03 (issueDate), BR-06/BR-07 (seller/buyer name),
   BR-09/BR-11 (seller/buyer country), BR-16 (at least one line), BR-22 (quantity), BR-25 (item name),
   BR-26 (price), BR-27 (price not negative), BR-57 (deliver-to country), BR-62/BR-63 (electronic address
-  scheme), BR-CO-04 (line VAT category), BR-CO-25 (due date or payment terms when amount due > 0),
-  BR-CO-26 (seller VAT id or legal registration id), BR-CO-09 (VAT id country prefix), BR-50/BR-61
-  (account identifier for credit transfer);
+  scheme), BR-CO-04 (line VAT category), BR-CO-26 (seller VAT id or legal registration id), BR-CO-09
+  (VAT id country prefix), BR-61 (UBL) / CII-SR-470 (CII): account identifier for credit transfer (the
+  id depends on the syntax the payload's ``format`` selects);
 * code lists: BR-CL-01 (type code), BR-CL-04 (currency), BR-CL-14 (country codes), BR-CL-16 (payment
   means), BR-CL-18 (VAT category), BR-CL-22 (VATEX), BR-CL-23 (unit code), BR-CL-25 (EAS scheme);
 * VAT categories: BR-S-02/05/10, BR-Z-02/05/10, BR-E-02/05/10, BR-AE-02/05/10, BR-IC-02/05/10/11/12
@@ -35,8 +35,9 @@ BR-DE-24-a (card payment information cannot be expressed in the payload), BR-DE-
 information cannot be expressed), PEPPOL-EN16931-R010/R020 (buyer/seller electronic address).
 
 The payload carries no totals, so BR-CO-10 ... BR-CO-17 cannot be violated by a payload: the renderers
-compute them (:func:`~faktoora_async.einvoice.totals.compute_totals`).  Warnings and information-level
-rules (BR-DE-17, BR-DE-19, BR-DE-26/27/28, BR-DE-TMP-32) are not reported.
+compute them (:func:`~faktoora_async.einvoice.totals.compute_totals`).  BR-CO-25 (due date or payment
+terms when an amount is due) is not checked because the shipped Schematron does not implement it.
+Warnings and information-level rules (BR-DE-17, BR-DE-19, BR-DE-26/27/28, BR-DE-TMP-32) are not reported.
 """
 
 from __future__ import annotations
@@ -49,10 +50,8 @@ from typing import Any
 
 from faktoora_async.einvoice import codes
 from faktoora_async.einvoice._util import (
-    ZERO,
     parse_date,
     payment_means_code,
-    round2,
     text,
     to_decimal,
 )
@@ -140,7 +139,8 @@ class _Checker:
         self.path = path
         self.xr = xrechnung
         self.out: list[Violation] = []
-        self.net_total: Decimal | None = ZERO
+        fmt = text(invoice.get("format"))
+        self.syntax = "ubl" if fmt == "xrechnung:ubl" else "cii"
 
     # ------------------------------------------------------------------ helpers
     def add(self, rule_id: str, field: str, message: str) -> None:
@@ -325,7 +325,6 @@ class _Checker:
             p = f"invoiceItems[{i}]"
             if not isinstance(item, Mapping):
                 self.add("FAKTOORA-TYPE", p, f"expected an object, got {_kind(item)}")
-                self.net_total = None
                 continue
             line_id = item.get("id")
             if line_id is not None and (isinstance(line_id, bool) or not isinstance(line_id, (str, int))):
@@ -333,7 +332,6 @@ class _Checker:
             product = item.get("product")
             if not isinstance(product, Mapping):
                 self.add("FAKTOORA-TYPE", f"{p}.product", f"expected an object, got {_kind(product)}")
-                self.net_total = None
                 continue
             self.line(product, f"{p}.product", found)
         return found
@@ -344,21 +342,17 @@ class _Checker:
         self.string_fields(product, _PRODUCT_STRINGS, f"{p}.")
         if text(product.get("name")) is None:
             self.add("BR-25", f"{p}.name", "Each Invoice line shall contain the Item name (BT-153).")
-        quantity = price = None
+        price = None
         if product.get("quantity") is None:
             self.add("BR-22", f"{p}.quantity", "Each Invoice line shall have an Invoiced quantity (BT-129).")
         else:
-            quantity = self.decimal(product.get("quantity"), f"{p}.quantity")
+            self.decimal(product.get("quantity"), f"{p}.quantity")
         if product.get("price") is None:
             self.add("BR-26", f"{p}.price", "Each Invoice line shall contain the Item net price (BT-146).")
         else:
             price = self.decimal(product.get("price"), f"{p}.price")
             if price is not None and price < 0:
                 self.add("BR-27", f"{p}.price", "The Item net price (BT-146) shall NOT be negative.")
-        if quantity is not None and price is not None and self.net_total is not None:
-            self.net_total += round2(quantity * price)
-        else:
-            self.net_total = None
         unit = text(product.get("unitCode"))
         if unit is not None and unit not in codes.UNIT_CODES:
             self.add("BR-CL-23", f"{p}.unitCode", f"{unit[:20]!r} is not a UN/ECE Rec 20/21 unit code.")
@@ -377,28 +371,24 @@ class _Checker:
                 vat = (k, tax)
         if vat is None:
             self.add("BR-CO-04", f"{p}.taxes", "Each Invoice line shall have a VAT category code (BT-151).")
-            self.net_total = None
             return
         k, tax = vat
         tp = f"{p}.taxes[{k}]"
+        raw_rate = tax.get("rate")
+        rate = None if raw_rate is None else self.decimal(raw_rate, f"{tp}.rate")
         category = text(tax.get("categoryCode"))
         if category is None:
             self.add(
                 "BR-CO-04", f"{tp}.categoryCode", "Each Invoice line shall have a VAT category code (BT-151)."
             )
-            self.net_total = None
             return
         if category not in codes.VAT_CATEGORIES:
             self.add("BR-CL-18", f"{tp}.categoryCode", f"{category[:20]!r} is not an UNCL 5305 VAT category.")
         found.setdefault(category, []).append((tp, tax))
-        raw_rate = tax.get("rate")
-        rate = None if raw_rate is None else self.decimal(raw_rate, f"{tp}.rate")
         rules = _CATEGORY_RULES.get(category)
         if category == "S":
             if raw_rate is None or (rate is not None and rate <= 0):
                 self.add("BR-S-05", f"{tp}.rate", "A Standard rated line needs a VAT rate greater than zero.")
-                if raw_rate is None:
-                    self.net_total = None
         elif category == "O":
             if rate is not None and rate != 0:
                 self.add("BR-O-05", f"{tp}.rate", "A Not subject to VAT line shall not contain a VAT rate.")
@@ -522,7 +512,9 @@ class _Checker:
             self.add("BR-CL-16", "paymentMeansCode", f"{code[:20]!r} is not an UNCL 4461 payment means code.")
         iban = text(seller.get("iban"))
         if code in codes.PAYMENT_MEANS_CREDIT_TRANSFER and iban is None:
-            self.add("BR-61", "seller.iban", "Credit transfer needs the Payment account identifier (BT-84).")
+            # the same requirement has a different id in each syntax's rules
+            rule = "BR-61" if self.syntax == "ubl" else "CII-SR-470"
+            self.add(rule, "seller.iban", "Credit transfer needs the Payment account identifier (BT-84).")
             if self.xr:
                 self.add(
                     "BR-DE-23-a", "seller.iban", "XRechnung: credit transfer needs CREDIT TRANSFER (BG-17)."
@@ -534,22 +526,6 @@ class _Checker:
         terms = self.inv.get("paymentTerms")
         if self.xr and isinstance(terms, str) and not _skonto_ok(terms):
             self.add("BR-DE-18", "paymentTerms", "Skonto lines must read #SKONTO#TAGE=n#PROZENT=n.nn#.")
-        if (
-            self.net_total is not None
-            and text(self.inv.get("dueDate")) is None
-            and text(terms) is None
-            and self._due_positive()
-        ):
-            self.add("BR-CO-25", "dueDate", "A positive amount due needs a due date or payment terms.")
-
-    def _due_positive(self) -> bool:
-        """Whether BT-115 > 0, using the same arithmetic as ``compute_totals``."""
-        from faktoora_async.einvoice.totals import compute_totals
-
-        try:
-            return compute_totals(self.inv).due_payable > 0
-        except ValueError:
-            return self.net_total is not None and self.net_total > 0
 
 
 def _skonto_ok(terms: str) -> bool:

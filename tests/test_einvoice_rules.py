@@ -1,0 +1,321 @@
+"""Pre-flight rules: broken payloads give the official rule id at the JSON path, and agree with Schematron."""
+
+# ruff: noqa: E501  (the CASES table keeps one case per line)
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from faktoora_async.einvoice.cii import render_cii
+from faktoora_async.einvoice.generate import generate_invoice, generate_invoices
+from faktoora_async.einvoice.rules import Violation, check_invoice, check_invoices
+from faktoora_async.einvoice.ubl import render_ubl
+
+Mutator = Callable[[dict[str, Any]], None]
+
+_BASES: dict[str, dict[str, Any]] = {
+    "S": generate_invoice(1, seed=42, lines=3, categories=["S"], type_code="380", format="xrechnung"),
+    "E": generate_invoice(2, seed=42, lines=2, categories=["E"], type_code="380"),
+    "Z": generate_invoice(3, seed=42, lines=2, categories=["Z"], type_code="380"),
+    "AE": generate_invoice(4, seed=42, lines=2, categories=["AE"], type_code="380"),
+    "K": generate_invoice(5, seed=42, lines=2, categories=["K"], type_code="380"),
+    "G": generate_invoice(6, seed=42, lines=2, categories=["G"], type_code="380"),
+    "O": generate_invoice(7, seed=42, lines=2, categories=["O"], type_code="380"),
+}
+
+
+def _set(path: str, value: Any) -> Mutator:
+    def mutate(inv: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = inv
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        if value is _DELETE:
+            del node[int(last) if last.isdigit() else last]
+        else:
+            node[int(last) if last.isdigit() else last] = value
+
+    return mutate
+
+
+_DELETE = object()
+
+
+def _delete(*paths: str) -> Mutator:
+    def mutate(inv: dict[str, Any]) -> None:
+        for path in paths:
+            _set(path, _DELETE)(inv)
+
+    return mutate
+
+
+def _all(*mutators: Mutator) -> Mutator:
+    def mutate(inv: dict[str, Any]) -> None:
+        for m in mutators:
+            m(inv)
+
+    return mutate
+
+
+TAX0 = "invoiceItems.0.product.taxes.0"
+P = "invoices[0]"
+TP = f"{P}.invoiceItems[0].product.taxes[0]"
+
+# (case id, base category, mutation, expected rule id, expected path)
+CASES: list[tuple[str, str, Mutator, str, str]] = [
+    ("no-number", "S", _delete("invoiceNumber"), "BR-02", f"{P}.invoiceNumber"),
+    ("blank-number", "S", _set("invoiceNumber", "  "), "BR-02", f"{P}.invoiceNumber"),
+    ("no-issue-date", "S", _delete("issueDate"), "BR-03", f"{P}.issueDate"),
+    ("bad-issue-date", "S", _set("issueDate", "20251345"), "FAKTOORA-DATE", f"{P}.issueDate"),
+    ("iso-issue-date", "S", _set("issueDate", "2025-01-01"), "FAKTOORA-DATE", f"{P}.issueDate"),
+    ("bad-due-date", "S", _set("dueDate", "20250230"), "FAKTOORA-DATE", f"{P}.dueDate"),
+    ("bad-type-code", "S", _set("invoiceTypeCode", "999"), "BR-CL-01", f"{P}.invoiceTypeCode"),
+    ("bad-currency", "S", _set("currency", "EURO"), "BR-CL-04", f"{P}.currency"),
+    ("lower-currency", "S", _set("currency", "eur"), "BR-CL-04", f"{P}.currency"),
+    ("no-buyer-reference", "S", _delete("buyerReference"), "BR-DE-15", f"{P}.buyerReference"),
+    ("no-seller-name", "S", _delete("seller.name"), "BR-06", f"{P}.seller.name"),
+    ("no-buyer-name", "S", _set("buyer.name", ""), "BR-07", f"{P}.buyer.name"),
+    ("no-seller-country", "S", _delete("seller.country"), "BR-09", f"{P}.seller.country"),
+    ("no-buyer-country", "S", _delete("buyer.country"), "BR-11", f"{P}.buyer.country"),
+    ("seller-country-name", "S", _set("seller.country", "Germany"), "BR-CL-14", f"{P}.seller.country"),
+    ("buyer-country-xx", "S", _set("buyer.country", "XX"), "BR-CL-14", f"{P}.buyer.country"),
+    ("no-lines", "S", _set("invoiceItems", []), "BR-16", f"{P}.invoiceItems"),
+    ("no-item-name", "S", _delete("invoiceItems.1.product.name"), "BR-25", f"{P}.invoiceItems[1].product.name"),
+    ("no-quantity", "S", _delete("invoiceItems.2.product.quantity"), "BR-22", f"{P}.invoiceItems[2].product.quantity"),
+    ("comma-quantity", "S", _set("invoiceItems.0.product.quantity", "1,5"), "FAKTOORA-DECIMAL",
+     f"{P}.invoiceItems[0].product.quantity"),
+    ("negative-price", "S", _set("invoiceItems.1.product.price", "-5.00"), "BR-27", f"{P}.invoiceItems[1].product.price"),
+    ("no-price", "S", _delete("invoiceItems.0.product.price"), "BR-26", f"{P}.invoiceItems[0].product.price"),
+    ("bad-unit", "S", _set("invoiceItems.2.product.unitCode", "Stück"), "BR-CL-23",
+     f"{P}.invoiceItems[2].product.unitCode"),
+    ("no-taxes", "S", _set("invoiceItems.0.product.taxes", []), "BR-CO-04", f"{P}.invoiceItems[0].product.taxes"),
+    ("bad-category", "S", _set(f"{TAX0}.categoryCode", "X"), "BR-CL-18", f"{TP}.categoryCode"),
+    ("s-rate-zero", "S", _set(f"{TAX0}.rate", "0"), "BR-S-05", f"{TP}.rate"),
+    ("s-rate-negative", "S", _set(f"{TAX0}.rate", -19), "BR-S-05", f"{TP}.rate"),
+    ("s-with-reason", "S", _set(f"{TAX0}.exemptionReason", "steuerfrei"), "BR-S-10", f"{TP}.exemptionReason"),
+    ("z-rate-7", "Z", _set(f"{TAX0}.rate", "7"), "BR-Z-05", f"{TP}.rate"),
+    ("z-with-code", "Z", _set(f"{TAX0}.exemptionReasonCode", "VATEX-EU-132"), "BR-Z-10", f"{TP}.exemptionReason"),
+    ("e-rate-19", "E", _set(f"{TAX0}.rate", 19), "BR-E-05", f"{TP}.rate"),
+    ("e-no-reason", "E", _all(*[_delete(f"invoiceItems.{i}.product.taxes.0.exemptionReason") for i in (0, 1)],
+     *[_set(f"invoiceItems.{i}.product.taxes.0.exemptionReasonCode", None) for i in (0, 1)]),
+     "BR-E-10", f"{TP}.exemptionReason"),
+    ("bad-vatex", "E", _set(f"{TAX0}.exemptionReasonCode", "VATEX-DE-4"), "BR-CL-22", f"{TP}.exemptionReasonCode"),
+    ("ae-no-buyer-vat", "AE", _delete("buyer.vatId"), "BR-AE-02", f"{P}.buyer.vatId"),
+    ("ae-no-reason", "AE", _all(*[_delete(f"invoiceItems.{i}.product.taxes.0.exemptionReason",
+     f"invoiceItems.{i}.product.taxes.0.exemptionReasonCode") for i in (0, 1)]), "BR-AE-10", f"{TP}.exemptionReason"),
+    ("ae-rate-19", "AE", _set(f"{TAX0}.rate", "19"), "BR-AE-05", f"{TP}.rate"),
+    ("k-no-delivery-date", "K", _delete("deliveryDate"), "BR-IC-11", f"{P}.deliveryDate"),
+    ("k-no-ship-to", "K", _delete("shipTo"), "BR-IC-12", f"{P}.shipTo.country"),
+    ("k-no-buyer-vat", "K", _delete("buyer.vatId"), "BR-IC-02", f"{P}.buyer.vatId"),
+    ("k-rate-19", "K", _set(f"{TAX0}.rate", 19), "BR-IC-05", f"{TP}.rate"),
+    ("g-no-seller-vat", "G", _delete("seller.vatId"), "BR-G-02", f"{P}.seller.vatId"),
+    ("g-no-reason", "G", _all(*[_delete(f"invoiceItems.{i}.product.taxes.0.exemptionReason",
+     f"invoiceItems.{i}.product.taxes.0.exemptionReasonCode") for i in (0, 1)]), "BR-G-10", f"{TP}.exemptionReason"),
+    ("o-with-seller-vat", "O", _set("seller.vatId", "DE123456789"), "BR-O-02", f"{P}.seller.vatId"),
+    ("o-with-buyer-vat", "O", _set("buyer.vatId", "DE987654321"), "BR-O-02", f"{P}.buyer.vatId"),
+    ("o-rate-19", "O", _set(f"{TAX0}.rate", 19), "BR-O-05", f"{TP}.rate"),
+    ("o-mixed-with-s", "O", _set("invoiceItems.1.product.taxes.0", {"typeCode": "VAT", "categoryCode": "S", "rate": 19}),
+     "BR-O-12", f"{P}.invoiceItems[1].product.taxes[0].categoryCode"),
+    ("o-no-reason", "O", _all(*[_delete(f"invoiceItems.{i}.product.taxes.0.exemptionReason",
+     f"invoiceItems.{i}.product.taxes.0.exemptionReasonCode") for i in (0, 1)]), "BR-O-10", f"{TP}.exemptionReason"),
+    ("vat-id-no-prefix", "S", _set("seller.vatId", "123456789"), "BR-CO-09", f"{P}.seller.vatId"),
+    ("buyer-vat-lower", "S", _set("buyer.vatId", "de123456789"), "BR-CO-09", f"{P}.buyer.vatId"),
+    ("s-no-seller-ids", "S", _delete("seller.vatId", "seller.taxId"), "BR-S-02", f"{P}.seller.vatId"),
+    ("de16-no-seller-ids", "S", _delete("seller.vatId", "seller.taxId"), "BR-DE-16", f"{P}.seller.vatId"),
+    ("co26-no-seller-id", "S", _all(_delete("seller.vatId"), _set("seller.taxId", "12/345/67890"),
+     _set("seller.legalRegistrationId", None)), "BR-CO-26", f"{P}.seller.vatId"),
+    ("no-seller-city", "S", _delete("seller.city"), "BR-DE-3", f"{P}.seller.city"),
+    ("no-seller-postcode", "S", _delete("seller.postcode"), "BR-DE-4", f"{P}.seller.postcode"),
+    ("no-seller-contact", "S", _delete("seller.contactName", "seller.phone", "seller.email"), "BR-DE-2",
+     f"{P}.seller.contactName"),
+    ("no-contact-name", "S", _delete("seller.contactName"), "BR-DE-5", f"{P}.seller.contactName"),
+    ("no-seller-phone", "S", _delete("seller.phone"), "BR-DE-6", f"{P}.seller.phone"),
+    ("no-seller-email", "S", _set("seller.email", ""), "BR-DE-7", f"{P}.seller.email"),
+    ("no-buyer-city", "S", _delete("buyer.city"), "BR-DE-8", f"{P}.buyer.city"),
+    ("no-buyer-postcode", "S", _delete("buyer.postcode"), "BR-DE-9", f"{P}.buyer.postcode"),
+    ("ship-to-no-city", "K", _delete("shipTo.city"), "BR-DE-10", f"{P}.shipTo.city"),
+    ("ship-to-no-postcode", "K", _delete("shipTo.postcode"), "BR-DE-11", f"{P}.shipTo.postcode"),
+    ("ship-to-no-country", "S", _set("shipTo", {"name": "Lager", "city": "Köln", "postcode": "50667"}), "BR-57",
+     f"{P}.shipTo.country"),
+    ("no-seller-endpoint", "S", _delete("seller.electronicAddress"), "PEPPOL-EN16931-R020",
+     f"{P}.seller.electronicAddress"),
+    ("no-buyer-endpoint", "S", _delete("buyer.electronicAddress"), "PEPPOL-EN16931-R010",
+     f"{P}.buyer.electronicAddress"),
+    ("seller-endpoint-no-scheme", "S", _all(_set("seller.electronicAddress", "991-12345-67"),
+     _delete("seller.electronicAddressScheme")), "BR-62", f"{P}.seller.electronicAddressScheme"),
+    ("buyer-endpoint-no-scheme", "S", _all(_set("buyer.electronicAddress", "04011000-12345-03"),
+     _delete("buyer.electronicAddressScheme")), "BR-63", f"{P}.buyer.electronicAddressScheme"),
+    ("bad-eas", "S", _set("buyer.electronicAddressScheme", "MAIL"), "BR-CL-25", f"{P}.buyer.electronicAddressScheme"),
+    ("sepa-no-iban", "S", _all(_set("paymentMeansCode", "58"), _delete("seller.iban")), "CII-SR-470",
+     f"{P}.seller.iban"),
+    ("sepa-no-iban-ubl", "S", _all(_set("format", "xrechnung:ubl"), _delete("seller.iban")), "BR-61",
+     f"{P}.seller.iban"),
+    ("sepa-no-iban-de", "S", _all(_set("paymentMeansCode", "30"), _delete("seller.iban")), "BR-DE-23-a",
+     f"{P}.seller.iban"),
+    ("bad-payment-means", "S", _set("paymentMeansCode", "999"), "BR-CL-16", f"{P}.paymentMeansCode"),
+    ("card-payment", "S", _set("paymentMeansCode", "48"), "BR-DE-24-a", f"{P}.paymentMeansCode"),
+    ("direct-debit", "S", _set("paymentMeansCode", 59), "BR-DE-25-a", f"{P}.paymentMeansCode"),
+    ("bad-skonto", "S", _set("paymentTerms", "#SKONTO#TAGE=7#PROZENT=2#\n"), "BR-DE-18", f"{P}.paymentTerms"),
+    ("skonto-no-newline", "S", _set("paymentTerms", "#SKONTO#TAGE=7#PROZENT=2.00#"), "BR-DE-18", f"{P}.paymentTerms"),
+    ("seller-list", "S", _set("seller", ["Müller GmbH"]), "FAKTOORA-TYPE", f"{P}.seller"),
+    ("items-string", "S", _set("invoiceItems", "abc"), "FAKTOORA-TYPE", f"{P}.invoiceItems"),
+    ("item-null", "S", _set("invoiceItems.1", None), "FAKTOORA-TYPE", f"{P}.invoiceItems[1]"),
+    ("bool-quantity", "S", _set("invoiceItems.0.product.quantity", True), "FAKTOORA-DECIMAL",
+     f"{P}.invoiceItems[0].product.quantity"),
+    ("name-number", "S", _set("buyer.name", {"de": "x"}), "FAKTOORA-TYPE", f"{P}.buyer.name"),
+    ("draft-string", "S", _set("draftOnly", "yes"), "FAKTOORA-TYPE", f"{P}.draftOnly"),
+    ("bad-format", "S", _set("format", "pdf"), "FAKTOORA-FORMAT", f"{P}.format"),
+]  # fmt: skip
+
+
+def _broken(base: str, mutate: Mutator) -> dict[str, Any]:
+    invoice = copy.deepcopy(_BASES[base])
+    mutate(invoice)
+    return invoice
+
+
+def test_bases_are_valid() -> None:
+    for name, invoice in _BASES.items():
+        assert check_invoice(invoice) == [], name
+
+
+@pytest.mark.parametrize(("case", "base", "mutate", "rule_id", "path"), CASES, ids=[c[0] for c in CASES])
+def test_broken_payload_gives_rule_at_path(
+    case: str, base: str, mutate: Mutator, rule_id: str, path: str
+) -> None:
+    violations = check_invoice(_broken(base, mutate))
+    assert Violation(rule_id, path, _message(violations, rule_id, path)) in violations, violations
+    assert all(v.path.startswith("invoices[0]") and v.message for v in violations)
+
+
+def _message(violations: list[Violation], rule_id: str, path: str) -> str:
+    for v in violations:
+        if v.rule_id == rule_id and v.path == path:
+            return v.message
+    return "<missing>"
+
+
+def test_enough_distinct_cases() -> None:
+    assert len({(c[3], c[4]) for c in CASES}) >= 40
+    assert len({c[3] for c in CASES if not c[3].startswith("FAKTOORA")}) >= 50
+
+
+def test_agrees_with_official_schematron(schematron_validator: Any) -> None:
+    """For every renderable broken payload: our official ids are reported by Schematron, and (where the
+    rule id is an official one) Schematron reports the expected id too."""
+    rendered = 0
+    problems: list[str] = []
+    for case, base, mutate, rule_id, _path in CASES:
+        invoice = _broken(base, mutate)
+        violations = check_invoice(invoice)
+        ours = {v.rule_id for v in violations if not v.rule_id.startswith("FAKTOORA-")}
+        syntax = "ubl" if invoice.get("format") == "xrechnung:ubl" else "cii"
+        for render in (render_cii, render_ubl):
+            if render.__name__ != f"render_{syntax}" and {"BR-61", "CII-SR-470"} & ours:
+                continue  # these two ids depend on the syntax the payload's format selects
+            try:
+                xml = render(invoice)
+            except ValueError:
+                continue
+            rendered += 1
+            report = schematron_validator.validate_bytes(xml)  # type: ignore[attr-defined]
+            official = {e["id"] for e in report["errors"]}
+            if ours - official:
+                problems.append(
+                    f"{case}/{render.__name__}: we report {sorted(ours - official)} not in {official}"
+                )
+            if not rule_id.startswith("FAKTOORA-") and rule_id not in official:
+                problems.append(f"{case}/{render.__name__}: Schematron does not report {rule_id}: {official}")
+            if not violations and official:
+                problems.append(f"{case}/{render.__name__}: we report nothing, Schematron {official}")
+    assert not problems, "\n".join(problems)
+    assert rendered >= 100
+
+
+GARBAGE: list[Any] = [
+    None,
+    [],
+    "invoice",
+    1.5,
+    float("nan"),
+    {"invoiceItems": [None, 1, "x", {"product": []}, {"product": {"taxes": "S"}}]},
+    {"seller": "x", "buyer": 5, "shipTo": [], "delivery": 3, "invoiceItems": {}},
+    {"invoiceNumber": "x" * 1_000_000, "issueDate": 20250101, "currency": ["EUR"], "note": b"bytes"},
+    {
+        "invoiceItems": [
+            {
+                "id": 3.5,
+                "product": {
+                    "quantity": float("inf"),
+                    "price": "9" * 500,
+                    "unitCode": 7,
+                    "taxes": [
+                        {"rate": {}},
+                        {"categoryCode": None},
+                        None,
+                        {"categoryCode": "S", "rate": "1e99999"},
+                    ],
+                },
+            },
+        ]
+    },
+    {"invoiceTypeCode": True, "paymentMeansCode": 1.5, "format": 2, "paymentTerms": ["#"], "dueDate": None},
+    {1: 2, (1, 2): "tuple key", "seller": {"vatId": 123, "electronicAddress": "", "iban": None}},
+    {
+        "invoiceItems": [
+            {"product": {"quantity": "1", "price": "1", "taxes": [{"categoryCode": "O", "rate": "x"}]}}
+        ]
+    },
+]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE, ids=range(len(GARBAGE)))
+def test_never_raises_on_garbage(garbage: Any) -> None:
+    violations = check_invoice(garbage, path="invoices[7]")
+    assert violations, "garbage must give at least one violation"
+    for v in violations:
+        assert isinstance(v, Violation) and v.path.startswith("invoices[7]")
+        assert "could not be checked" not in v.message, v  # handled by the checks, not the safety net
+
+
+def test_garbage_paths() -> None:
+    assert check_invoice(None) == [
+        Violation("FAKTOORA-TYPE", "invoices[0]", "expected an invoice object, got null")
+    ]
+    v = check_invoice(GARBAGE[8])
+    got = {(x.rule_id, x.path) for x in v}
+    assert ("FAKTOORA-DECIMAL", "invoices[0].invoiceItems[0].product.quantity") in got
+    assert ("FAKTOORA-DECIMAL", "invoices[0].invoiceItems[0].product.price") in got
+    assert ("FAKTOORA-TYPE", "invoices[0].invoiceItems[0].product.unitCode") in got
+    assert ("FAKTOORA-TYPE", "invoices[0].invoiceItems[0].id") in got
+    assert ("FAKTOORA-DECIMAL", "invoices[0].invoiceItems[0].product.taxes[0].rate") in got
+    assert check_invoices("x") == [
+        Violation("FAKTOORA-TYPE", "invoices", "expected a list of invoices, got string")
+    ]
+
+
+def test_check_invoices_paths_and_every_violation() -> None:
+    good = list(generate_invoices(3, seed=8))
+    bad = copy.deepcopy(good[1])
+    bad["currency"] = "XYZ"
+    del bad["buyerReference"]
+    bad["invoiceItems"][0]["product"]["unitCode"] = "??"
+    violations = check_invoices({"invoices": [good[0], bad, good[2]]})
+    assert {(v.rule_id, v.path) for v in violations} == {
+        ("BR-CL-04", "invoices[1].currency"),
+        ("BR-DE-15", "invoices[1].buyerReference"),
+        ("BR-CL-23", "invoices[1].invoiceItems[0].product.unitCode"),
+    }
+    assert check_invoice(bad, xrechnung=False, path="x") == [
+        v for v in check_invoice(bad, path="x") if not v.rule_id.startswith("BR-DE")
+    ]
+
+
+def test_valid_generated_invoices_have_no_violations() -> None:
+    invoices = list(generate_invoices(400, seed=77))
+    invoices += list(generate_invoices(20, seed=78, lines=60, categories=["S", "Z", "E"]))
+    assert check_invoices(invoices) == []
