@@ -317,7 +317,9 @@ class Status:
             d.get("jobStatus"),
             list(d.get("authority") or ()),
             [
-                DeliveryTarget(x.get("type"), x.get("recipient"), x.get("carbonCopy"), x.get("blindCarbonCopy"))
+                DeliveryTarget(
+                    x.get("type"), x.get("recipient"), x.get("carbonCopy"), x.get("blindCarbonCopy")
+                )
                 for x in d.get("delivery") or ()
             ],
             validation,

@@ -85,7 +85,9 @@ class WorkerOutcome:
     wall_s: float = 0.0
 
 
-def run_worker(module: str, args: Sequence[str], *, timeout: float, env: dict[str, str] | None = None) -> WorkerOutcome:
+def run_worker(
+    module: str, args: Sequence[str], *, timeout: float, env: dict[str, str] | None = None
+) -> WorkerOutcome:
     """Run ``python -m benchmarks.<module> <args>`` and return its tagged JSON result."""
     cmd = [PYTHON, "-m", f"benchmarks.{module}", *args]
     full_env = dict(os.environ)

@@ -170,7 +170,10 @@ def run(*, smoke: bool = False, n: int | None = None, repeats: int | None = None
                         continue
                     results.setdefault((c, kind), []).append(outcome.result)
     lines = [f"### B3 (de)serialisation: {n:,} documents each, median of {repeats} run(s)", ""]
-    for kind, title in (("invoice", f"invoice payloads, 20 lines, Decimal money"), ("status", "status objects")):
+    for kind, title in (
+        ("invoice", f"invoice payloads, 20 lines, Decimal money"),
+        ("status", "status objects"),
+    ):
         rows = []
         ours_total = None
         summary: dict[str, tuple[float, float, float, str]] = {}
@@ -240,7 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "worker":
         h.emit_result(worker(args.contestant, args.docs, args.kind))
         return 0
-    text, ok = run(smoke=getattr(args, "smoke", False), n=getattr(args, "n", None), repeats=getattr(args, "repeats", None))
+    text, ok = run(
+        smoke=getattr(args, "smoke", False),
+        n=getattr(args, "n", None),
+        repeats=getattr(args, "repeats", None),
+    )
     print(text)
     return 0 if ok else 1
 

@@ -1,0 +1,304 @@
+"""B1 month-end run: N invoices through create -> wait -> download PDF and XML, under a rate limit.
+
+Sandbox (own process, fresh per run): 20 ms latency, processing delay 0.5-2 s, token bucket of R requests/s.
+Contestants, each in its own subprocess (its CPU seconds and peak RSS are measured cleanly), alternating:
+
+* ``ours``: ``faktoora_async.bulk.BulkRunner`` (concurrency 32, journal, pre-flight checks, retries);
+* ``requests-seq``: a sequential ``requests`` loop (run on N/10 and extrapolated x10, labelled);
+* ``requests-threads``: ``requests`` + a pool of 32 threads;
+* ``httpx-pydantic``: ``httpx.AsyncClient`` + pydantic v2 models + ``asyncio.gather`` with a semaphore of 32;
+* ``aiohttp-bare``: a bare aiohttp script (no models, retries or journal): the floor of client overhead.
+
+Requests, 429s and status polls are counted by the sandbox (server side, the same for everyone).
+The rate-limit bound is (requests needed - burst) / R with requests needed = ceil(N/100) POSTs + N status
+GETs (at least one each) + 2N downloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import _harness as h
+from ._workload import WorkConfig, invoices, verify_out_dir
+
+CONTESTANTS = ("ours", "requests-seq", "requests-threads", "httpx-pydantic", "aiohttp-bare")
+LABELS = {
+    "ours": "ours: BulkRunner",
+    "requests-seq": "requests, sequential loop",
+    "requests-threads": "requests + 32 threads",
+    "httpx-pydantic": "httpx.AsyncClient + pydantic + gather(sem 32)",
+    "aiohttp-bare": "bare aiohttp (floor)",
+}
+SEQ_FRACTION = 10
+
+
+# --------------------------------------------------------------------------------------------- worker
+def worker(contestant: str, cfg: WorkConfig) -> dict[str, Any]:
+    items = invoices(cfg)
+    Path(cfg.out_dir).mkdir(parents=True, exist_ok=True)
+    cpu = h.CpuMark()
+    t0 = time.perf_counter()
+    if contestant == "ours":
+        from . import _c_ours
+
+        res = _c_ours.run(cfg, items)
+    elif contestant == "requests-seq":
+        from . import _c_requests
+
+        res = _c_requests.run_sequential(cfg, items)
+    elif contestant == "requests-threads":
+        from . import _c_requests
+
+        res = _c_requests.run_threads(cfg, items)
+    elif contestant == "httpx-pydantic":
+        from . import _c_httpx
+
+        res = _c_httpx.run(cfg, items)
+    elif contestant == "aiohttp-bare":
+        from . import _c_aiohttp
+
+        res = _c_aiohttp.run(cfg, items)
+    else:
+        raise SystemExit(f"unknown contestant {contestant}")
+    wall = time.perf_counter() - t0
+    cpu_s = cpu.seconds()
+    return {
+        "contestant": contestant,
+        "n": cfg.n,
+        "wall_s": wall,
+        "cpu_s": cpu_s,
+        "peak_rss_mb": h.peak_rss_mb(),
+        **res,
+        **verify_out_dir(cfg.out_dir),
+    }
+
+
+# --------------------------------------------------------------------------------------------- driver
+def requests_needed(n: int) -> int:
+    return math.ceil(n / 100) + n + 2 * n
+
+
+def one_run(
+    contestant: str, n: int, sb_cfg: h.SandboxConfig, tmp: Path, tag: str, timeout: float, **work: Any
+) -> dict[str, Any]:
+    run_dir = tmp / tag
+    with h.Sandbox(sb_cfg) as sb:
+        cfg = WorkConfig(
+            origin=sb.origin,
+            api_key=sb.api_key,
+            n=n,
+            seed=1,
+            prefix=f"B1{tag.replace('-', '')[:12]}",
+            out_dir=str(run_dir / "out"),
+            journal=str(run_dir / "journal.sqlite"),
+            **work,
+        )
+        server_cpu0 = h.server_cpu_seconds(sb.pid)
+        outcome = h.run_worker("b1_month_end", ["worker", contestant, cfg.to_json()], timeout=timeout)
+        server_cpu1 = h.server_cpu_seconds(sb.pid)
+        stats = sb.stats()
+    shutil.rmtree(run_dir, ignore_errors=True)
+    res = dict(outcome.result)
+    res["ok"] = outcome.ok
+    res["error"] = outcome.error
+    res["server_requests"] = h.count_requests(stats, route_contains="/api/")
+    res["server_429"] = h.count_status(stats, 429)
+    res["server_status_gets"] = h.count_requests(stats, method="GET", route_contains="/status")
+    res["invoices_stored"] = stats.get("invoicesStored")
+    res["duplicates_rejected"] = stats.get("duplicatesRejected")
+    if server_cpu0 is not None and server_cpu1 is not None:
+        res["server_cpu_s"] = server_cpu1 - server_cpu0
+    complete = (
+        outcome.ok
+        and res.get("done") == n
+        and res.get("pdf_ok") == n
+        and res.get("xml_ok") == n
+        and res.get("invoices_stored") == n
+    )
+    res["complete"] = bool(complete)
+    return res
+
+
+def run(
+    *,
+    smoke: bool = False,
+    n: int | None = None,
+    repeats: int | None = None,
+    rate: float | None = None,
+    burst: int | None = None,
+    contestants: tuple[str, ...] = CONTESTANTS,
+) -> tuple[str, bool]:
+    n = n or (40 if smoke else 2000)
+    repeats = repeats or (1 if smoke else 3)
+    rate = rate or (400.0 if smoke else 100.0)
+    burst = burst if burst is not None else int(rate)
+    sb_cfg = h.SandboxConfig(
+        rate=rate,
+        burst=burst,
+        latency_ms=20.0,
+        processing_delay=(0.05, 0.2) if smoke else (0.5, 2.0),
+    )
+    seq_n = n if smoke else max(1, n // SEQ_FRACTION)
+    bound = max(0, requests_needed(n) - burst) / rate
+    timeout = 120.0 if smoke else 1800.0
+    results: dict[str, list[dict[str, Any]]] = {c: [] for c in contestants}
+    ok = True
+    errors: list[str] = []
+    started = h.utc_now()
+    load_before = h.machine_line()
+    with tempfile.TemporaryDirectory(prefix="bench-b1-") as tmp_name:
+        tmp = Path(tmp_name)
+        for r in range(repeats):
+            k = r % len(contestants)
+            for c in contestants[k:] + contestants[:k]:
+                cn = seq_n if c == "requests-seq" else n
+                res = one_run(c, cn, sb_cfg, tmp, f"{c}-{r}", timeout, concurrency=32, poll_interval=0.5)
+                results[c].append(res)
+                print(
+                    f"  B1 run {r + 1}/{repeats} {c}: n={cn} wall={res.get('wall_s', float('nan')):.1f}s "
+                    f"complete={res['complete']} {res['error'][:200]}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                if not res["ok"]:
+                    ok = False
+                    errors.append(f"{c} run {r + 1}: {res['error']}")
+                elif not res["complete"]:
+                    errors.append(
+                        f"{c} run {r + 1}: incomplete (done={res.get('done')}, pdf={res.get('pdf_ok')}, "
+                        f"xml={res.get('xml_ok')}, stored={res.get('invoices_stored')})"
+                    )
+    rows = []
+    ours_wall = ours_cpu = None
+    table: dict[str, dict[str, Any]] = {}
+    for c in contestants:
+        runs = [x for x in results[c] if x["ok"]]
+        if not runs:
+            continue
+        scale = n / runs[0]["n"]
+        m = {
+            key: h.median([float(x.get(key) or 0) for x in runs])
+            for key in (
+                "wall_s",
+                "cpu_s",
+                "peak_rss_mb",
+                "server_requests",
+                "server_429",
+                "server_status_gets",
+            )
+        }
+        m["scale"] = scale
+        m["complete"] = f"{sum(1 for x in runs if x['complete'])}/{len(results[c])}"
+        m["dups"] = max(int(x.get("invoices_stored") or 0) - x["n"] for x in runs)
+        m["polls"] = m["server_status_gets"] / runs[0]["n"]
+        table[c] = m
+        if c == "ours":
+            ours_wall, ours_cpu = m["wall_s"], m["cpu_s"]
+    for c, m in table.items():
+        s = m["scale"]
+        label = LABELS[c] + (f" (run on N={int(n / s)}, x{s:g} extrapolated)" if s != 1 else "")
+        wall = m["wall_s"] * s
+        rows.append(
+            [
+                label,
+                m["complete"],
+                wall,
+                h.ratio(wall, ours_wall),
+                wall / bound if bound else None,
+                int(m["server_requests"] * s),
+                int(m["server_429"] * s),
+                m["polls"],
+                m["cpu_s"] * s,
+                h.ratio(m["cpu_s"] * s, ours_cpu),
+                m["peak_rss_mb"],
+                m["dups"],
+            ]
+        )
+    lines = [
+        f"### B1 month-end run: N={n:,} invoices, median of {repeats} run(s)",
+        "",
+        f"Sandbox: rate {rate:g} req/s, burst {burst}, latency 20 ms, processing delay "
+        f"{sb_cfg.processing_delay[0]:g}-{sb_cfg.processing_delay[1]:g} s "  # type: ignore[index]
+        f"(fresh sandbox process per run). Requests needed {requests_needed(n):,} "
+        f"-> rate-limit bound {bound:.1f} s. Started {started}; {load_before}.",
+        "",
+        h.markdown_table(
+            [
+                "contestant",
+                "complete runs",
+                "wall s",
+                "wall vs ours",
+                "wall / bound",
+                "requests",
+                "429s",
+                "polls/invoice",
+                "client CPU s",
+                "CPU vs ours",
+                "peak RSS MB",
+                "duplicates",
+            ],
+            rows,
+        ),
+        "",
+    ]
+    if "ours" in table and bound:
+        ratio_bound = table["ours"]["wall_s"] / bound
+        verdict = "met" if ratio_bound <= 1.15 else "NOT met"
+        lines.append(f"Target wall <= 1.15x rate-limit bound: ours {ratio_bound:.2f}x, {verdict}.")
+        faster = [
+            c
+            for c, m in table.items()
+            if c != "ours"
+            and m["complete"].startswith(str(repeats))
+            and m["wall_s"] * m["scale"] <= table["ours"]["wall_s"]
+        ]
+        lines.append(
+            "Ahead of every contestant that completes: "
+            + ("yes." if not faster else f"NO (as fast or faster: {', '.join(faster)}).")
+        )
+        lines.append("")
+    if errors:
+        lines.append("Errors / incomplete runs: " + "; ".join(errors))
+        lines.append("")
+    return "\n".join(lines), ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.b1_month_end")
+    sub = p.add_subparsers(dest="cmd")
+    w = sub.add_parser("worker")
+    w.add_argument("contestant")
+    w.add_argument("config")
+    r = sub.add_parser("run")
+    r.add_argument("--smoke", action="store_true")
+    r.add_argument("-n", type=int)
+    r.add_argument("--repeats", type=int)
+    r.add_argument("--rate", type=float)
+    r.add_argument("--burst", type=int)
+    r.add_argument("--only", default="", help="comma-separated contestants")
+    args = p.parse_args(argv)
+    if args.cmd == "worker":
+        h.emit_result(worker(args.contestant, WorkConfig.from_json(args.config)))
+        return 0
+    only = tuple(c for c in (getattr(args, "only", "") or "").split(",") if c) or CONTESTANTS
+    text, ok = run(
+        smoke=getattr(args, "smoke", False),
+        n=getattr(args, "n", None),
+        repeats=getattr(args, "repeats", None),
+        rate=getattr(args, "rate", None),
+        burst=getattr(args, "burst", None),
+        contestants=only,
+    )
+    print(text)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
