@@ -47,7 +47,7 @@ class _Runner:
                 self.sent += 1
                 if resp.status != 429:
                     resp.raise_for_status()
-                    with open(file_path(self.cfg, number, fmt), "wb") as f:
+                    with open(file_path(self.cfg, number, fmt), "wb") as f:  # noqa: ASYNC230 (typical script)
                         async for chunk in resp.content.iter_chunked(64 * 1024):
                             f.write(chunk)
                     return
@@ -84,7 +84,7 @@ async def _month_end(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, 
         for batch in batches(items):
             body = json.dumps({"invoices": batch}).encode()
             created = await r.get_json("POST", cfg.base_v1 + "/invoices", body)
-            for c, inv in zip(created, batch):
+            for c, inv in zip(created, batch, strict=True):
                 tasks.append(asyncio.ensure_future(r.one(c["faktooraId"], inv["invoiceNumber"])))
         results = await asyncio.gather(*tasks)
     return {"done": sum(results), "failed": len(results) - sum(results), **r.counters()}

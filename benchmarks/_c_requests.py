@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from ._harness import CpuMark
-from ._workload import ACCEPT, WorkConfig, batches, file_path, invoices, is_ready, retry_after
+from ._workload import ACCEPT, WorkConfig, batches, file_path, is_ready, retry_after
 
 
 class _Client:
@@ -83,7 +83,7 @@ def run_sequential(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, An
     done = failed = 0
     for batch in batches(items):
         ids = c.create(batch)
-        for fid, inv in zip(ids, batch):
+        for fid, inv in zip(ids, batch, strict=True):
             if c.wait_and_download(fid, inv["invoiceNumber"]):
                 done += 1
             else:
@@ -97,7 +97,7 @@ def run_threads(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=cfg.concurrency) as pool:
         for batch in batches(items):
             ids = c.create(batch)
-            for fid, inv in zip(ids, batch):
+            for fid, inv in zip(ids, batch, strict=True):
                 futures.append(pool.submit(c.wait_and_download, fid, inv["invoiceNumber"]))
         results = [f.result() for f in futures]
     return {"done": sum(results), "failed": len(results) - sum(results), **c.counters()}

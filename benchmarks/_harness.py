@@ -191,7 +191,7 @@ class Sandbox:
             except (OSError, urllib.error.URLError):
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("sandbox did not come up within %.0f s" % timeout)
+        raise RuntimeError(f"sandbox did not come up within {timeout:.0f} s")
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -250,7 +250,7 @@ def count_requests(stats: dict[str, Any], *, method: str | None = None, route_co
     """Total requests in sandbox stats, optionally filtered by method and a route substring.
 
     Accepts the shapes we have seen or expect: ``{"routes": {"GET /x": {"200": 3}}}``,
-    ``{"requests": {"GET /x": {"200": 3}}}`` or a flat ``{"GET /x": {"200": 3}}``; ``{"GET /x": 3}`` also works.
+    ``{"requests": {"GET /x": {"200": 3}}}`` or flat ``{"GET /x": {"200": 3}}``; ``{"GET /x": 3}`` too.
     """
     total = 0
     for route, per_status in _routes(stats).items():

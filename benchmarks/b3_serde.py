@@ -171,7 +171,7 @@ def run(*, smoke: bool = False, n: int | None = None, repeats: int | None = None
                     results.setdefault((c, kind), []).append(outcome.result)
     lines = [f"### B3 (de)serialisation: {n:,} documents each, median of {repeats} run(s)", ""]
     for kind, title in (
-        ("invoice", f"invoice payloads, 20 lines, Decimal money"),
+        ("invoice", "invoice payloads, 20 lines, Decimal money"),
         ("status", "status objects"),
     ):
         rows = []
