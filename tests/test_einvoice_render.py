@@ -11,7 +11,7 @@ from lxml import etree
 
 from faktoora_async.einvoice.cii import NAMESPACES, XRECHNUNG_CIUS_ID, render_cii
 from faktoora_async.einvoice.generate import generate_invoice, generate_invoices
-from faktoora_async.einvoice.render import render_xml, syntax_for_format
+from faktoora_async.einvoice.render import render_files, render_xml, syntax_for_format
 from faktoora_async.einvoice.totals import compute_totals
 from faktoora_async.einvoice.ubl import render_ubl
 
@@ -181,3 +181,19 @@ def test_rendering_keeps_non_ascii_and_decimals_exact() -> None:
     assert root.findtext(".//ram:BilledQuantity", namespaces=ns) == "0.125"
     assert root.findtext(".//ram:NetPriceProductTradePrice/ram:ChargeAmount", namespaces=ns) == "1234.5678"
     assert root.findtext(".//ram:LineTotalAmount", namespaces=ns) == "154.32"  # 154.32097...
+
+
+def test_render_files_pdf_per_format() -> None:
+    from faktoora_async.einvoice.parse import parse_document
+
+    zf = render_files(generate_invoice(11, seed=700, format="zf:2"))
+    assert zf.syntax == "cii" and zf.pdf.startswith(b"%PDF-")
+    embedded = parse_document(zf.pdf)
+    assert embedded.source_kind == "pdf" and embedded.xml == zf.xml  # Factur-X carries our CII
+
+    for fmt, syntax in (("xrechnung", "cii"), ("xrechnung:ubl", "ubl")):
+        inv = generate_invoice(12, seed=700, format=fmt)
+        files = render_files(inv)
+        assert files.syntax == syntax and files.pdf.startswith(b"%PDF-")
+        assert files.xml == render_xml(inv)[0]
+        assert parse_document(files.xml).content["invoiceNumber"] == inv["invoiceNumber"]
