@@ -624,7 +624,9 @@ class BulkRunner:
                 try:
                     async with self._http:
                         self._count_request("download")
-                        result = await self.client.invoices.download(item.faktoora_id, format=fmt, to=target)
+                        result = await self.client.invoices.download_to(
+                            item.faktoora_id, format=fmt, to=target
+                        )
                 except (errors.AuthenticationError, errors.PermissionDeniedError) as exc:
                     self._abort(exc)
                     return

@@ -1,0 +1,231 @@
+"""BulkRunner against the real sandbox over loopback HTTP: outcomes, resume, faults, rate limits."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from _bulk_child import verify_exactly_once
+
+from faktoora_async.bulk import BulkRunner, ProgressEvent, read_rows
+from faktoora_async.client import FaktooraClient
+from faktoora_async.einvoice.generate import generate_invoices
+from faktoora_async.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+FAST = (0.005, 0.03)
+
+
+def api_requests(stats: dict[str, Any]) -> dict[str, int]:
+    """status -> count over every API route (admin routes excluded)."""
+    out: dict[str, int] = {}
+    for route, by_status in stats["requests"].items():
+        if "/_sandbox" in route:
+            continue
+        for status, n in by_status.items():
+            out[status] = out.get(status, 0) + n
+    return out
+
+
+def route_count(stats: dict[str, Any], method: str, suffix: str, status: str | None = None) -> int:
+    total = 0
+    for route, by_status in stats["requests"].items():
+        if route.startswith(method + " ") and route.endswith(suffix):
+            total += by_status.get(status, 0) if status else sum(by_status.values())
+    return total
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with Sandbox(processing_delay=FAST, seed=3) as sb:
+        yield sb
+
+
+def runner(client: FaktooraClient, tmp_path: Path, **kw: Any) -> BulkRunner:
+    kw.setdefault("concurrency", 8)
+    kw.setdefault("batch_size", 20)
+    kw.setdefault("wait_timeout", 30.0)
+    return BulkRunner(client, journal=tmp_path / "journal.sqlite", out_dir=tmp_path / "out", **kw)
+
+
+async def test_run_then_resume_does_nothing_again(sandbox: Sandbox, tmp_path: Path) -> None:
+    invoices = list(generate_invoices(45, seed=11))
+    events: list[ProgressEvent] = []
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        report = await runner(client, tmp_path, progress=events.append).run(invoices)
+    assert report.ok, report.failed[:3]
+    assert report.counts == {"done": 45}
+    assert report.requests["create"] == 3  # 45 invoices in batches of 20
+    assert report.polls_per_invoice >= 1.0
+    assert {e.kind for e in events} >= {"planned", "submitting", "posted", "submitted", "ready", "downloaded"}
+    out = tmp_path / "out"
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert doc["counts"] == {"done": 45} and len(doc["invoices"]) == 45
+    assert (out / "report.csv").read_text(encoding="utf-8").count("\n") == 46
+    numbers = [i["invoiceNumber"] for i in invoices]
+    verify_exactly_once(
+        sandbox_invoices=sandbox.invoices(),
+        stats=sandbox.stats(),
+        journal=tmp_path / "journal.sqlite",
+        out_dir=out,
+        numbers=numbers,
+    )
+    posts = route_count(sandbox.stats(), "POST", "/invoices")
+
+    # Same journal, same input (here as an async iterable): nothing is sent again.
+    async def again() -> AsyncIterator[dict[str, Any]]:
+        for inv in invoices:
+            yield inv
+
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        second = await runner(client, tmp_path).run(again())
+    assert second.ok and second.already_done == 45
+    assert second.requests["total"] == 0
+    assert route_count(sandbox.stats(), "POST", "/invoices") == posts
+
+
+async def test_preflight_failures_are_reported_not_sent(sandbox: Sandbox, tmp_path: Path) -> None:
+    invoices = list(generate_invoices(12, seed=12))
+    bad = {1: invoices[1]["invoiceNumber"], 7: invoices[7]["invoiceNumber"]}
+    invoices[1]["invoiceItems"] = []
+    invoices[7]["currency"] = "EURO"
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        report = await runner(client, tmp_path).run(invoices)
+    assert report.counts == {"done": 10, "failed": 2}
+    failed = {r.number: r for r in report.failed}
+    assert set(failed) == set(bad.values())
+    for row in failed.values():
+        assert row.rule_ids, row
+        assert row.reason and row.reason.startswith("pre-flight")
+    on_server = {inv["invoiceNumber"] for inv in sandbox.invoices()}
+    assert not on_server & set(bad.values())
+    assert len(on_server) == 10
+    assert route_count(sandbox.stats(), "POST", "/invoices", "400") == 0
+    csv_text = (tmp_path / "out" / "report.csv").read_text(encoding="utf-8")
+    assert all(row.rule_ids[0] in csv_text for row in failed.values())
+
+
+async def test_partial_400_drops_only_the_rejected_invoices(sandbox: Sandbox, tmp_path: Path) -> None:
+    invoices = list(generate_invoices(25, seed=13))
+    del invoices[3]["buyer"]  # the server's own validation rejects these two
+    invoices[17]["issueDate"] = "2025-13-45"
+    rejected = {invoices[3]["invoiceNumber"], invoices[17]["invoiceNumber"]}
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        report = await runner(client, tmp_path, batch_size=25, preflight=False).run(invoices)
+    assert report.counts == {"done": 23, "failed": 2}
+    for row in report.failed:
+        assert row.number in rejected
+        assert row.reason and "rejected by the server" in row.reason
+    stats = sandbox.stats()
+    assert route_count(stats, "POST", "/invoices", "400") == 1
+    assert route_count(stats, "POST", "/invoices", "202") == 1
+    assert stats["invoicesStored"] == 23
+
+
+async def test_foreign_duplicate_and_changed_payload(sandbox: Sandbox, tmp_path: Path) -> None:
+    invoices = list(generate_invoices(10, seed=14))
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        # Someone else already created number 4 on this account.
+        await client.invoices.create([invoices[4]])
+        report = await runner(client, tmp_path, batch_size=10).run(invoices)
+        assert report.counts == {"done": 9, "failed": 1}
+        (dup,) = report.failed
+        assert dup.number == invoices[4]["invoiceNumber"]
+        assert dup.reason and "duplicate invoice number" in dup.reason
+
+        changed = copy.deepcopy(invoices)
+        changed[2]["note"] = "changed after the first run"
+        stored = sandbox.stats()["invoicesStored"]
+        again = await runner(client, tmp_path, batch_size=10).run(changed)
+    conflict = [r for r in again.rows if r.outcome == "conflict"]
+    assert [r.number for r in conflict] == [invoices[2]["invoiceNumber"]]
+    assert conflict[0].reason and "different payload" in conflict[0].reason
+    assert sandbox.stats()["invoicesStored"] == stored
+
+
+async def test_generation_failures_do_not_stop_the_others(tmp_path: Path) -> None:
+    async with Sandbox(processing_delay=FAST, seed=5, faults={"generation_failure_rate": 0.25}) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            report = await runner(client, tmp_path).run(generate_invoices(40, seed=15))
+        server_failed = {i["invoiceNumber"] for i in sb.invoices() if i["jobStatus"] == "failed"}
+    assert server_failed, "the fault rate should have failed some invoices"
+    assert {r.number for r in report.failed} == server_failed
+    assert all(r.reason and r.reason.startswith("generation failed") for r in report.failed)
+    assert report.counts["done"] == 40 - len(server_failed)
+
+
+async def test_cancellation_leaves_a_resumable_journal(sandbox: Sandbox, tmp_path: Path) -> None:
+    invoices = list(generate_invoices(240, seed=16))
+    numbers = [i["invoiceNumber"] for i in invoices]
+    with anyio.CancelScope() as scope:
+
+        def stop_early(event: ProgressEvent) -> None:
+            if event.totals.get("downloaded", 0) >= 30:
+                scope.cancel()
+
+        async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+            await runner(client, tmp_path, progress=stop_early).run(invoices)
+    assert scope.cancelled_caught
+    doc = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert doc["interrupted"] is True
+    assert doc["counts"].get("pending", 0) > 0
+    states = {r.state for r in read_rows(tmp_path / "journal.sqlite")}
+    assert states <= {"planned", "submitting", "submitted", "ready", "downloaded"}
+    assert "downloaded" in states
+
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        report = await runner(client, tmp_path).run(invoices)
+    assert report.ok and report.already_done >= 30
+    verify_exactly_once(
+        sandbox_invoices=sandbox.invoices(),
+        stats=sandbox.stats(),
+        journal=tmp_path / "journal.sqlite",
+        out_dir=tmp_path / "out",
+        numbers=numbers,
+    )
+
+
+async def test_rate_limited_run_keeps_429s_rare(tmp_path: Path) -> None:
+    rate = 60.0
+    async with Sandbox(processing_delay=FAST, seed=6, rate=rate, burst=10) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            report = await runner(client, tmp_path, concurrency=16, batch_size=50, formats=("xml",)).run(
+                generate_invoices(150, seed=17)
+            )
+        stats = sb.stats()
+    assert report.ok
+    by_status = api_requests(stats)
+    total = sum(by_status.values())
+    throttled = by_status.get("429", 0)
+    used = total / (report.wall_time * rate)
+    print(f"\n429s: {throttled}/{total} = {throttled / total:.2%}; rate use {used:.0%} of {rate:g}/s")
+    assert throttled / total < 0.02
+
+
+@pytest.mark.slow
+async def test_2000_invoices_with_faults_exactly_once(tmp_path: Path) -> None:
+    faults = {"error_rate": 0.05, "reset_rate": 0.02, "ambiguous_rate": 0.02}
+    invoices = generate_invoices(2000, seed=21)
+    numbers = [f"RE-21-{i:06d}" for i in range(2000)]
+    async with Sandbox(processing_delay=(0.005, 0.02), seed=7, rate=400, burst=40, faults=faults) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            report = await runner(client, tmp_path, concurrency=24, batch_size=100).run(invoices)
+        stats = sb.stats()
+        verify_exactly_once(
+            sandbox_invoices=sb.invoices(),
+            stats=stats,
+            journal=tmp_path / "journal.sqlite",
+            out_dir=tmp_path / "out",
+            numbers=numbers,
+        )
+    assert report.ok, report.failed[:5]
+    injected = stats["faultsInjected"]
+    assert injected.get("ambiguous_post", 0) + injected.get("reset", 0) > 0
+    by_status = api_requests(stats)
+    print(f"\n2000 with faults: {report.summary()} server statuses {by_status} injected {injected}")
