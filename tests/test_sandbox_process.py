@@ -68,11 +68,11 @@ def test_cli_arguments() -> None:
 
 @pytest.mark.anyio
 async def test_fixture_gives_running_sandbox(faktoora_sandbox: Sandbox) -> None:
-    async with aiohttp.ClientSession() as s:
-        async with s.get(
-            faktoora_sandbox.base_url + "/invoices", headers={"X-API-KEY": faktoora_sandbox.api_key}
-        ) as r:
-            assert r.status == 200
+    async with (
+        aiohttp.ClientSession() as s,
+        s.get(faktoora_sandbox.base_url + "/invoices", headers={"X-API-KEY": faktoora_sandbox.api_key}) as r,
+    ):
+        assert r.status == 200
 
 
 @pytest.mark.anyio
