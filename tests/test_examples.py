@@ -1,0 +1,240 @@
+"""Every example runs as written against the sandbox.
+
+* ``fastapi_app.py`` runs under a real uvicorn server on loopback (in-process, against a sandbox started by
+  the test, which delivers real webhooks to it) and once more as a script (``python examples/...``, with
+  its own embedded sandbox);
+* the other scripts run as subprocesses, pointed at the test's sandbox through ``FAKTOORA_BASE_URL`` /
+  ``FAKTOORA_API_KEY`` (or with those unset, so they start their own embedded sandbox).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+
+from faktoora_async import FaktooraClient
+from faktoora_async.einvoice.generate import generate_invoice
+from faktoora_async.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+STATUS_ROUTE = "GET /api/v2/invoices/{faktooraId}/status"
+POST_INVOICES = "POST /api/v1/invoices"
+
+
+def load_example(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"faktoora_example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def example_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAKTOORA_", "PUBLIC_URL", "PORT"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+async def run_example(script: str, *args: str, cwd: Path, **env: str) -> tuple[int, str]:
+    with anyio.fail_after(180):  # a hang guard, not a timing assertion
+        proc = await anyio.run_process(
+            [sys.executable, str(EXAMPLES / script), *args], cwd=cwd, env=example_env(**env), check=False
+        )
+    output = proc.stdout.decode() + proc.stderr.decode()
+    return proc.returncode, output
+
+
+def _count(stats: dict[str, Any], route: str) -> int:
+    return sum(stats["requests"].get(route, {}).values())
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+# ------------------------------------------------------------------------------------------ FastAPI
+async def test_fastapi_example_under_uvicorn_with_sandbox_webhooks() -> None:
+    example = load_example("fastapi_app")
+    async with Sandbox(processing_delay=(0.8, 1.2)) as sb:
+        # the app learns its public URL before it starts: bind first, then build the app
+        import uvicorn
+
+        sock = _free_socket()
+        port = sock.getsockname()[1]
+        me = f"http://127.0.0.1:{port}"
+        app = example.create_app(
+            public_url=me, base_url=sb.base_url, api_key=sb.api_key, webhook_secret="s3cret"
+        )
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: server.serve(sockets=[sock]))
+            try:
+                with anyio.fail_after(60):
+                    while not server.started:  # noqa: ASYNC110 - uvicorn has no event
+                        await anyio.sleep(0.01)
+                await _drive_fastapi_example(me, sb, app)
+            finally:
+                server.should_exit = True
+        sock.close()
+        # the lifespan removed its subscriptions on shutdown
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            assert await client.webhooks.list() == []
+
+
+async def _drive_fastapi_example(me: str, sb: Sandbox, app: Any) -> None:
+    receiver = app.state.webhook_receiver
+    async with aiohttp.ClientSession() as http:
+        # two invoices: a generated demo one and one with an explicit JSON payload
+        async with http.post(f"{me}/invoices") as resp:
+            assert resp.status == 202, await resp.text()
+            first = await resp.json()
+        payload = generate_invoice(3, seed=77)
+        async with http.post(f"{me}/invoices", json=payload) as resp:
+            assert resp.status == 202, await resp.text()
+            second = await resp.json()
+        assert second["invoiceNumber"] == payload["invoiceNumber"]
+        gets_before = _count(sb.stats(), STATUS_ROUTE)
+        for created in (first, second):
+            async with http.get(f"{me}/invoices/{created['faktooraId']}/pdf") as resp:
+                assert resp.status == 200, await resp.text()
+                assert resp.headers["Content-Type"] == "application/pdf"
+                assert resp.headers["X-Invoice-Status"] in ("created", "sent")
+                pdf = await resp.read()
+                assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+        status_gets = _count(sb.stats(), STATUS_ROUTE) - gets_before
+        # errors map to HTTP answers
+        async with http.get(f"{me}/invoices/FNOSUCH00/pdf") as resp:
+            assert resp.status == 404
+        bad = dict(payload, invoiceNumber="RE-bad", issueDate="31.12.2026")
+        async with http.post(f"{me}/invoices", json=bad) as resp:
+            assert resp.status == 422
+            assert "issueDate" in (await resp.json())["detail"]
+        # a forged webhook is refused and changes nothing
+        forged = {"event": "invoice.status", "faktooraId": first["faktooraId"], "status": "sent",
+                  "timestamp": "2030-01-01T00:00:00Z"}  # fmt: skip
+        async with http.post(f"{me}/webhooks/faktoora?token=forged", json=forged) as resp:
+            assert resp.status == 401
+        async with http.get(f"{me}/healthz") as resp:
+            health = await resp.json()
+    # the sandbox delivered real webhooks to the app, and they fed the shared client's hub
+    delivered = [e for e in sb.webhook_log if e["ok"] and e["target"].startswith(me)]
+    assert {e["faktooraId"] for e in delivered} >= {first["faktooraId"], second["faktooraId"]}
+    assert receiver.stats.applied >= 2 and health["webhooks"]["applied"] >= 2
+    assert receiver.stats.rejected_by_reason.get("WebhookAuthError") == 1
+    hub = app.state.client.events
+    assert hub.latest(first["faktooraId"]) in ("created", "sent")
+    print(f"FastAPI example: {status_gets} status GETs for 2 waits; receiver {receiver.stats}")
+
+
+async def test_fastapi_example_runs_as_a_script(tmp_path: Path) -> None:
+    probe = _free_socket()
+    port = probe.getsockname()[1]
+    probe.close()
+    base = f"http://127.0.0.1:{port}"
+    env = example_env(PORT=str(port))
+    async with await anyio.open_process(
+        [sys.executable, str(EXAMPLES / "fastapi_app.py")], cwd=tmp_path, env=env
+    ) as proc:
+        try:
+            async with aiohttp.ClientSession() as http:
+                with anyio.fail_after(60):
+                    while True:
+                        try:
+                            async with http.get(f"{base}/healthz") as resp:
+                                if resp.status == 200:
+                                    break
+                        except aiohttp.ClientConnectionError:
+                            pass
+                        await anyio.sleep(0.1)
+                async with http.post(f"{base}/invoices") as resp:
+                    assert resp.status == 202
+                    fid = (await resp.json())["faktooraId"]
+                with anyio.fail_after(60):
+                    async with http.get(f"{base}/invoices/{fid}/pdf") as resp:
+                        assert resp.status == 200
+                        assert (await resp.read()).startswith(b"%PDF-")
+                async with http.get(f"{base}/healthz") as resp:
+                    assert (await resp.json())["webhooks"]["applied"] >= 1
+        finally:
+            proc.send_signal(signal.SIGINT)
+            with anyio.fail_after(30):
+                await proc.wait()
+    assert proc.returncode == 0
+
+
+# ------------------------------------------------------------------------------------------ scripts
+async def test_month_end_example_runs_and_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    async with Sandbox(processing_delay=(0.05, 0.2)) as sb:
+        env = {"FAKTOORA_BASE_URL": sb.base_url, "FAKTOORA_API_KEY": sb.api_key, "COUNT": "25"}
+        env |= {"OUT_DIR": str(out), "JOURNAL": str(tmp_path / "journal.sqlite"), "SEED": "5"}
+        rc, output = await run_example("month_end.py", cwd=tmp_path, **env)
+        assert rc == 0, output
+        assert "25 invoices: {'done': 25}" in output
+        posts = _count(sb.stats(), POST_INVOICES)
+        assert posts == 2  # batch_size=20
+        assert sb.stats()["invoicesStored"] == 25
+        # a second run resumes from the journal: nothing is created twice
+        rc, output = await run_example("month_end.py", cwd=tmp_path, **env)
+        assert rc == 0, output
+        assert _count(sb.stats(), POST_INVOICES) == posts
+        assert sb.stats()["invoicesStored"] == 25
+    report = json.loads((out / "report.json").read_text())
+    assert report  # written by the runner
+    assert len(list(out.rglob("*.pdf"))) == 25 and len(list(out.rglob("*.xml"))) == 25
+
+
+async def test_import_and_inspect_example_with_a_real_file(tmp_path: Path, samples_dir: Path) -> None:
+    # a KoSIT test-suite UBL invoice that passes EN 16931 and XRechnung 3.0 (../shared/samples/INDEX.md)
+    sample = (
+        samples_dir
+        / "itplr-kosit+xrechnung-testsuite/src/test/business-cases/standard/01.01a-INVOICE_ubl.xml"
+    )
+    async with Sandbox() as sb:
+        env = {"FAKTOORA_BASE_URL": sb.base_url, "FAKTOORA_API_KEY": sb.api_key}
+        rc, output = await run_example("import_and_inspect.py", str(sample), cwd=tmp_path, **env)
+        assert _count(sb.stats(), "POST /api/v1/import/outgoing") == 1
+    assert rc == 0, output
+    assert "imported 01.01a-INVOICE_ubl.xml as F" in output
+    assert "status: overall=accepted" in output
+    assert output.count("\nline ") == 2 and "\ntax S 7%: 22.04 on 314.86" in output
+    assert "grand total 336.90 EUR" in output and "payment means 58: DE79000000001234567890" in output
+
+
+async def test_import_and_inspect_example_with_embedded_sandbox(tmp_path: Path) -> None:
+    rc, output = await run_example("import_and_inspect.py", cwd=tmp_path)
+    assert rc == 0, output
+    assert "imported demo-xrechnung.xml as F" in output
+    assert "summary: RE-" in output and "\nseller: " in output and "\npayment means" in output
+
+
+async def test_webhook_receiver_aiohttp_example(tmp_path: Path) -> None:
+    async with Sandbox(processing_delay=(0.2, 0.5)) as sb:
+        env = {"FAKTOORA_BASE_URL": sb.base_url, "FAKTOORA_API_KEY": sb.api_key, "COUNT": "4"}
+        rc, output = await run_example("webhook_receiver_aiohttp.py", cwd=tmp_path, **env)
+        log = sb.webhook_log
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            assert await client.webhooks.list() == []  # the script cleaned up
+    assert rc == 0, output
+    assert output.count(": created") + output.count(": sent") == 4
+    assert "webhooks: " in output and " 0 rejected" in output
+    assert len({e["faktooraId"] for e in log if e["ok"]}) == 4
