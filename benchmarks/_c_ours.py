@@ -48,14 +48,14 @@ def run(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, Any]:
 WARMUP = 20
 
 
-async def _overhead(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, Any]:
+async def _overhead(cfg: WorkConfig, items: list[dict[str, Any]], preflight: bool) -> dict[str, Any]:
     async with _client(cfg) as client:
 
         async def one(i: int) -> None:
             if cfg.kind == "status":
                 await client.invoices.status(cfg.status_id)
             else:
-                await client.invoices.create([items[i]])
+                await client.invoices.create([items[i]], preflight=preflight)
 
         for i in range(WARMUP):
             await one(i)
@@ -71,5 +71,5 @@ async def _overhead(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, A
         }
 
 
-def overhead(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, Any]:
-    return asyncio.run(_overhead(cfg, items))
+def overhead(cfg: WorkConfig, items: list[dict[str, Any]], preflight: bool = True) -> dict[str, Any]:
+    return asyncio.run(_overhead(cfg, items, preflight))
