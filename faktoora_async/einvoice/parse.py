@@ -15,6 +15,7 @@ import base64
 import binascii
 import io
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -42,6 +43,8 @@ CII_ROOT: Final = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100
 UBL_INVOICE_ROOT: Final = "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
 UBL_CREDIT_NOTE_ROOT: Final = "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
 ZUGFERD1_ROOT: Final = "{urn:ferd:CrossIndustryDocument:invoice:1p0}CrossIndustryDocument"
+
+_UBL_NOTE_SUBJECT: Final = re.compile(r"^#[A-Z]{3}#")  # UBL's "#ADU#text" encoding of the subject code
 
 INVOICE_ATTACHMENT_NAMES: Final = frozenset({"factur-x.xml", "xrechnung.xml", "zugferd-invoice.xml"})
 
@@ -449,7 +452,7 @@ def _ubl_content(root: etree._Element) -> dict[str, Any]:
         invoiceTypeCode=_text(root, "cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode"),
         currency=currency,
         buyerReference=_text(root, "cbc:BuyerReference"),
-        note=_joined(root, "cbc:Note"),
+        note="\n".join(_UBL_NOTE_SUBJECT.sub("", n) for n in _texts(root, "cbc:Note")) or None,
         precedingInvoiceNumber=_text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
     )
     content["seller"] = _ubl_party(root.find("cac:AccountingSupplierParty/cac:Party", NS))
