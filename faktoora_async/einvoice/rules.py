@@ -25,7 +25,7 @@ Implemented EN 16931 rules:
 * code lists: BR-CL-01 (type code), BR-CL-04 (currency), BR-CL-14 (country codes), BR-CL-16 (payment
   means), BR-CL-18 (VAT category), BR-CL-22 (VATEX), BR-CL-23 (unit code), BR-CL-25 (EAS scheme);
 * VAT categories: BR-S-02/05/10, BR-Z-02/05/10, BR-E-02/05/10, BR-AE-02/05/10, BR-IC-02/05/10/11/12
-  (category K), BR-G-02/05/10, BR-O-02/05/10/11/12.
+  (category K), BR-G-02/05/10, BR-O-02/05/10/11/12, BR-AF-02/05/10 (L), BR-AG-02/05/10 (M), BR-B-01/02.
 
 Implemented XRechnung 3.0 rules (only with ``xrechnung=True``): BR-DE-2 (seller contact), BR-DE-3/4
 (seller city/post code), BR-DE-5/6/7 (contact name/phone/e-mail), BR-DE-8/9 (buyer city/post code),
@@ -71,7 +71,10 @@ _CATEGORY_RULES = {
     "K": ("BR-IC", "Intra-community supply"),
     "G": ("BR-G", "Export outside the EU"),
     "O": ("BR-O", "Not subject to VAT"),
+    "L": ("BR-AF", "IGIC (Canary Islands)"),
+    "M": ("BR-AG", "IPSI (Ceuta and Melilla)"),
 }
+_RATE_CATEGORIES = ("S", "L", "M")  # their rate is a real rate, no exemption reason allowed
 _DE16_CATEGORIES = frozenset({"S", "Z", "E", "AE", "K", "G", "L", "M"})
 _STRING_FIELDS = (
     "invoiceNumber",
@@ -389,6 +392,11 @@ class _Checker:
         if category == "S":
             if raw_rate is None or (rate is not None and rate <= 0):
                 self.add("BR-S-05", f"{tp}.rate", "A Standard rated line needs a VAT rate greater than zero.")
+        elif category in ("L", "M"):
+            # BR-AF-05 wants > 0 in the CII rules but >= 0 in the UBL rules: report what both agree on
+            if raw_rate is None or (rate is not None and rate < 0):
+                rule = "BR-AF-05" if category == "L" else "BR-AG-05"
+                self.add(rule, f"{tp}.rate", "This VAT category needs a VAT rate of zero or more.")
         elif category == "O":
             if rate is not None and rate != 0:
                 self.add("BR-O-05", f"{tp}.rate", "A Not subject to VAT line shall not contain a VAT rate.")
@@ -408,12 +416,14 @@ class _Checker:
         seller_tax = text(seller.get("taxId")) is not None
         buyer_vat = text(buyer.get("vatId")) is not None
         buyer_legal = text(buyer.get("legalRegistrationId")) is not None
+        if "B" in found:
+            self.split_payment(found)
         for category, taxes in found.items():
             rules = _CATEGORY_RULES.get(category)
             if rules is None:
                 continue
             prefix, name = rules
-            if category in ("S", "Z", "E") and not (seller_vat or seller_tax):
+            if category in ("S", "Z", "E", "L", "M") and not (seller_vat or seller_tax):
                 self.add(
                     f"{prefix}-02", "seller.vatId", f"{name} lines need the Seller VAT id or tax number."
                 )
@@ -470,6 +480,24 @@ class _Checker:
                 "BR-CO-26", "seller.vatId", "The Seller needs a VAT id or a legal registration id (BT-30)."
             )
 
+    def split_payment(self, found: Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]]) -> None:
+        """BR-B-01 (only Italian addresses) and BR-B-02 (no Standard rated lines) for category B."""
+        for field in ("seller", "buyer", "shipTo"):
+            party = self.inv.get(field)
+            country = text(party.get("country")) if isinstance(party, Mapping) else None
+            if country is not None and country != "IT":
+                self.add(
+                    "BR-B-01",
+                    f"{field}.country",
+                    "A Split payment invoice shall be a domestic Italian invoice.",
+                )
+        for tp, _tax in found.get("S", ()):
+            self.add(
+                "BR-B-02",
+                f"{tp}.categoryCode",
+                "A Split payment invoice shall not contain Standard rated lines.",
+            )
+
     def exemption(
         self, category: str, prefix: str, name: str, taxes: Sequence[tuple[str, Mapping[str, Any]]]
     ) -> None:
@@ -491,7 +519,7 @@ class _Checker:
                 )
                 for tp, tax in members
             ]
-            if category in ("S", "Z"):
+            if category in (*_RATE_CATEGORIES, "Z"):
                 for tp, has in has_reason:
                     if has:
                         self.add(
