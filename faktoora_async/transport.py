@@ -150,7 +150,12 @@ class Transport:
                 limit_per_host=self.limits.max_connections_per_host,
                 keepalive_timeout=self.limits.keepalive_timeout,
             )
-            self._session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
+            session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
+            if hasattr(session, "_retry_connection"):
+                # aiohttp silently resends idempotent requests once after a reset; retries are ours to
+                # count, space out and bound, so switch that off on the session we own
+                session._retry_connection = False
+            self._session = session
         elif self._session.closed:
             raise errors.ClientClosedError("the aiohttp session given to the client is closed")
         return self._session
