@@ -800,7 +800,7 @@ async def invoice_status(request: web.Request) -> web.Response:
 async def validation_report(request: web.Request) -> web.StreamResponse:
     record = _invoice(request)
     validation = record.validation
-    if validation is None or validation.get("status") == "processing":
+    if validation is None or validation.get("status") == "processing" or record.verdict is None:
         raise http_error(404, "no finished validation for this invoice")
     if record.report_pdf is None:
         state = request.app[STATE]
@@ -999,6 +999,8 @@ async def import_validation_pdf(request: web.Request) -> web.StreamResponse:
     record = _import(request)
     if record.validation_status == "pending":
         raise ApiError(409, "NOT_READY", "the validation is still running")
+    if record.verdict is None:
+        raise http_error(404, "the validation produced no report")
     if record.report_pdf is None:
         number = str(record.content.get("invoiceNumber") or record.faktoora_id)
         record.report_pdf = await request.app[STATE].in_thread(
