@@ -136,6 +136,7 @@ class SandboxConfig:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     processing_delay: tuple[float, float] | None = None
+    light: bool = False  # tiny placeholder documents instead of real rendering (benchmarks._light_sandbox)
     extra: tuple[str, ...] = ()
 
 
@@ -154,7 +155,8 @@ class Sandbox:
 
     def command(self) -> list[str]:
         c = self.config
-        cmd = [PYTHON, "-m", "faktoora_async.sandbox", "--host", "127.0.0.1", "--port", str(self.port)]
+        module = "benchmarks._light_sandbox" if c.light else "faktoora_async.sandbox"
+        cmd = [PYTHON, "-m", module, "--host", "127.0.0.1", "--port", str(self.port)]
         cmd += ["--api-key", self.api_key]
         if c.rate is not None:
             cmd += ["--rate", str(c.rate)]
