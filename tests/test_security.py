@@ -121,3 +121,194 @@ def test_safe_filename_never_leaves_the_folder(tmp_path: Path, number: str) -> N
 def test_safe_filename_keeps_distinct_ordinary_numbers_distinct() -> None:
     names = {safe_filename(f"RE-2026/{i:05d}", "pdf") for i in range(500)}
     assert len(names) == 500
+
+
+# -------------------------------------------------------------------------------------- malformed payloads
+_DROP = object()
+_P = "invoiceItems.0.product"
+# (path to change, new value or _DROP): each is caught client-side, naming the field, and nothing is sent
+MALFORMED: list[tuple[str, object]] = [
+    ("invoiceNumber", _DROP),
+    ("invoiceNumber", ""),
+    ("invoiceNumber", 123),
+    ("issueDate", _DROP),
+    ("issueDate", "2026-03-01"),
+    ("issueDate", "20261341"),
+    ("issueDate", 20260301),
+    ("currency", "EURO"),
+    ("currency", 978),
+    ("invoiceTypeCode", "999"),
+    ("dueDate", "tomorrow"),
+    ("deliveryDate", "2026/01/01"),
+    ("format", "pdf"),
+    ("draftOnly", "yes"),
+    ("seller", _DROP),
+    ("seller", "ACME GmbH"),
+    ("seller.name", _DROP),
+    ("seller.country", "Germany"),
+    ("seller.vatId", 12345),
+    ("buyer", _DROP),
+    ("buyer", ["x"]),
+    ("buyer.name", ""),
+    ("buyer.country", "D"),
+    ("invoiceItems", _DROP),
+    ("invoiceItems", []),
+    ("invoiceItems", {"id": "1"}),
+    (f"{_P}", _DROP),
+    (f"{_P}.name", _DROP),
+    (f"{_P}.quantity", "abc"),
+    (f"{_P}.quantity", None),
+    (f"{_P}.quantity", "1e400"),
+    (f"{_P}.price", "12,50"),
+    (f"{_P}.price", float("nan")),
+    (f"{_P}.taxes", "VAT"),
+    (f"{_P}.taxes.0.categoryCode", "X"),
+    (f"{_P}.taxes.0.rate", "nineteen"),
+    (f"{_P}.taxes.0.rate", -5),
+]
+# Caught only by the server (400 naming the field): gaps in the client's pre-flight, reported to C.
+SERVER_ONLY: list[tuple[str, object]] = [
+    ("invoiceNumber", "R" * 101),
+    (f"{_P}.unitCode", ""),
+    ("seller.iban", "DE00INVALID"),
+    ("delivery", {"type": "email", "recipient": "not-an-email"}),
+    ("delivery", {"type": "fax", "recipient": "buchhaltung@example.de"}),
+]
+
+
+def _mutated(path: str, value: object) -> dict[str, object]:
+    from faktoora_async.einvoice.generate import generate_invoice
+
+    doc: dict[str, object] = generate_invoice(0, seed=1)
+    parts = path.split(".")
+    cur: object = doc
+    for part in parts[:-1]:
+        cur = cur[int(part)] if isinstance(cur, list) else cur[part]  # type: ignore[index]
+    last: object = int(parts[-1]) if isinstance(cur, list) else parts[-1]
+    if value is _DROP:
+        del cur[last]  # type: ignore[attr-defined]
+    else:
+        cur[last] = value  # type: ignore[index]
+    return doc
+
+
+def _wire_path(path: str) -> str:
+    """``invoiceItems.0.product`` -> ``invoices[0].invoiceItems[0].product``."""
+    out = "invoices[0]"
+    for part in path.split("."):
+        out += f"[{part}]" if part.isdigit() else f".{part}"
+    return out
+
+
+async def test_malformed_payloads_name_the_field_and_send_nothing() -> None:
+    from faktoora_async import FaktooraClient
+    from faktoora_async.errors import InvoiceValidationError
+    from faktoora_async.sandbox import Sandbox
+
+    assert len({(p, repr(v)) for p, v in MALFORMED}) >= 30
+    async with Sandbox() as sb, FaktooraClient(sb.api_key, base_url=sb.base_url, max_retries=0) as client:
+        for path, value in MALFORMED:
+            with pytest.raises(InvoiceValidationError) as info:
+                await client.invoices.create([_mutated(path, value)])
+            expected = _wire_path(path)
+            paths = [getattr(v, "path", None) for v in info.value.violations]
+            named = [
+                p for p in paths if p and (p == expected or p.startswith((expected + ".", expected + "[")))
+            ]
+            assert named, (path, value, paths)
+            assert named[0] in str(info.value)
+            assert path.rsplit(".", 1)[-1] in str(info.value) or path.endswith(".0.product")
+        assert sb.stats()["requests"] == {}, "a malformed invoice reached the server"
+        # the untouched payload does go through: the checks are not simply refusing everything
+        await client.invoices.create([_mutated("note", "ok")])
+        assert sum(sb.stats()["requests"]["POST /api/v1/invoices"].values()) == 1
+
+
+async def test_server_side_validation_names_the_field() -> None:
+    from faktoora_async import FaktooraClient
+    from faktoora_async.errors import BadRequestError
+    from faktoora_async.sandbox import Sandbox
+
+    async with Sandbox() as sb, FaktooraClient(sb.api_key, base_url=sb.base_url, max_retries=0) as client:
+        for path, value in SERVER_ONLY:
+            with pytest.raises(BadRequestError) as info:
+                await client.invoices.create([_mutated(path, value)])
+            fields = [e.field for e in info.value.errors]
+            assert any(f is not None and f.startswith(_wire_path(path)) for f in fields), (path, fields)
+            assert all(e.index == 0 for e in info.value.errors)
+
+
+# ------------------------------------------------------------------------------------------ real downloads
+SANDBOX_NUMBERS = [
+    "../x",
+    "../../../../tmp/escaped",
+    "..\\..\\windows\\evil",
+    "/etc/passwd",
+    "/tmp/absolute-invoice",
+    "CON",
+    "nul.pdf",
+    "LPT1",
+    "...",
+    "..",
+    ".",
+    "R" * 100,
+    "RE\u202egpj.exe",
+    "..\u2215..\u2215x",
+    "\uff0e\uff0e\uff0fx",
+    "a/b/c",
+    "~/x",
+    "x:y*z?",
+    "\u00e4" * 100,
+    "a\x00b",
+    "tab\there",
+]
+
+
+def _files_under(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+async def test_hostile_invoice_numbers_never_leave_the_download_folder(tmp_path: Path) -> None:
+    from faktoora_async import FaktooraClient
+    from faktoora_async.einvoice.generate import generate_invoice
+    from faktoora_async.errors import BadRequestError, GenerationFailedError, InvoiceValidationError
+    from faktoora_async.sandbox import Sandbox
+
+    root = tmp_path / "jail"
+    folder = root / "downloads"
+    folder.mkdir(parents=True)
+    downloaded: list[str] = []
+    refused: list[str] = []
+    async with Sandbox() as sb, FaktooraClient(sb.api_key, base_url=sb.base_url, max_retries=0) as client:
+        for i, number in enumerate(SANDBOX_NUMBERS):
+            payload = generate_invoice(i, seed=99)
+            payload["invoiceNumber"] = number
+            try:
+                created = await client.invoices.create([payload])
+            except (InvoiceValidationError, BadRequestError):
+                refused.append(number)
+                continue
+            fid = created[0].faktoora_id
+            try:
+                await client.invoices.wait(fid, timeout=60)
+            except GenerationFailedError:  # e.g. NUL: accepted, then the XML cannot hold it
+                refused.append(number)
+                continue
+            by_id = await client.invoices.download(fid, format="pdf", to=folder)
+            by_number = await client.invoices.download(invoice_number=number, format="xml", to=folder)
+            for path in (by_id, by_number):
+                assert path.resolve().parent == folder.resolve(), (number, path)
+                assert path.is_file() and path.stat().st_size > 0
+            downloaded.append(number)
+    # nothing was written anywhere but the download folder
+    written = _files_under(root)
+    assert written and all(name.startswith("downloads/") and name.count("/") == 1 for name in written), (
+        written
+    )
+    assert _files_under(tmp_path) == [f"jail/{name}" for name in written]
+    assert len(downloaded) >= 12, (downloaded, refused)
+    # numbers the server or pre-flight refuses are still safe as file names
+    for number in refused:
+        name = safe_filename(number, "pdf")
+        assert (folder / name).resolve().parent == folder.resolve()
+    print(f"hostile numbers: {len(downloaded)} downloaded for real, {len(refused)} refused: {refused!r}")
