@@ -19,12 +19,26 @@ class UnreadableFile(Exception):
     """The uploaded file is not a readable invoice."""
 
 
-def render_files(invoice: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    """``(xml, pdf)`` of a payload invoice."""
-    from faktoora_async.einvoice.render import render_files as _render
+def render_xml(invoice: Mapping[str, Any]) -> bytes:
+    """The invoice XML (CII or UBL per ``format``): fast, done in the generation job."""
+    from faktoora_async.einvoice.render import render_xml as _render_xml
 
-    files = _render(invoice)
-    return bytes(files.xml), bytes(files.pdf)
+    return bytes(_render_xml(invoice)[0])
+
+
+def render_pdf(invoice: Mapping[str, Any], xml: bytes) -> bytes:
+    """The PDF matching ``xml`` (Factur-X with that XML embedded for ``zf:*``, else a readable view).
+
+    Costly (reportlab), so the sandbox renders it on the first PDF download and caches it.
+    """
+    from faktoora_async.einvoice.parse import parse_document as _parse
+    from faktoora_async.einvoice.pdf import render_content_pdf, render_facturx_pdf
+    from faktoora_async.einvoice.render import FACTURX_FORMATS
+
+    content = _parse(xml).content
+    if str(invoice.get("format") or "xrechnung") in FACTURX_FORMATS:
+        return bytes(render_facturx_pdf(content, xml))
+    return bytes(render_content_pdf(content))
 
 
 def validate_xml(xml: bytes) -> tuple[bool, Verdict]:

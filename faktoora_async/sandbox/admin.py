@@ -147,11 +147,11 @@ async def inflate(request: web.Request) -> web.Response:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
         raise bad_request("bytes must be a positive integer")
     size = int(raw)
-    if record.pdf is None:
-        raise ApiError(409, "NOT_READY", "the PDF is not generated yet")
     if size > MAX_INFLATE:
         raise bad_request(f"bytes must be at most {MAX_INFLATE}")
-    pdf = record.pdf
+    if record.xml is None:
+        raise ApiError(409, "NOT_READY", "the invoice is not generated yet")
+    pdf = await state.ensure_pdf(record)
     try:
         next(iter(inflated_chunks(pdf, size)))
     except ValueError as exc:

@@ -280,7 +280,7 @@ class SandboxState:
             record.changed()
             return
         try:
-            xml, pdf = await self.in_thread(_domain.render_files, record.payload)
+            xml = await self.in_thread(_domain.render_xml, record.payload)
         except Exception as exc:
             logger.warning("generation of %s failed: %s", record.faktoora_id, exc)
             record.job_status = "failed"
@@ -289,8 +289,7 @@ class SandboxState:
             return
         if _gone(record):
             return
-        record.xml, record.pdf = xml, pdf
-        record.xml_sha256, record.pdf_sha256 = _domain.sha256(xml), _domain.sha256(pdf)
+        record.xml, record.xml_sha256 = xml, _domain.sha256(xml)
         record.job_status = None
         validate = (
             bool(record.payload.get("validate")) and "invoiceValidation" in record.tenant.account.features
@@ -302,6 +301,19 @@ class SandboxState:
             self.send(record)
         if validate:
             await self._validate(record, xml)
+
+    async def ensure_pdf(self, record: InvoiceRecord) -> bytes:
+        """The invoice's PDF, rendered in the worker pool on first use and cached (one render at a time)."""
+        if record.pdf is not None:
+            return record.pdf
+        assert record.xml is not None
+        if record.pdf_lock is None:
+            record.pdf_lock = asyncio.Lock()
+        async with record.pdf_lock:
+            if record.pdf is None:
+                pdf = await self.in_thread(_domain.render_pdf, record.payload, record.xml)
+                record.pdf, record.pdf_sha256 = pdf, _domain.sha256(pdf)
+        return record.pdf
 
     async def _validate(self, record: InvoiceRecord, xml: bytes) -> None:
         assert record.validation is not None
@@ -632,7 +644,7 @@ async def send_bytes(
 
 
 async def _send_invoice_file(request: web.Request, record: InvoiceRecord, kind: str) -> web.StreamResponse:
-    if record.xml is None or record.pdf is None:
+    if record.xml is None:
         if record.job_status == "failed":
             raise ApiError(409, "NOT_READY", f"the file does not exist: {record.error}")
         raise ApiError(409, "NOT_READY", "the file is not generated yet")
@@ -641,12 +653,11 @@ async def _send_invoice_file(request: web.Request, record: InvoiceRecord, kind: 
         return await send_bytes(
             request, _bytes_stream(record.xml), len(record.xml), "application/xml", f"{name}.xml"
         )
+    pdf = await request.app[STATE].ensure_pdf(record)
     if record.inflate_to is not None:
-        chunks = inflated_chunks(record.pdf, record.inflate_to)
+        chunks = inflated_chunks(pdf, record.inflate_to)
         return await send_bytes(request, chunks, record.inflate_to, "application/pdf", f"{name}.pdf")
-    return await send_bytes(
-        request, _bytes_stream(record.pdf), len(record.pdf), "application/pdf", f"{name}.pdf"
-    )
+    return await send_bytes(request, _bytes_stream(pdf), len(pdf), "application/pdf", f"{name}.pdf")
 
 
 # --- /invoices ----------------------------------------------------------------------------------

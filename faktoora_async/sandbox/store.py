@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import json
 import random
@@ -112,6 +113,7 @@ class InvoiceRecord:
     deleted: bool = False
     gen_fail: bool = False
     delays: tuple[float, float] = (0.0, 0.0)
+    pdf_lock: asyncio.Lock | None = None
     _status_body: bytes | None = None
 
     @property
