@@ -140,3 +140,12 @@ def test_generated_invoice_totals_are_consistent() -> None:
         for group in totals.vat:
             assert group.tax == (group.basis * group.rate / 100).quantize(D("0.01"), rounding="ROUND_HALF_UP")
             assert group.tax.as_tuple().exponent == -2
+
+
+def test_no_negative_zero() -> None:
+    totals = compute_totals(
+        _invoice(_item("-1", "729.89", "E", "0", exemptionReason="x"), _item("-1", "0.004"))
+    )
+    assert str(totals.vat[0].tax) == "0.00"
+    assert str(totals.lines[1].net_amount) == "0.00"
+    assert str(totals.tax_total) == "0.00"

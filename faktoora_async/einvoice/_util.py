@@ -44,8 +44,9 @@ def to_decimal(value: Any, path: str) -> Decimal:
 
 
 def round2(value: Decimal) -> Decimal:
-    """Round to two decimal places, half away from zero (the EN 16931 convention)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round to two decimal places, half away from zero (the EN 16931 convention); never ``-0.00``."""
+    result = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return result.copy_abs() if result == 0 else result
 
 
 def plain(value: Decimal) -> str:

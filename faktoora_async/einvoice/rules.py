@@ -245,7 +245,9 @@ class _Checker:
             self.add("BR-CL-14", f"{role}.country", f"{country[:20]!r} is not an ISO 3166-1 alpha-2 code.")
         vat_id = text(party.get("vatId"))
         prefix = (vat_id or "")[:2]
-        if len(prefix) == 2 and prefix.isalnum() and prefix not in codes.VAT_ID_PREFIXES:
+        # CII rules test the 2-character prefix exactly; the UBL rules test it as a substring of the list
+        strict = self.syntax == "cii" or (len(prefix) == 2 and prefix.isalnum())
+        if vat_id is not None and strict and prefix not in codes.VAT_ID_PREFIXES:
             self.add(
                 "BR-CO-09",
                 f"{role}.vatId",
@@ -402,9 +404,6 @@ class _Checker:
                 self.add("BR-O-05", f"{tp}.rate", "A Not subject to VAT line shall not contain a VAT rate.")
         elif rules is not None and rate is not None and rate != 0:
             self.add(f"{rules[0]}-05", f"{tp}.rate", f"A {rules[1]} line needs the VAT rate 0.")
-        reason_code = text(tax.get("exemptionReasonCode"))
-        if reason_code is not None and reason_code not in codes.VATEX_CODES:
-            self.add("BR-CL-22", f"{tp}.exemptionReasonCode", f"{reason_code[:30]!r} is not a VATEX code.")
 
     def categories(
         self,
@@ -418,6 +417,7 @@ class _Checker:
         buyer_legal = text(buyer.get("legalRegistrationId")) is not None
         if "B" in found:
             self.split_payment(found)
+        self.vatex(found)
         for category, taxes in found.items():
             rules = _CATEGORY_RULES.get(category)
             if rules is None:
@@ -498,18 +498,26 @@ class _Checker:
                 "A Split payment invoice shall not contain Standard rated lines.",
             )
 
+    def vatex(self, found: Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]]) -> None:
+        """BR-CL-22 on the code each VAT breakdown group gets: the first code of its lines."""
+        for taxes in found.values():
+            seen: set[Any] = set()
+            for tp, tax in taxes:
+                key = _rate_key(tax)
+                code = text(tax.get("exemptionReasonCode"))
+                if code is None or key in seen:
+                    continue
+                seen.add(key)
+                if code not in codes.VATEX_CODES:
+                    self.add("BR-CL-22", f"{tp}.exemptionReasonCode", f"{code[:30]!r} is not a VATEX code.")
+
     def exemption(
         self, category: str, prefix: str, name: str, taxes: Sequence[tuple[str, Mapping[str, Any]]]
     ) -> None:
         # The breakdown of a (category, rate) group takes the first reason text/code of its lines.
         groups: dict[Any, list[tuple[str, Mapping[str, Any]]]] = {}
         for tp, tax in taxes:
-            try:
-                raw = tax.get("rate")
-                key: Any = to_decimal(0 if raw is None else raw, "rate")
-            except ValueError:
-                key = None
-            groups.setdefault(key, []).append((tp, tax))
+            groups.setdefault(_rate_key(tax), []).append((tp, tax))
         for members in groups.values():
             has_reason = [
                 (
@@ -554,6 +562,15 @@ class _Checker:
         terms = self.inv.get("paymentTerms")
         if self.xr and isinstance(terms, str) and not _skonto_ok(terms):
             self.add("BR-DE-18", "paymentTerms", "Skonto lines must read #SKONTO#TAGE=n#PROZENT=n.nn#.")
+
+
+def _rate_key(tax: Mapping[str, Any]) -> Any:
+    """The VAT breakdown group key of a line's rate (as ``compute_totals`` groups), None if unreadable."""
+    raw = tax.get("rate")
+    try:
+        return to_decimal(0 if raw is None else raw, "rate")
+    except ValueError:
+        return None
 
 
 def _skonto_ok(terms: str) -> bool:
