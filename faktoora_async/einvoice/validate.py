@@ -15,7 +15,8 @@ Implemented rules (all reported with level ``"fatal"``, as the official rules fl
 
 * Mandatory content: BR-01 .. BR-16, BR-21 .. BR-27, BR-29, BR-30, BR-31 .. BR-33, BR-36 .. BR-38,
   BR-41 .. BR-44, BR-45 .. BR-49, BR-50, BR-52, BR-55, BR-57, BR-61 (UBL), BR-62, BR-63,
-  BR-CO-04, BR-CO-09, BR-CO-18, BR-CO-26.
+  BR-CO-04, BR-CO-09, BR-CO-18, BR-CO-21 .. BR-CO-24, BR-CO-26,
+  CII-SR-467, CII-SR-470, UBL-SR-47.
 * Totals: BR-CO-10, BR-CO-11, BR-CO-12, BR-CO-13, BR-CO-14, BR-CO-15, BR-CO-16, BR-CO-17.
 * VAT categories: BR-S-01 .. BR-S-10, BR-Z-01 .. BR-Z-10, BR-E-01 .. BR-E-10, BR-AE-01 .. BR-AE-10,
   BR-IC-01 .. BR-IC-12 (category K), BR-G-01 .. BR-G-10, BR-O-01, BR-O-02, BR-O-05, BR-O-09, BR-O-10.
@@ -450,6 +451,7 @@ class _PM:
     account_id: bool
     card: bool
     mandate: bool
+    account_id_element: bool = False
 
 
 @dataclass
@@ -648,6 +650,7 @@ def _cii_doc(root: etree._Element, xrechnung: bool) -> _Doc:
                     or _t(account, "ram:ProprietaryID") is not None,
                     card=_has(pm, "ram:ApplicableTradeSettlementFinancialCard"),
                     mandate=_has(pm, "ram:PayerPartyDebtorFinancialAccount/ram:IBANID"),
+                    account_id_element=_has(account, "ram:IBANID") or _has(account, "ram:ProprietaryID"),
                 )
             )
         doc.mandate_id = _has(settlement, "ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")
@@ -1251,6 +1254,15 @@ def _mandatory(d: _Doc, out: _Out) -> None:
                     "If the Payment means type code (BT-81) means SEPA credit transfer, Local credit transfer or Non-SEPA international credit transfer, the Payment account identifier (BT-84) shall be present.",
                     loc,
                 )
+    codes = {(pm.code or "") for pm in d.payment_means}
+    if d.syntax == "ubl" and len(codes) > 1:
+        E("UBL-SR-47", "When there are more than one payment means code, they shall be equal.")
+    if d.syntax == "cii" and len(codes) > 1:
+        E("CII-SR-467", "All Payment means type codes (BT-81) shall have the same value.")
+    if d.syntax == "cii" and any(
+        pm.code in ("30", "58") and not pm.account_id_element for pm in d.payment_means
+    ):
+        E("CII-SR-470", "Either the IBAN or a Proprietary ID (BT-84) shall be used.")
     if d.doc_refs_without_id:
         E(
             "BR-52",
