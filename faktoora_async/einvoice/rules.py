@@ -245,9 +245,7 @@ class _Checker:
             self.add("BR-CL-14", f"{role}.country", f"{country[:20]!r} is not an ISO 3166-1 alpha-2 code.")
         vat_id = text(party.get("vatId"))
         prefix = (vat_id or "")[:2]
-        # CII rules test the 2-character prefix exactly; the UBL rules test it as a substring of the list
-        strict = self.syntax == "cii" or (len(prefix) == 2 and prefix.isalnum())
-        if vat_id is not None and strict and prefix not in codes.VAT_ID_PREFIXES:
+        if vat_id is not None and not _vat_prefix_ok(prefix, self.syntax):
             self.add(
                 "BR-CO-09",
                 f"{role}.vatId",
@@ -562,6 +560,14 @@ class _Checker:
         terms = self.inv.get("paymentTerms")
         if self.xr and isinstance(terms, str) and not _skonto_ok(terms):
             self.add("BR-DE-18", "paymentTerms", "Skonto lines must read #SKONTO#TAGE=n#PROZENT=n.nn#.")
+
+
+def _vat_prefix_ok(prefix: str, syntax: str) -> bool:
+    """BR-CO-09 as each syntax's rules test it: CII looks the 2-character prefix up in the list, UBL
+    tests whether it is a substring of the space-separated list (so a 1-character prefix may pass)."""
+    if syntax == "cii" or len(prefix) == 2:
+        return prefix in codes.VAT_ID_PREFIXES or (syntax == "ubl" and " " in prefix)
+    return " " in prefix or any(prefix in code for code in codes.VAT_ID_PREFIXES)
 
 
 def _rate_key(tax: Mapping[str, Any]) -> Any:
