@@ -335,3 +335,54 @@ def test_valid_generated_invoices_have_no_violations() -> None:
     invoices = list(generate_invoices(400, seed=77))
     invoices += list(generate_invoices(20, seed=78, lines=60, categories=["S", "Z", "E"]))
     assert check_invoices(invoices) == []
+
+
+_FUZZ_VALUES: list[Any] = ["", "X", "-1", "0", None, 0, "abc", "DE", "1e3", "19", "S", "O", "E", "AE", "K"]
+_FUZZ_VALUES += ["G", "Z", "L", "58", "30", "381", "  ", "EM", "20250101", "2.5", -3, "VATEX-EU-G", "de"]
+
+
+def _leaf_paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    paths = [path] if path else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            paths += _leaf_paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            paths += _leaf_paths(value, (*path, index))
+    return paths
+
+
+def test_random_mutations_agree_with_official_schematron(schematron_validator: Any) -> None:
+    """Random field changes/deletions on generated invoices: whenever the payload still renders, every
+    official id we report is reported by the Schematron, and we report something whenever it does."""
+    import random
+
+    rng = random.Random(2026)
+    problems: list[str] = []
+    rendered = 0
+    for index in range(160):
+        invoice = generate_invoice(index, seed=31, lines=rng.choice((1, 2, 3)))
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            path = rng.choice(_leaf_paths(invoice))
+            node: Any = invoice
+            for key in path[:-1]:
+                node = node[key]
+            if isinstance(node, dict) and rng.random() < 0.3:
+                del node[path[-1]]
+            else:
+                node[path[-1]] = rng.choice(_FUZZ_VALUES)
+        fmt = invoice.get("format")
+        if fmt not in ("xrechnung", "xrechnung:ubl", "zf:2"):
+            continue
+        try:
+            xml = render_ubl(invoice) if fmt == "xrechnung:ubl" else render_cii(invoice)
+        except ValueError:
+            continue
+        rendered += 1
+        violations = check_invoice(invoice)
+        ours = {v.rule_id for v in violations if not v.rule_id.startswith("FAKTOORA-")}
+        official = {e["id"] for e in schematron_validator.validate_bytes(xml)["errors"]}  # type: ignore[attr-defined]
+        if ours - official or (official and not violations):
+            problems.append(f"#{index} {fmt}: ours {sorted(ours)} official {sorted(official)}")
+    assert not problems, "\n".join(problems)
+    assert rendered >= 80
