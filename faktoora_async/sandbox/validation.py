@@ -77,6 +77,12 @@ _PRODUCT_FIELDS = frozenset({"productId", "name", "description", "quantity", "un
 _TAX_FIELDS = frozenset({"typeCode", "categoryCode", "rate", "exemptionReason", "exemptionReasonCode"})
 _DELIVERY_FIELDS = frozenset({"type", "recipient", "carbonCopy", "blindCarbonCopy"})
 MAX_ITEMS = 1000
+MAX_PLACES = 10
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def parse_yyyymmdd(value: str) -> _dt.date | None:
@@ -90,19 +96,25 @@ def parse_yyyymmdd(value: str) -> _dt.date | None:
 
 
 def _decimal(value: Any) -> Decimal | None:
+    """A finite Decimal of sane magnitude (|exponent| <= 30), or None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str) and 0 < len(value) <= 40:
+        d = value
+    elif isinstance(value, int):
+        if abs(value) >= 10**30:
+            return None
+        d = Decimal(value)
+    elif isinstance(value, str) and 0 < len(value) <= 40:
         try:
             d = Decimal(value.strip())
         except InvalidOperation:
             return None
-        return d if d.is_finite() else None
-    return None
+    else:
+        return None
+    if not d.is_finite() or (d and not -30 <= d.adjusted() <= 30):
+        return None
+    return d
 
 
 class _Checker:
@@ -231,6 +243,8 @@ def _tax(c: _Checker, value: Any, path: str) -> None:
             c.err(f"{path}.rate", "must be a decimal number")
         elif not Decimal(0) <= rate <= Decimal(100):
             c.err(f"{path}.rate", "must be between 0 and 100")
+        elif _places(rate) > MAX_PLACES:
+            c.err(f"{path}.rate", f"must have at most {MAX_PLACES} decimal places")
     c.string(data, "exemptionReason", path, max_len=500)
     c.string(data, "exemptionReasonCode", path, max_len=30)
 
@@ -252,6 +266,8 @@ def _product(c: _Checker, value: Any, path: str) -> None:
             c.err(f"{path}.{key}", "must be a decimal number (string or JSON number)")
         elif abs(number) >= Decimal("1e15"):
             c.err(f"{path}.{key}", "is out of range")
+        elif _places(number) > MAX_PLACES:
+            c.err(f"{path}.{key}", f"must have at most {MAX_PLACES} decimal places")
         elif key == "price" and number < 0:
             c.err(f"{path}.{key}", "must not be negative (BR-27)")
     taxes = data.get("taxes")
