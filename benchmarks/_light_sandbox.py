@@ -17,18 +17,23 @@ from faktoora_async.sandbox import _domain
 from faktoora_async.sandbox.__main__ import main
 
 
-def _light_render(invoice: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    number = str(invoice.get("invoiceNumber", ""))
-    xml_fn = getattr(_domain, "_placeholder_xml", None)
-    pdf_fn = getattr(_domain, "_placeholder_pdf", None)
-    if xml_fn is not None and pdf_fn is not None:
-        return bytes(xml_fn(invoice)), bytes(pdf_fn(number))
-    safe = "".join(c for c in number if c.isalnum() or c in "-_/")
-    xml = f'<?xml version="1.0" encoding="UTF-8"?><Invoice><ID>{safe}</ID></Invoice>'.encode()
-    return xml, b"%PDF-1.4\n%light sandbox placeholder\n%%EOF\n"
+def _light_xml(invoice: Mapping[str, Any]) -> bytes:
+    number = "".join(c for c in str(invoice.get("invoiceNumber", "")) if c.isalnum() or c in "-_/")
+    return f'<?xml version="1.0" encoding="UTF-8"?><Invoice><ID>{number}</ID></Invoice>'.encode()
 
 
-_domain.render_files = _light_render  # type: ignore[assignment]
+def _light_pdf(invoice: Mapping[str, Any], xml: bytes = b"") -> bytes:
+    return b"%PDF-1.4\n%light sandbox placeholder\n%%EOF\n"
+
+
+def _light_files(invoice: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    return _light_xml(invoice), _light_pdf(invoice)
+
+
+# Patch whichever rendering entry points this version of the sandbox has (its names have changed before).
+for _name, _fn in (("render_files", _light_files), ("render_xml", _light_xml), ("render_pdf", _light_pdf)):
+    if hasattr(_domain, _name):
+        setattr(_domain, _name, _fn)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
