@@ -356,14 +356,20 @@ async def test_download_before_file_exists_is_409_not_ready(session: aiohttp.Cli
 
 
 async def test_validation_with_feature(api: Api) -> None:
-    (fid,) = await api.create(invoice("V-1", validate=True))
+    good = generate_invoice(0, seed=1)
+    good["validate"] = True
+    fid, bad_fid = await api.create(
+        good, invoice("V-1", validate=True)
+    )  # V-1 lacks seller contact (BR-DE-5/6)
     st = await api.wait_for(fid, lambda s: s.get("validation", {}).get("status") in ("success", "error"))
     validation = st["validation"]
     assert set(validation) == {"status", "validity", "createdAt"}
-    assert isinstance(validation["validity"], bool)
-    assert (validation["status"] == "success") == validation["validity"]
-    status, pdf, headers = await api.call("GET", f"/invoices/{fid}/validation-report")
-    assert status == 200 and headers["Content-Type"] == "application/pdf" and pdf.startswith(b"%PDF")
+    assert validation["status"] == "success" and validation["validity"] is True
+    st = await api.wait_for(bad_fid, lambda s: s.get("validation", {}).get("status") in ("success", "error"))
+    assert st["validation"]["status"] == "error" and st["validation"]["validity"] is False
+    for target in (fid, bad_fid):
+        status, pdf, headers = await api.call("GET", f"/invoices/{target}/validation-report")
+        assert status == 200 and headers["Content-Type"] == "application/pdf" and pdf.startswith(b"%PDF")
     (plain,) = await api.create(invoice("V-2"))
     st = await api.wait_for(plain, lambda s: s["jobStatus"] is None)
     assert "validation" not in st
@@ -652,3 +658,105 @@ async def test_payload_is_not_mutated_by_validation(api: Api) -> None:
     snapshot = copy.deepcopy(original)
     await api.create(original)
     assert original == snapshot
+
+
+# --- routes and lifecycle -----------------------------------------------------------------------
+API_ROUTES = {
+    ("POST", "/invoices"),
+    ("GET", "/invoices"),
+    ("GET", "/invoices/next-number"),
+    ("GET", "/invoices/{faktooraId}"),
+    ("DELETE", "/invoices/{faktooraId}"),
+    ("GET", "/invoices/{faktooraId}/status"),
+    ("GET", "/invoices/{faktooraId}/validation-report"),
+    ("GET", "/import/outgoing"),
+    ("POST", "/import/outgoing"),
+    *(
+        ("GET", "/import/outgoing/{faktooraId}" + tail)
+        for tail in (
+            "/content/summary",
+            "/content",
+            "/content/lineitems",
+            "/content/taxes",
+            "/content/paymentterms",
+            "/content/paymentmeans",
+            "/content/seller",
+            "/content/buyer",
+            "/content/delivery",
+            "/content/pdf",
+            "/source",
+            "/validation",
+            "/validation/pdf",
+            "/status",
+            "/attachments",
+            "/attachment/{attachmentId}",
+            "/attachment/{attachmentId}/file",
+        )
+    ),
+    ("GET", "/webhooks"),
+    ("POST", "/webhooks"),
+    ("PATCH", "/webhooks/{webhookId}"),
+    ("DELETE", "/webhooks/{webhookId}"),
+}
+
+
+async def test_every_api_route_is_served_under_v1_and_v2(sb: Sandbox) -> None:
+    served: dict[str, set[tuple[str, str]]] = {"/api/v1": set(), "/api/v2": set()}
+    for route in sb.app.router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        for prefix, routes in served.items():
+            if path.startswith(prefix + "/") and route.method != "HEAD":
+                routes.add((route.method, path[len(prefix) :]))
+    assert served["/api/v1"] == API_ROUTES
+    assert served["/api/v2"] == API_ROUTES
+
+
+async def test_v2_prefix_works_end_to_end(api: Api) -> None:
+    status, body, _ = await api.call("POST", "/invoices", v=2, json={"invoices": [invoice("V2-1")]})
+    assert status == 202
+    fid = body[0]["faktooraId"]
+    await api.wait_for(fid, lambda s: s["invoiceStatus"] == "created")
+    status, xml, _ = await api.call(
+        "GET", f"/invoices/{fid}", v=2, headers=api.headers(Accept="application/xml")
+    )
+    assert status == 200 and b"V2-1" in xml
+    status, body, _ = await api.call("GET", "/invoices", v=2)
+    assert status == 200 and body["meta"]["total"] == 1
+
+
+async def test_close_cancels_jobs_and_deliveries_without_leaks(session: aiohttp.ClientSession) -> None:
+    async def hang(request: web.Request) -> web.Response:
+        await asyncio.sleep(30)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/slow", hang)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        sb = Sandbox(processing_delay=(0.0, 0.0))
+        async with sb:
+            api = Api(session, sb)
+            target = f"http://127.0.0.1:{runner.addresses[0][1]}/slow"
+            status, _, _ = await api.call(
+                "POST", "/webhooks", json={"action": "invoiceCreate", "target": target}
+            )
+            assert status == 201
+            await api.create(invoice("L-1"))
+            async with Sandbox(processing_delay=(30, 30)) as other:
+                await Api(session, other).create(invoice("L-2"))
+                assert other.stats()["backgroundTasks"] == 1
+            for _ in range(500):
+                if sb.stats()["backgroundTasks"] == 1 and sb.invoices()[0]["status"] == "created":
+                    break
+                await asyncio.sleep(0.01)
+            assert sb.stats()["backgroundTasks"] == 1  # the hanging webhook delivery
+        assert sb.stats()["backgroundTasks"] == 0
+    finally:
+        await runner.cleanup()
+    await asyncio.sleep(0)
+    leftovers = [
+        t for t in asyncio.all_tasks() if "faktoora_async/sandbox" in t.get_coro().cr_code.co_filename
+    ]
+    assert leftovers == []
