@@ -16,6 +16,14 @@ _MAX_DECIMAL_CHARS = 40
 
 def to_decimal(value: Any, path: str) -> Decimal:
     """Parse a payload decimal (string or JSON number); raise ``ValueError`` naming ``path``."""
+    if type(value) is str and 0 < len(value) <= _MAX_DECIMAL_CHARS:  # fast path: the canonical form
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{path}: {value[:50]!r} is not a decimal number") from None
+        if result.is_finite() and abs(result.adjusted()) <= 18:
+            return result
+        raise ValueError(f"{path}: {value!r} is not a finite number in range")
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{path}: expected a decimal number, got {type(value).__name__}")
     if isinstance(value, Decimal):
@@ -81,6 +89,8 @@ def parse_date(value: Any, path: str) -> _dt.date:
 
 def text(value: Any) -> str | None:
     """A payload string stripped (numbers become strings); ``None`` for absent, empty or non-text values."""
+    if type(value) is str:  # fast path
+        return value.strip() or None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, Decimal)):

@@ -42,6 +42,7 @@ Warnings and information-level rules (BR-DE-17, BR-DE-19, BR-DE-26/27/28, BR-DE-
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from typing import Any
 
 from faktoora_async.einvoice import codes
 from faktoora_async.einvoice._util import (
+    ZERO,
     parse_date,
     payment_means_code,
     text,
@@ -57,6 +59,8 @@ from faktoora_async.einvoice._util import (
 )
 
 __all__ = ["Violation", "check_invoice", "check_invoices"]
+
+logger = logging.getLogger("faktoora_async.einvoice.rules")
 
 _FORMATS = frozenset({"xrechnung", "xrechnung:ubl", "zf:2", "zf:1"})
 _SKONTO = re.compile(
@@ -142,6 +146,7 @@ class _Checker:
         self.path = path
         self.xr = xrechnung
         self.out: list[Violation] = []
+        self.rate_keys: dict[int, Decimal | None] = {}  # id(tax) -> the rate of its VAT breakdown group
         fmt = text(invoice.get("format"))
         self.syntax = "ubl" if fmt == "xrechnung:ubl" else "cii"
 
@@ -379,6 +384,7 @@ class _Checker:
         tp = f"{p}.taxes[{k}]"
         raw_rate = tax.get("rate")
         rate = None if raw_rate is None else self.decimal(raw_rate, f"{tp}.rate")
+        self.rate_keys[id(tax)] = ZERO if raw_rate is None else rate
         category = text(tax.get("categoryCode"))
         if category is None:
             self.add(
@@ -501,7 +507,7 @@ class _Checker:
         for taxes in found.values():
             seen: set[Any] = set()
             for tp, tax in taxes:
-                key = _rate_key(tax)
+                key = self.rate_keys.get(id(tax))
                 code = text(tax.get("exemptionReasonCode"))
                 if code is None or key in seen:
                     continue
@@ -515,7 +521,7 @@ class _Checker:
         # The breakdown of a (category, rate) group takes the first reason text/code of its lines.
         groups: dict[Any, list[tuple[str, Mapping[str, Any]]]] = {}
         for tp, tax in taxes:
-            groups.setdefault(_rate_key(tax), []).append((tp, tax))
+            groups.setdefault(self.rate_keys.get(id(tax)), []).append((tp, tax))
         for members in groups.values():
             has_reason = [
                 (
@@ -570,15 +576,6 @@ def _vat_prefix_ok(prefix: str, syntax: str) -> bool:
     return " " in prefix or any(prefix in code for code in codes.VAT_ID_PREFIXES)
 
 
-def _rate_key(tax: Mapping[str, Any]) -> Any:
-    """The VAT breakdown group key of a line's rate (as ``compute_totals`` groups), None if unreadable."""
-    raw = tax.get("rate")
-    try:
-        return to_decimal(0 if raw is None else raw, "rate")
-    except ValueError:
-        return None
-
-
 def _skonto_ok(terms: str) -> bool:
     lines = [line for line in re.split(r"\r?\n", terms.replace("\r\n", "\n")) if line.strip().startswith("#")]
     if not lines:
@@ -596,6 +593,7 @@ def check_invoice(invoice: Any, *, path: str = "invoices[0]", xrechnung: bool = 
     try:
         return _Checker(invoice, path, xrechnung).run()
     except Exception as exc:  # defensive: pre-flight checks must never raise on garbage input
+        logger.exception("check_invoice failed on %s", path)
         return [Violation("FAKTOORA-TYPE", path, f"invoice could not be checked: {type(exc).__name__}")]
 
 
