@@ -9,7 +9,9 @@ import os
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 
 from faktoora_async.files import safe_filename
@@ -59,7 +61,7 @@ def test_leak_guard_fails_a_run_that_leaks(pytester: pytest.Pytester, kind: str)
         assert "API key leak guard: FAILED" in output
 
 
-# ------------------------------------------------------------------------------------------ file names
+# ----------------------------------------------------------------------------------------- file names
 HOSTILE_NUMBERS = [
     "../x",
     "../../../../etc/passwd",
@@ -123,7 +125,7 @@ def test_safe_filename_keeps_distinct_ordinary_numbers_distinct() -> None:
     assert len(names) == 500
 
 
-# -------------------------------------------------------------------------------------- malformed payloads
+# --------------------------------------------------------------------------------- malformed payloads
 _DROP = object()
 _P = "invoiceItems.0.product"
 # (path to change, new value or _DROP): each is caught client-side, naming the field, and nothing is sent
@@ -238,7 +240,7 @@ async def test_server_side_validation_names_the_field() -> None:
             assert all(e.index == 0 for e in info.value.errors)
 
 
-# ------------------------------------------------------------------------------------------ real downloads
+# ------------------------------------------------------------------------------------- real downloads
 SANDBOX_NUMBERS = [
     "../x",
     "../../../../tmp/escaped",
@@ -312,3 +314,185 @@ async def test_hostile_invoice_numbers_never_leave_the_download_folder(tmp_path:
         name = safe_filename(number, "pdf")
         assert (folder / name).resolve().parent == folder.resolve()
     print(f"hostile numbers: {len(downloaded)} downloaded for real, {len(refused)} refused: {refused!r}")
+
+
+# -------------------------------------------------------------------------------- key never in errors
+ECHO_KEY = "sk_test_echo_" + "a1b2c3d4e5f6g7h8"
+STATUS_SCENARIOS = [
+    *("bad-request", "unauthorized", "forbidden", "not-found", "not-acceptable", "conflict", "duplicate"),
+    *("not-ready", "too-large", "rate-limited", "server-error", "teapot", "non-json", "bad-json", "silent"),
+]
+
+
+def _echo_app() -> Any:
+    """A hostile server that puts the X-API-KEY it receives into every part of its answers."""
+    import asyncio
+
+    from aiohttp import web
+
+    statuses = {
+        "bad-request": (400, "BAD_REQUEST"),
+        "unauthorized": (401, "UNAUTHORIZED"),
+        "forbidden": (403, "FEATURE_DISABLED"),
+        "not-found": (404, "NOT_FOUND"),
+        "not-acceptable": (406, "NOT_ACCEPTABLE"),
+        "conflict": (409, "SOMETHING_ELSE"),
+        "duplicate": (409, "DUPLICATE_INVOICE_NUMBER"),
+        "not-ready": (409, "NOT_READY"),
+        "too-large": (413, "PAYLOAD_TOO_LARGE"),
+        "rate-limited": (429, "TOO_MANY_REQUESTS"),
+        "server-error": (500, "INTERNAL"),
+        "teapot": (418, "TEAPOT"),
+    }
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        key = request.headers.get("X-API-KEY", "")
+        scenario = request.match_info["scenario"]
+        headers = {"x-request-id": f"req-{key}", "Retry-After": "0"}
+        if scenario in statuses:
+            status, code = statuses[scenario]
+            body = {
+                "code": code,
+                "statusCode": status,
+                "message": f"key {key} is not welcome",
+                "errors": [{"index": 0, "field": f"invoices[0].{key}", "message": f"bad {key}"}],
+            }
+            return web.json_response(body, status=status, headers=headers)
+        if scenario == "non-json":
+            return web.Response(text=f"<html>{key}</html>", content_type="text/html", headers=headers)
+        if scenario == "bad-json":
+            return web.json_response({"invoiceStatus": 5, "echo": key}, headers=headers)
+        if scenario == "failed":
+            body = {"invoiceStatus": None, "jobStatus": "failed", "error": f"renderer died near {key}"}
+            return web.json_response(body, headers=headers)
+        if scenario == "processing":
+            return web.json_response({"invoiceStatus": None, "jobStatus": "processing"}, headers=headers)
+        if scenario == "silent":
+            await asyncio.sleep(3600)
+        if scenario == "truncated":
+            resp = web.StreamResponse(headers={"Content-Type": "application/pdf", "Content-Length": "9999"})
+            await resp.prepare(request)
+            await resp.write(f"%PDF {key}".encode())
+            assert request.transport is not None
+            request.transport.close()
+            return resp
+        raise web.HTTPNotFound()
+
+    app = web.Application()
+    app.router.add_route("*", "/{scenario}/api/{version}/{tail:.*}", handler)
+    return app
+
+
+def _texts_of(exc: BaseException) -> list[str]:
+    """Every text an error exposes: str, repr, attributes (repr), args, and the same for its chain."""
+    texts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        texts += [str(current), repr(current), repr(current.args)]
+        texts += [repr(value) for value in vars(current).values()]
+        current = current.__cause__ or current.__context__
+    return texts
+
+
+async def test_api_key_never_in_any_error(tmp_path: Path) -> None:
+    import socket
+
+    from aiohttp import web
+
+    from faktoora_async import FaktooraClient, Timeout
+    from faktoora_async import errors as E
+
+    collected: list[BaseException] = []
+    runner = web.AppRunner(_echo_app(), shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    root = f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    def client(scenario: str, **options: Any) -> FaktooraClient:
+        options.setdefault("max_retries", 0)
+        options.setdefault("timeout", Timeout(total=1.0, connect=1.0, read=0.5))
+        return FaktooraClient(ECHO_KEY, base_url=f"{root}/{scenario}/api/v1", **options)
+
+    async def expect(awaitable: Any) -> None:
+        with anyio.fail_after(20):
+            try:
+                await awaitable
+            except E.FaktooraError as exc:
+                collected.append(exc)
+                return
+        raise AssertionError("no error raised")
+
+    try:
+        for scenario in STATUS_SCENARIOS:
+            async with client(scenario) as c:
+                await expect(c.invoices.status("FKEYTEST1"))
+        async with client("failed") as c:
+            await expect(c.invoices.wait("FKEYTEST1", timeout=5))
+        async with client("processing") as c:
+            await expect(c.invoices.wait("FKEYTEST1", timeout=0.3))
+        async with client("truncated") as c:
+            await expect(c.invoices.download("FKEYTEST1", format="pdf", to=tmp_path / "x.pdf"))
+        async with client("silent") as c:
+            from faktoora_async.einvoice.generate import generate_invoice
+
+            await expect(c.invoices.create([generate_invoice(0, seed=5)]))
+        c = client("not-found")
+        await c.aclose()
+        await expect(c.invoices.status("FKEYTEST1"))
+        with socket.socket() as probe:  # a port nobody listens on
+            probe.bind(("127.0.0.1", 0))
+            dead = probe.getsockname()[1]
+        async with FaktooraClient(ECHO_KEY, base_url=f"http://127.0.0.1:{dead}/api/v1", max_retries=0) as c:
+            await expect(c.invoices.status("FKEYTEST1"))
+        async with client("bad-request") as c:
+            bad = generate_invoice(1, seed=5)
+            bad["issueDate"] = "yesterday"
+            await expect(c.invoices.create([bad]))
+    finally:
+        await runner.cleanup()
+    from faktoora_async.files import AtomicDownload
+
+    with pytest.raises(E.DownloadError) as short:  # the stored size differs from the announced one
+        async with AtomicDownload(tmp_path / "short.pdf", expected_size=9999) as download:
+            download.write(b"%PDF-1.7 " + ECHO_KEY.encode())
+            await download.commit()
+    collected.append(short.value)
+    with pytest.raises(E.ConfigurationError) as config_error:
+        FaktooraClient(ECHO_KEY, base_url="ftp://example.com/api/v1")
+    collected.append(config_error.value)
+
+    kinds = {type(exc) for exc in collected}
+    every = {
+        obj
+        for obj in vars(E).values()
+        if isinstance(obj, type) and issubclass(obj, E.FaktooraError) and obj.__module__ == E.__name__
+    }
+    # abstract bases are covered through their subclasses
+    abstract = {E.FaktooraError, E.APIStatusError, E.ConflictError, E.TransportError}
+    missing = every - abstract - kinds
+    assert not missing, (sorted(cls.__name__ for cls in missing), sorted(k.__name__ for k in kinds))
+    leaks: dict[str, str] = {}
+    for exc in collected:
+        for text in _texts_of(exc):
+            if ECHO_KEY in text:
+                leaks.setdefault(type(exc).__name__, text.replace(ECHO_KEY, "<KEY>")[:160])
+    assert not leaks, "the API key is carried by:\n" + "\n".join(
+        f"{k}: {v!r}" for k, v in sorted(leaks.items())
+    )
+    print(f"{len(collected)} errors of {len(kinds)} classes checked")
+
+
+async def test_client_repr_and_str_hide_the_key() -> None:
+    from faktoora_async import FaktooraClient
+
+    async with FaktooraClient(ECHO_KEY, base_url="http://127.0.0.1:9/api/v1") as client:
+        shown = [repr(client), str(client), f"{client!r}", repr(client.invoices), repr(client.webhooks)]
+        shown += [repr(client.imports), repr(client.events), repr(client.timeout), repr(client.retry)]
+        for text in shown:
+            leaked = ECHO_KEY in text
+            assert not leaked, text.replace(ECHO_KEY, "<KEY>")
+        assert "***" in repr(client)
+    assert ECHO_KEY not in repr(client)
