@@ -386,3 +386,26 @@ def test_random_mutations_agree_with_official_schematron(schematron_validator: A
             problems.append(f"#{index} {fmt}: ours {sorted(ours)} official {sorted(official)}")
     assert not problems, "\n".join(problems)
     assert rendered >= 80
+
+
+@pytest.mark.parametrize(
+    ("terms", "ok"),
+    [
+        ("#SKONTO#TAGE=7#PROZENT=2.00#\n", True),
+        ("Zahlbar in 30 Tagen.\n#SKONTO#TAGE=14#PROZENT=3.00#BASISBETRAG=100.00#\n", True),
+        ("#SKONTO#TAGE=7#PROZENT=2.00#\r\n#SKONTO#TAGE=14#PROZENT=1.50#\nDanach netto.", True),
+        ("  #SKONTO#TAGE=7#PROZENT=2.00#  \n", True),
+        ("#SKONTO#TAGE=7#PROZENT=2.00#", False),
+        ("#SKONTO#TAGE=7#PROZENT=2#\n", False),
+        ("#skonto#TAGE=7#PROZENT=2.00#\n", False),
+        ("Zahlbar sofort.\n#Hinweis#\n", False),
+    ],
+)
+def test_skonto_lines_agree_with_official_rule(schematron_validator: Any, terms: str, ok: bool) -> None:
+    invoice = copy.deepcopy(_BASES["S"])
+    invoice["paymentTerms"] = terms
+    ours = [v for v in check_invoice(invoice) if v.rule_id == "BR-DE-18"]
+    assert (not ours) is ok
+    for render in (render_cii, render_ubl):
+        official = {e["id"] for e in schematron_validator.validate_bytes(render(invoice))["errors"]}  # type: ignore[attr-defined]
+        assert ("BR-DE-18" not in official) is ok, (render.__name__, official)
