@@ -3,6 +3,24 @@
 The app validates requests with its own rules (``validation.py``), keeps everything in memory
 (``store.py``), runs invoice generation, validation and webhook deliveries in tasks it owns, and injects
 seeded faults (``faults.py``).  Admin routes live under ``/_sandbox/`` (``admin.py``).
+
+Shapes the contract leaves open, as the sandbox answers them:
+
+- Errors: ``{"code", "statusCode", "message"}`` plus ``"errors": [{"index"?, "field", "message"}]`` on 400
+  validation failures and on ``409 DUPLICATE_INVOICE_NUMBER`` (one entry per clashing index).
+- Lists (``GET /invoices``, ``/import/outgoing``, ``.../attachments``, ``/webhooks``):
+  ``{"data": [...], "meta": {"page", "perPage", "total", "totalPages"}}``.
+- ``GET /import/outgoing`` items: ``{faktooraId, invoiceNumber, issueDate, currency, syntax, sourceKind,
+  filename, overallStatus, createdAt}``.
+- ``/import/outgoing/{id}/content``: the einvoice content model (``faktoora_async.einvoice.content``);
+  ``/content/seller``, ``/buyer``, ``/delivery``, ``/paymentterms`` its dicts; ``/lineitems``, ``/taxes``,
+  ``/paymentmeans`` its lists; ``/content/summary`` ``ParsedInvoice.summary()``.
+- Attachments: ``{id, filename, mimeType, description, size}``; ``.../file`` is application/octet-stream.
+- ``/validation``, ``/validation/pdf``, ``/content/pdf``: ``409 NOT_READY`` while the import is pending.
+- Webhook subscriptions: ``{id, action, target, createdAt}`` (``POST`` answers 201 with it);
+  ``PATCH``/``DELETE`` answer ``{"succeed": true}``.
+- Validation: ``status`` ``success`` + ``validity: true`` when the invoice passes, ``error`` +
+  ``validity: false`` when rejected, ``error`` + ``validity: null`` when the validator itself failed.
 """
 
 from __future__ import annotations
