@@ -384,6 +384,13 @@ def generate_invoice(
         "buyer": buyer,
         "invoiceItems": items,
     }
+    # Extras drawn from their own generator, so adding them does not change the rest of the invoice.
+    extra = random.Random(f"faktoora-async:{seed}:{index}:extra")
+    if days >= 14 and extra.random() < 0.15:  # XRechnung Skonto line (BR-DE-18 format)
+        skonto_days = extra.choice((7, 10))
+        invoice["paymentTerms"] += (
+            f"\n#SKONTO#TAGE={skonto_days}#PROZENT={extra.choice(('2.00', '3.00', '1.50'))}#\n"
+        )
     if rng.random() < 0.5:
         invoice["note"] = rng.choice(_NOTES)
     if type_code in ("381", "384"):
