@@ -152,10 +152,9 @@ async def serve(args: argparse.Namespace) -> None:
             loop.remove_signal_handler(sig)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m faktoora_async.sandbox", description="faktoora API sandbox"
-    )
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m faktoora_async.sandbox") -> int:
+    """Parse ``argv`` and serve until interrupted; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog=prog, description="faktoora API sandbox")
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:
