@@ -38,9 +38,15 @@ QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 NAMESPACES = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 
 
+_QNAMES: dict[str, str] = {}
+
+
 def _el(parent: etree._Element, tag: str, value: str | None = None, **attrib: str) -> etree._Element:
-    prefix, _, local = tag.partition(":")
-    element = etree.SubElement(parent, f"{{{NAMESPACES[prefix]}}}{local}", attrib)
+    qname = _QNAMES.get(tag)
+    if qname is None:
+        prefix, _, local = tag.partition(":")
+        qname = _QNAMES[tag] = f"{{{NAMESPACES[prefix]}}}{local}"
+    element = etree.SubElement(parent, qname, attrib)
     if value is not None:
         element.text = value
     return element

@@ -43,9 +43,15 @@ CREDIT_NOTE_TYPE_CODES = frozenset(
 """UNTDID 1001 codes that EN 16931 expects in a UBL ``CreditNote`` (BR-CL-01, UBL)."""
 
 
+_QNAMES: dict[str, str] = {}
+
+
 def _el(parent: etree._Element, tag: str, value: str | None = None, **attrib: str) -> etree._Element:
-    prefix, _, local = tag.partition(":")
-    element = etree.SubElement(parent, f"{{{_NS[prefix]}}}{local}", attrib)
+    qname = _QNAMES.get(tag)
+    if qname is None:
+        prefix, _, local = tag.partition(":")
+        qname = _QNAMES[tag] = f"{{{_NS[prefix]}}}{local}"
+    element = etree.SubElement(parent, qname, attrib)
     if value is not None:
         element.text = value
     return element
