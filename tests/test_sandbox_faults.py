@@ -88,7 +88,13 @@ async def test_retry_after_for_faster_rate(session: aiohttp.ClientSession) -> No
 
 # --- determinism --------------------------------------------------------------------------------
 async def _run_sequence(seed: int) -> tuple[list[str], dict[str, int]]:
-    faults = {"error_rate": 0.25, "reset_rate": 0.2, "jitter_ms": 2, "ambiguous_rate": 0.3}
+    faults = {
+        "error_rate": 0.25,
+        "reset_rate": 0.2,
+        "jitter_ms": 2,
+        "ambiguous_rate": 0.3,
+        "generation_failure_rate": 0.5,
+    }
     outcomes: list[str] = []
     async with Sandbox(seed=seed, faults=faults) as sb, aiohttp.ClientSession() as s:
         for i in range(40):
@@ -104,6 +110,12 @@ async def _run_sequence(seed: int) -> tuple[list[str], dict[str, int]]:
                         outcomes.append(f"GET {r.status}")
             except aiohttp.ClientError as exc:
                 outcomes.append(type(exc).__name__)
+        for _ in range(500):
+            jobs = [(row["invoiceNumber"], row["jobStatus"]) for row in sb.invoices()]
+            if all(job in (None, "failed") for _, job in jobs):
+                break
+            await asyncio.sleep(0.01)
+        outcomes += [f"{number} {job}" for number, job in jobs]
         return outcomes, dict(sb.stats()["faultsInjected"])
 
 
@@ -115,6 +127,7 @@ async def test_same_seed_same_faults() -> None:
     kinds = set(first)
     assert "GET 200" in kinds and ({"GET 500", "GET 502", "GET 503"} & kinds)
     assert {"ClientOSError", "ServerDisconnectedError"} & kinds  # resets / dropped POSTs
+    assert any(o.endswith(" failed") for o in first) and any(o.endswith(" None") for o in first)
     other, _ = await _run_sequence(seed=12)
     assert other != first
 
@@ -140,6 +153,16 @@ async def test_injected_5xx_bodies_and_admin_is_exempt(session: aiohttp.ClientSe
         async with session.get(sb.base_url + "/invoices", headers=key(sb)) as r:
             assert r.status == 200
         assert sb.stats()["faultsInjected"] == {"http_503": 1}
+
+
+async def test_reset_before_response_stores_nothing(session: aiohttp.ClientSession) -> None:
+    async with Sandbox(faults={"reset_rate": 1.0}) as sb:
+        with pytest.raises(aiohttp.ClientOSError):
+            body = {"invoices": [generate_invoice(0, seed=3)]}
+            async with session.post(sb.base_url + "/invoices", json=body, headers=key(sb)) as r:
+                await r.read()
+        assert sb.invoices() == []
+        assert sb.stats()["faultsInjected"] == {"reset": 1}
 
 
 # --- ambiguous POST, truncation, slow bodies ------------------------------------------------------
