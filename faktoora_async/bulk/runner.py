@@ -89,6 +89,7 @@ class _Item:
     attempts: int = 0  # POSTs already journalled for this invoice (before the current one)
     lookup_first: bool = False  # the POST may have arrived: look the number up before sending again
     submitted_at: float | None = None  # wall clock
+    ahead: int = 0  # invoices the server still had to finish when this one was submitted
 
 
 @dataclass(slots=True)
@@ -155,7 +156,12 @@ class BulkRunner:
         self.max_submit_attempts = max_submit_attempts
         self.max_download_attempts = max_download_attempts
         self._http = anyio.CapacityLimiter(concurrency)
-        self._est = 0.5  # seconds from submission to a ready file; adapted as the run goes
+        # Poll schedule: time to ready ~ est + ahead * gap, where ``ahead`` counts the invoices the server
+        # still had to finish when this one was submitted (it works through a queue) and ``est``/``gap``
+        # adapt to whether first polls find the file ready.
+        self._est = 0.5
+        self._gap = 0.01
+        self._outstanding = 0
         self._c = _Counters()
         self._journal: Journal | None = None
         self._run_id = 0
@@ -414,7 +420,10 @@ class BulkRunner:
         await self._j.mark_submitted(pairs)
         self._emit("submitted", len(items))
         now = time.time()
-        for item, (_, fid) in zip(items, pairs, strict=True):
+        ahead = self._outstanding
+        self._outstanding += len(items)
+        for k, (item, (_, fid)) in enumerate(zip(items, pairs, strict=True)):
+            item.ahead = ahead + k
             item.faktoora_id = fid
             item.payload = None  # the journal has what is needed from here on
             item.submitted_at = item.submitted_at or now
@@ -541,8 +550,25 @@ class BulkRunner:
             self._count_request("status")
             return await self.client.invoices.status(faktoora_id)
 
+    def _expected_wait(self, item: _Item) -> float:
+        return self._est + item.ahead * self._gap
+
+    def _first_poll_result(self, item: _Item, hit: bool) -> None:
+        # Hit/miss feedback settles the first poll near the 73rd percentile of the time to ready.
+        factor = 0.95 if hit else 1.15
+        if item.ahead * self._gap > self._est:
+            self._gap = min(10.0, max(1e-4, self._gap * factor))
+        else:
+            self._est = min(60.0, max(0.02, self._est * factor))
+
     async def _wait_one(self, item: _Item) -> bool:
         """Wait until the invoice's file exists; journal a failure and return False otherwise."""
+        try:
+            return await self._wait_inner(item)
+        finally:
+            self._outstanding = max(0, self._outstanding - 1)
+
+    async def _wait_inner(self, item: _Item) -> bool:
         assert item.faktoora_id is not None
         fid = item.faktoora_id
         self._c.waited += 1
@@ -551,8 +577,8 @@ class BulkRunner:
         hub = getattr(self.client, "events", None)
         use_hub = isinstance(hub, WebhookHub) and hub.active
         # First poll near the typical processing time, then back off up to poll_cap.
-        first_due = submitted + self._est
-        delay = first_due - time.time()
+        expected = self._expected_wait(item)
+        delay = submitted + expected - time.time()
         if delay > 0:
             if use_hub:
                 assert isinstance(hub, WebhookHub)
@@ -560,7 +586,7 @@ class BulkRunner:
                     return True
             else:
                 await anyio.sleep(delay)
-        interval = max(0.05, self._est * 0.3)
+        interval = min(max(0.05, expected * 0.25), self.poll_cap)
         first = True
         last_problem = "no status yet"
         while True:
@@ -585,18 +611,18 @@ class BulkRunner:
                 if inv is not None and job not in ("queued", "processing"):
                     if first and delay > 0:
                         self._c.first_poll_hits += 1
-                        self._est = max(0.05, self._est * 0.95)
+                        self._first_poll_result(item, hit=True)
                     return True
                 last_problem = f"still {job or 'processing'}"
                 if first and delay > 0:
-                    self._est = min(60.0, self._est * 1.15)
+                    self._first_poll_result(item, hit=False)
             first = False
             now = time.time()
             if now >= deadline:
                 await self._fail([item], f"not ready after {self.wait_timeout:g} s ({last_problem})")
                 return False
             pause = min(interval, max(0.0, deadline - now))
-            interval = min(interval * 1.6, self.poll_cap)
+            interval = min(interval * 1.5, self.poll_cap)
             if use_hub:
                 assert isinstance(hub, WebhookHub)
                 if await hub.wait_for_change(fid, None, pause) in _READY_STATUSES:
