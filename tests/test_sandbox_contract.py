@@ -220,6 +220,28 @@ async def test_status_moves_queued_processing_created_sent(session: aiohttp.Clie
         assert mail["faktooraId"] == fid and mail["to"] == "ap@acme.example"
 
 
+async def test_validation_job_goes_processing_then_finished(session: aiohttp.ClientSession) -> None:
+    async with Sandbox(processing_delay=(0.3, 0.3)) as sb:
+        api = Api(session, sb)
+        good = generate_invoice(3, seed=1)
+        good["validate"] = True
+        (fid,) = await api.create(good)
+        seen: list[Any] = []
+        for _ in range(500):
+            st = await api.status(fid)
+            validation = st.get("validation")
+            state = None if validation is None else (validation["status"], validation["validity"])
+            if not seen or seen[-1] != state:
+                seen.append(state)
+            if state is not None and state[0] != "processing":
+                break
+            await asyncio.sleep(0.02)
+        assert seen[0] is None  # no validation job before the file exists
+        assert ("processing", None) in seen
+        assert seen[-1] == ("success", True)
+        assert st["invoiceStatus"] == "created"
+
+
 async def test_zero_invoices_400_and_more_than_100_is_413(api: Api, sb: Sandbox) -> None:
     status, body, _ = await api.call("POST", "/invoices", json={"invoices": []})
     assert status == 400

@@ -222,10 +222,17 @@ class SandboxState:
         return await loop.run_in_executor(self._executor, fn, *args)
 
     # --- invoice lifecycle ----------------------------------------------------------------------
-    def draw_delays(self) -> tuple[float, float]:
+    def draw_delays(self) -> tuple[float, float, float]:
+        """``(queued, processing, validating)`` seconds of one invoice, drawn from the seeded stream.
+
+        Generation takes a uniform draw from ``processing_delay`` (half queued, half processing); a
+        validation job takes a second, independent draw.
+        """
         low, high = self.config.processing_delay
-        total = low if high <= low else self._delay_rng.uniform(low, high)
-        return total / 2, total / 2
+        if high <= low:
+            return low / 2, low / 2, low
+        total = self._delay_rng.uniform(low, high)
+        return total / 2, total / 2, self._delay_rng.uniform(low, high)
 
     def event(self, record: InvoiceRecord, event: str = "invoice.status") -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -282,7 +289,7 @@ class SandboxState:
 
     async def process(self, record: InvoiceRecord) -> None:
         """Background job: queued -> processing -> generated (-> sent) (-> validated)."""
-        queued, processing = record.delays
+        queued, processing, _ = record.delays
         await asyncio.sleep(queued)
         if _gone(record):
             return
@@ -335,6 +342,9 @@ class SandboxState:
 
     async def _validate(self, record: InvoiceRecord, xml: bytes) -> None:
         assert record.validation is not None
+        await asyncio.sleep(record.delays[2])
+        if _gone(record):
+            return
         try:
             accepted, verdict = await self.in_thread(_domain.validate_xml, xml)
         except Exception as exc:

@@ -112,7 +112,7 @@ class InvoiceRecord:
     inflate_sha256: str | None = None
     deleted: bool = False
     gen_fail: bool = False
-    delays: tuple[float, float] = (0.0, 0.0)
+    delays: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pdf_lock: asyncio.Lock | None = None
     _status_body: bytes | None = None
 
