@@ -14,7 +14,7 @@ or datatype rule such as ``CII-DT-*``/``UBL-SR-*``, an identifier code list, ...
 Implemented rules (all reported with level ``"fatal"``, as the official rules flag them):
 
 * Mandatory content: BR-01 .. BR-16, BR-21 .. BR-27, BR-29, BR-30, BR-31 .. BR-33, BR-36 .. BR-38,
-  BR-41 .. BR-44, BR-45 .. BR-49, BR-50, BR-52, BR-55, BR-57, BR-61 (UBL), BR-62, BR-63,
+  BR-41 .. BR-44, BR-45 .. BR-49, BR-50, BR-52, BR-53, BR-55, BR-57, BR-61 (UBL), BR-62, BR-63,
   BR-CO-04, BR-CO-09, BR-CO-18, BR-CO-21 .. BR-CO-24, BR-CO-26,
   CII-SR-467, CII-SR-470, UBL-SR-47.
 * Totals: BR-CO-10, BR-CO-11, BR-CO-12, BR-CO-13, BR-CO-14, BR-CO-15, BR-CO-16, BR-CO-17.
@@ -1370,6 +1370,14 @@ def _totals(d: _Doc, out: _Out) -> None:
                     "Amount due for payment (BT-115) = Invoice total amount with VAT (BT-112) - Paid amount (BT-113) + Rounding amount (BT-114).",
                     "/totals",
                 )
+    if d.tax_currency and (d.sums_present or d.syntax == "ubl"):
+        missing = not any(t[0] == d.tax_currency for t in d.tax_totals)
+        if missing or (d.syntax == "cii" and d.tax_currency == d.currency):
+            E(
+                "BR-53",
+                "If the VAT accounting currency code (BT-6) is present, then the Invoice total VAT amount in accounting currency (BT-111) shall be provided.",
+                "/totals",
+            )
     # BR-CO-14 / BR-CO-15
     in_currency = [t for t in d.tax_totals if t[0] == d.currency]
     if d.syntax == "cii":
