@@ -115,6 +115,7 @@ class InvoiceRecord:
     delays: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pdf_lock: asyncio.Lock | None = None
     _status_body: bytes | None = None
+    _total_gross: str | None = None
 
     @property
     def invoice_number(self) -> str:
@@ -136,6 +137,13 @@ class InvoiceRecord:
     def delivery(self) -> dict[str, Any] | None:
         value = self.payload.get("delivery")
         return value if isinstance(value, dict) else None
+
+    @property
+    def total_gross(self) -> str:
+        value = self._total_gross
+        if value is None:
+            value = self._total_gross = gross_total(self.payload)
+        return value
 
     def changed(self) -> None:
         self._status_body = None
@@ -178,7 +186,7 @@ class InvoiceRecord:
             "format": self.payload.get("format") or "xrechnung",
             "currency": self.payload.get("currency") or "EUR",
             "buyerName": self.payload["buyer"]["name"],
-            "totalGross": gross_total(self.payload),
+            "totalGross": self.total_gross,
             "createdAt": self.created_at,
         }
 
