@@ -172,10 +172,11 @@ def _email(rng: random.Random, name: str, domain: str) -> str:
     return f"{local or 'info'}@{domain}"
 
 
-def _domain(name: str) -> str:
+def _domain(name: str, country: str = "DE") -> str:
     table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
     slug = "".join(c for c in name.lower().translate(table) if c.isascii() and c.isalnum())[:24]
-    return f"{slug or 'firma'}.de"
+    tld = {"GB": "co.uk", "US": "com"}.get(country, country.lower())
+    return f"{slug or 'firma'}.{tld}"
 
 
 def _german_address(rng: random.Random) -> dict[str, str]:
@@ -238,7 +239,7 @@ def _buyer(rng: random.Random, profile: str) -> dict[str, Any]:
         buyer = {"name": name, **_german_address(rng)}
         if profile != "O" and rng.random() < 0.3:
             buyer["vatId"] = f"DE{rng.randrange(100_000_000, 999_999_999)}"
-    domain = _domain(buyer["name"])
+    domain = _domain(buyer["name"], buyer["country"])
     contact = _person(rng)
     buyer["contactName"] = contact
     buyer["email"] = _email(rng, contact, domain)
@@ -251,7 +252,8 @@ def _buyer(rng: random.Random, profile: str) -> dict[str, Any]:
 
 def _tax(category: str, rate: str) -> dict[str, Any]:
     tax: dict[str, Any] = {"typeCode": "VAT", "categoryCode": category}
-    tax["rate"] = 19 if rate == "19" else rate  # numbers and decimal strings both occur on the wire
+    # numbers and decimal strings both occur on the wire; O gets "0" (the renderers omit it, BR-O-05)
+    tax["rate"] = 19 if rate == "19" else rate
     if category == "AE":
         tax.update(exemptionReason="Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge)")
         tax["exemptionReasonCode"] = "VATEX-EU-AE"
