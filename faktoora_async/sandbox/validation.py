@@ -28,6 +28,8 @@ _DE_POSTCODE = re.compile(r"\d{5}")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 _BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?")
 _MEANS = re.compile(r"\d{1,3}|ZZZ")
+# characters XML 1.0 cannot carry (C0 controls except tab/newline/return, surrogates, U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _PARTY_FIELDS = frozenset(
     {
@@ -160,6 +162,9 @@ class _Checker:
             return None
         if len(value) > max_len:
             self.err(p, f"must be at most {max_len} characters")
+            return None
+        if _NOT_XML.search(value):
+            self.err(p, "must not contain control characters")
             return None
         if pattern is not None and not pattern.fullmatch(value):
             self.err(p, f"must be {what}")
