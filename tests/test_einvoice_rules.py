@@ -409,3 +409,29 @@ def test_skonto_lines_agree_with_official_rule(schematron_validator: Any, terms:
     for render in (render_cii, render_ubl):
         official = {e["id"] for e in schematron_validator.validate_bytes(render(invoice))["errors"]}  # type: ignore[attr-defined]
         assert ("BR-DE-18" not in official) is ok, (render.__name__, official)
+
+
+def test_en_only_mode_agrees_with_en16931_rules(schematron_validator: Any) -> None:
+    """``xrechnung=False`` reports only what the EN 16931 rules (without XRechnung) report."""
+    import sys
+
+    en_only = sys.modules[type(schematron_validator).__module__].Validator(xrechnung=False)
+    problems: list[str] = []
+    confirmed = 0
+    for case, base, mutate, rule_id, _path in CASES:
+        for invoice, render in _variants(_broken(base, mutate)):
+            violations = check_invoice(invoice, xrechnung=False)
+            ours = {v.rule_id for v in violations if not v.rule_id.startswith("FAKTOORA-")}
+            assert not {r for r in ours if r.startswith(("BR-DE", "PEPPOL"))}, case
+            try:
+                xml = render(invoice)
+            except ValueError:
+                continue
+            official = {e["id"] for e in en_only.validate_bytes(xml)["errors"]}
+            if ours - official:
+                problems.append(
+                    f"{case}/{render.__name__}: {sorted(ours - official)} not in {sorted(official)}"
+                )
+            confirmed += rule_id in ours and rule_id in official
+    assert not problems, "\n".join(problems)
+    assert confirmed >= 60
