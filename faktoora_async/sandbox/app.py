@@ -29,6 +29,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import json
 import logging
@@ -199,7 +200,9 @@ class SandboxState:
         await self.webhooks.close()
         if self._executor is not None:
             executor, self._executor = self._executor, None
-            await asyncio.get_running_loop().run_in_executor(None, executor.shutdown)
+            await asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(executor.shutdown, wait=True, cancel_futures=True)
+            )
 
     def reset(self) -> None:
         """Forget invoices, imports, subscriptions, outbox, logs and counters (accounts and faults stay).
