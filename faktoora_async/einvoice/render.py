@@ -16,7 +16,7 @@ from faktoora_async.einvoice._util import text
 from faktoora_async.einvoice.cii import render_cii
 from faktoora_async.einvoice.ubl import render_ubl
 
-__all__ = ["FORMATS", "RenderedFiles", "render_files", "render_xml", "syntax_for_format"]
+__all__ = ["FACTURX_FORMATS", "FORMATS", "RenderedFiles", "render_files", "render_xml", "syntax_for_format"]
 
 logger = logging.getLogger("faktoora_async.einvoice.render")
 
@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {"xrechnung": "cii", "xrechnung:ubl": "ubl", "zf:2": "
 """Payload ``format`` value -> XML syntax."""
 
 FACTURX_FORMATS = frozenset({"zf:2", "zf:1"})
+"""Formats whose PDF is a Factur-X/ZUGFeRD PDF/A-3 with the CII embedded."""
 
 
 @dataclass(frozen=True)
