@@ -495,10 +495,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return anyio.run(_COMMANDS[args.command], args)
     except UsageError as exc:
-        _console(stderr=True).print("[red]error:[/]", _plain(str(exc)))
+        _console(stderr=True).print("[red]error:[/]", _plain(str(exc)), soft_wrap=True)
         return EXIT_USAGE
     except FaktooraError as exc:
-        _console(stderr=True).print("[red]failed:[/]", _plain(str(exc)))
+        _console(stderr=True).print("[red]failed:[/]", _plain(str(exc)), soft_wrap=True)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

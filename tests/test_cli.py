@@ -1,0 +1,148 @@
+"""The ``faktoora-async`` command line: exit codes 0/1/2/130, run on .jsonl/.json, the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _bulk_child import fetch_admin, verify_exactly_once
+
+from faktoora_async.bulk import read_rows
+from faktoora_async.cli import main
+from faktoora_async.einvoice.generate import generate_invoices
+from faktoora_async.sandbox import SandboxProcess
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "faktoora_async", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def sandbox_proc() -> Iterator[SandboxProcess]:
+    with SandboxProcess(processing_delay=(0.01, 0.04), seed=9) as sb:
+        yield sb
+
+
+def write_jsonl(path: Path, invoices: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in invoices), encoding="utf-8")
+    return path
+
+
+def test_usage_errors_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FAKTOORA_API_KEY", raising=False)
+    assert main([]) == 2
+    assert main(["frobnicate"]) == 2
+    assert main(["run", str(tmp_path / "x.jsonl")]) == 2  # --out missing
+    assert main(["run", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path), "--api-key", "k"]) == 2
+    good = write_jsonl(tmp_path / "a.jsonl", list(generate_invoices(1)))
+    assert main(["run", str(good), "--out", str(tmp_path / "o")]) == 2  # no API key anywhere
+    broken = tmp_path / "b.jsonl"
+    broken.write_text('{"invoiceNumber": "X"}\nnot json\n', encoding="utf-8")
+    assert main(["run", str(broken), "--out", str(tmp_path / "o"), "--api-key", "k"]) == 2
+    assert main(["run", str(good), "--out", str(tmp_path / "o"), "--api-key", "k", "--batch-size", "0"]) == 2
+    err = capfd.readouterr().err
+    assert "not JSON" in err, err
+    assert "no API key" in err, err
+
+
+def test_run_jsonl_then_json_with_failures(sandbox_proc: SandboxProcess, tmp_path: Path) -> None:
+    env = {"FAKTOORA_API_KEY": sandbox_proc.api_key}
+    invoices = list(generate_invoices(30, seed=31))
+    src = write_jsonl(tmp_path / "march.jsonl", invoices)
+    out = tmp_path / "out"
+    proc = cli(
+        "run", str(src), "--out", str(out), "--base-url", sandbox_proc.base_url, "--batch-size", "10", env=env
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "done" in proc.stdout and str(out) in proc.stdout.replace("\n", "")
+    assert sandbox_proc.api_key not in proc.stdout + proc.stderr
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert doc["counts"] == {"done": 30}
+    assert len(list(out.glob("*.pdf"))) == 30 and len(list(out.glob("*.xml"))) == 30
+
+    # A .json file ({"invoices": [...]}) with one invoice that fails pre-flight: exit code 1.
+    more = list(generate_invoices(5, seed=32))
+    more[2]["invoiceItems"] = []
+    src2 = tmp_path / "april.json"
+    src2.write_text(json.dumps({"invoices": more}), encoding="utf-8")
+    out2 = tmp_path / "out2"
+    proc = cli(
+        "run", str(src2), "--out", str(out2), "--base-url", sandbox_proc.base_url, "--formats", "xml", env=env
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads((out2 / "report.json").read_text(encoding="utf-8"))
+    assert doc["counts"] == {"done": 4, "failed": 1}
+    assert not list(out2.glob("*.pdf")) and len(list(out2.glob("*.xml"))) == 4
+
+
+def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
+    invoices = list(generate_invoices(300, seed=33))
+    src = write_jsonl(tmp_path / "big.jsonl", invoices)
+    out = tmp_path / "out"
+    journal = out / "journal.sqlite"
+    with SandboxProcess(processing_delay=(0.2, 0.5), seed=10, rate=150, burst=20) as sb:
+        env = {**os.environ, "FAKTOORA_API_KEY": sb.api_key, "COLUMNS": "120"}
+        args = [sys.executable, "-m", "faktoora_async", "run", str(src), "--out", str(out)]
+        args += ["--base-url", sb.base_url, "--batch-size", "50"]
+        with subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as child:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if journal.exists() and any(r.state == "downloaded" for r in read_rows(journal)):
+                    break
+                time.sleep(0.05)
+            child.send_signal(signal.SIGINT)
+            stdout, stderr = child.communicate(timeout=60)
+        assert child.returncode == 130, stdout + stderr
+        assert "interrupted" in stdout
+        rows = list(read_rows(journal))
+        assert rows and {r.state for r in rows} <= {
+            "planned",
+            "submitting",
+            "submitted",
+            "ready",
+            "downloaded",
+        }
+        assert sum(r.state == "downloaded" for r in rows) < 300
+        doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        assert doc["interrupted"] is True
+
+        proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        verify_exactly_once(
+            sandbox_invoices=fetch_admin(sb.root_url, "invoices"),
+            stats=fetch_admin(sb.root_url, "stats"),
+            journal=journal,
+            out_dir=out,
+            numbers=[i["invoiceNumber"] for i in invoices],
+        )
+
+
+def test_demo_50(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    proc = cli("demo", "--invoices", "50", "--out", str(out), timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = proc.stdout.replace("\n", "")
+    assert str(out) in text and "demo wall time" in text
+    assert "sk_" not in proc.stdout + proc.stderr  # the sandbox's API key is never printed
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert doc["counts"] == {"done": 50}
+    assert len(list(out.glob("*.pdf"))) == 50
