@@ -168,6 +168,7 @@ class SandboxState:
         )
         self._delay_rng = random.Random(f"delay:{config.seed}")
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pdf_executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     # --- accounts -------------------------------------------------------------------------------
     def add_account(
@@ -190,19 +191,26 @@ class SandboxState:
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
+        # Two bounded pools: quick work (XML, parsing, validation) never queues behind costly PDFs.
         self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=self.config.render_workers, thread_name_prefix="faktoora-sandbox-render"
+            max_workers=2, thread_name_prefix="faktoora-sandbox-work"
+        )
+        self._pdf_executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.config.render_workers, thread_name_prefix="faktoora-sandbox-pdf"
         )
         await self.webhooks.start()
 
     async def stop(self) -> None:
         await self.tasks.close()
         await self.webhooks.close()
-        if self._executor is not None:
-            executor, self._executor = self._executor, None
-            await asyncio.get_running_loop().run_in_executor(
-                None, functools.partial(executor.shutdown, wait=True, cancel_futures=True)
-            )
+        loop = asyncio.get_running_loop()
+        for name in ("_executor", "_pdf_executor"):
+            executor = getattr(self, name)
+            if executor is not None:
+                setattr(self, name, None)
+                await loop.run_in_executor(
+                    None, functools.partial(executor.shutdown, wait=True, cancel_futures=True)
+                )
 
     def reset(self) -> None:
         """Forget invoices, imports, subscriptions, outbox, logs and counters (accounts and faults stay).
@@ -220,9 +228,12 @@ class SandboxState:
         self._delay_rng = random.Random(f"delay:{self.config.seed}")
 
     async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run blocking ``fn`` in the render pool (bounded, never on the event loop)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        """Run quick blocking ``fn`` (XML, parsing, validation, hashing) in the work pool."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def in_pdf_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a PDF rendering ``fn`` in the PDF pool (``render_workers`` threads)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pdf_executor, fn, *args)
 
     # --- invoice lifecycle ----------------------------------------------------------------------
     def draw_delays(self) -> tuple[float, float, float]:
@@ -339,7 +350,7 @@ class SandboxState:
             record.pdf_lock = asyncio.Lock()
         async with record.pdf_lock:
             if record.pdf is None:
-                pdf = await self.in_thread(_domain.render_pdf, record.payload, record.xml)
+                pdf = await self.in_pdf_thread(_domain.render_pdf, record.payload, record.xml)
                 record.pdf, record.pdf_sha256 = pdf, _domain.sha256(pdf)
         return record.pdf
 
@@ -373,7 +384,7 @@ class SandboxState:
             record.verdict, record.accepted = verdict, accepted
             record.validation_status = "accepted" if accepted else "failed"
         try:
-            record.content_pdf = await self.in_thread(_domain.content_pdf, record.content)
+            record.content_pdf = await self.in_pdf_thread(_domain.content_pdf, record.content)
             record.visualization_status = "accepted"
         except Exception as exc:
             logger.warning("visualisation of import %s failed: %s", record.faktoora_id, exc)
@@ -846,7 +857,7 @@ async def validation_report(request: web.Request) -> web.StreamResponse:
         raise http_error(404, "no finished validation for this invoice")
     if record.report_pdf is None:
         state = request.app[STATE]
-        record.report_pdf = await state.in_thread(
+        record.report_pdf = await state.in_pdf_thread(
             _domain.report_pdf, record.verdict, "Validation report", record.invoice_number
         )
     data = record.report_pdf
@@ -1045,7 +1056,7 @@ async def import_validation_pdf(request: web.Request) -> web.StreamResponse:
         raise http_error(404, "the validation produced no report")
     if record.report_pdf is None:
         number = str(record.content.get("invoiceNumber") or record.faktoora_id)
-        record.report_pdf = await request.app[STATE].in_thread(
+        record.report_pdf = await request.app[STATE].in_pdf_thread(
             _domain.report_pdf, record.verdict, "Validation report", number
         )
     data = record.report_pdf
