@@ -782,3 +782,23 @@ async def test_close_cancels_jobs_and_deliveries_without_leaks(session: aiohttp.
         t for t in asyncio.all_tasks() if "faktoora_async/sandbox" in t.get_coro().cr_code.co_filename
     ]
     assert leftovers == []
+
+
+async def test_category_o_needs_no_rate_but_others_do(api: Api) -> None:
+    o_invoice = invoice("O-1")
+    o_invoice["invoiceItems"][0]["product"]["taxes"] = [
+        {
+            "typeCode": "VAT",
+            "categoryCode": "O",
+            "exemptionReason": "Nicht steuerbar",
+            "exemptionReasonCode": "VATEX-EU-O",
+        }
+    ]
+    (fid,) = await api.create(o_invoice)
+    st = await api.wait_for(fid, lambda s: s["jobStatus"] is None or s["jobStatus"] == "failed")
+    assert st["invoiceStatus"] == "created"
+    s_invoice = invoice("S-NO-RATE")
+    s_invoice["invoiceItems"][0]["product"]["taxes"] = [{"typeCode": "VAT", "categoryCode": "S"}]
+    status, body, _ = await api.call("POST", "/invoices", json={"invoices": [s_invoice]})
+    assert status == 400
+    assert [e["field"] for e in body["errors"]] == ["invoices[0].invoiceItems[0].product.taxes[0].rate"]

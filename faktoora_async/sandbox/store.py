@@ -83,7 +83,8 @@ def gross_total(payload: Mapping[str, Any]) -> str:
         line = _money(Decimal(str(product["quantity"])) * Decimal(str(product["price"])))
         net += line
         tax = product["taxes"][0]
-        key = (str(tax["categoryCode"]), Decimal(str(tax["rate"])))
+        rate = tax.get("rate")
+        key = (str(tax["categoryCode"]), Decimal(str(rate)) if rate is not None else Decimal(0))
         groups[key] = groups.get(key, Decimal(0)) + line
     vat = sum((_money(basis * rate / 100) for (_, rate), basis in groups.items()), Decimal(0))
     return str(_money(net + vat))

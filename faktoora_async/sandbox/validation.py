@@ -241,7 +241,8 @@ def _tax(c: _Checker, value: Any, path: str) -> None:
     if category is not None and category not in CATEGORY_CODES:
         c.err(f"{path}.categoryCode", "must be a UNCL 5305 code (S, Z, E, AE, K, G, O, L, M)")
     if "rate" not in data or data["rate"] is None:
-        c.err(f"{path}.rate", "is required")
+        if category != "O":  # "not subject to VAT" carries no rate (BR-O-05)
+            c.err(f"{path}.rate", "is required")
     else:
         rate = _decimal(data["rate"])
         if rate is None:
