@@ -209,3 +209,15 @@ async def test_fuzzed_payloads_are_202_or_400_and_accepted_ones_generate(
             assert resp.status == 200 and (await resp.read()).startswith(b"%PDF")
     no_5xx(sb)
     assert sb.stats()["invoicesStored"] == len(accepted)
+
+
+async def test_every_generated_invoice_passes_request_validation() -> None:
+    from faktoora_async.einvoice.generate import generate_invoices
+    from faktoora_async.sandbox.validation import validate_invoice
+
+    problems = [
+        (seed, inv["invoiceNumber"], validate_invoice(inv, 0))
+        for seed in (0, 1, 11)
+        for inv in generate_invoices(200, seed=seed)
+    ]
+    assert [p for p in problems if p[2]] == []
