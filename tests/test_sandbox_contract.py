@@ -373,6 +373,11 @@ async def test_download_before_file_exists_is_409_not_ready(session: aiohttp.Cli
             status, body, _ = await api.call("GET", f"/invoices/{fid}", headers=api.headers(Accept=accept))
             assert status == 409
             assert_error(body, 409, "NOT_READY")
+            status, body, _ = await api.call(
+                "GET", "/invoices", params={"invoiceNumber": "NR-1"}, headers=api.headers(Accept=accept)
+            )
+            assert status == 409
+            assert_error(body, 409, "NOT_READY")
         status, body, _ = await api.call("GET", f"/invoices/{fid}/validation-report")
         assert status == 404
 
