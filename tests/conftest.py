@@ -134,6 +134,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     logging.getLogger("faktoora_async").setLevel(logging.DEBUG)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Keys of fixtures (a ``Sandbox``, a ``FaktooraClient``...) join the scan even without the prefix."""
+    for value in getattr(item, "funcargs", {}).values():
+        key = getattr(value, "api_key", None)
+        if isinstance(key, str) and len(key) >= 8:
+            register_test_api_key(key)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
     report = yield
