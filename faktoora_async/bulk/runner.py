@@ -345,8 +345,8 @@ class BulkRunner:
                 await self._submit_batch(items, wait_send)
 
     async def _submit_batch(self, items: list[_Item], wait_send: MemoryObjectSendStream[_Item]) -> None:
-        pending = await self._reconcile([i for i in items if i.lookup_first], wait_send)
-        pending += [i for i in items if not i.lookup_first]
+        fresh = [i for i in items if not i.lookup_first]
+        pending = await self._reconcile([i for i in items if i.lookup_first], wait_send) + fresh
         last_error = ""
         for attempt in range(self.max_submit_attempts):
             if not pending:
