@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import secrets
 import shutil
@@ -92,7 +93,12 @@ def create_app(
     async def create_invoice(request: Request) -> dict[str, Any]:
         raw = await request.body()
         if raw:
-            payload: dict[str, Any] = await request.json()
+            try:
+                payload = json.loads(raw)
+            except ValueError:
+                raise HTTPException(status_code=400, detail="the body is not JSON") from None
+            if not isinstance(payload, dict):
+                raise HTTPException(status_code=400, detail="send one invoice as a JSON object")
         else:  # a demo invoice: unique per process and call
             payload = generate_invoice(next(demo_numbers), seed=secrets.randbelow(1_000_000))
         try:

@@ -128,6 +128,10 @@ async def _drive_fastapi_example(me: str, sb: Sandbox, app: Any) -> None:
         async with http.post(f"{me}/invoices", json=bad) as resp:
             assert resp.status == 422
             assert "issueDate" in (await resp.json())["detail"]
+        async with http.post(
+            f"{me}/invoices", data=b"{not json", headers={"Content-Type": "application/json"}
+        ) as r:
+            assert r.status == 400
         # a forged webhook is refused and changes nothing
         forged = {"event": "invoice.status", "faktooraId": first["faktooraId"], "status": "sent",
                   "timestamp": "2030-01-01T00:00:00Z"}  # fmt: skip
