@@ -22,6 +22,7 @@ Error tree (all are :class:`~faktoora_async.errors.FaktooraError`)::
     WebhookError                  http_status 400
     ├── WebhookPayloadError       400  not JSON, wrong shape, wrong type; ``field`` names the field
     ├── WebhookAuthError          401  shared secret missing or wrong
+    ├── WebhookTimeoutError       408  the body did not arrive within ``body_timeout`` (slow sender)
     ├── WebhookTooLargeError      413  body over ``max_bytes``; ``bytes_read`` tells how much was read
     └── WebhookMediaTypeError     415  a Content-Type that is not JSON
 """
@@ -56,6 +57,7 @@ __all__ = [
     "WebhookMediaTypeError",
     "WebhookPayloadError",
     "WebhookReceiver",
+    "WebhookTimeoutError",
     "WebhookTooLargeError",
     "check_secret",
     "parse_event",
@@ -116,6 +118,12 @@ class WebhookTooLargeError(WebhookError):
         super().__init__(message)
         self.limit = limit
         self.bytes_read = bytes_read
+
+
+class WebhookTimeoutError(WebhookError):
+    """The body did not arrive completely within the receiver's ``body_timeout``."""
+
+    http_status = 408
 
 
 class WebhookMediaTypeError(WebhookError):
@@ -380,7 +388,8 @@ class WebhookReceiver:
 
     ``hub`` is the client's ``client.events`` or a zero-argument callable returning it (handy when the client
     is created later, e.g. in a FastAPI lifespan).  ``secret``, when set, must arrive either in the header
-    ``secret_header`` or in the query parameter ``secret_query`` of the target URL.
+    ``secret_header`` or in the query parameter ``secret_query`` of the target URL.  ``body_timeout`` bounds
+    the time the whole body may take to arrive (a slow sender cannot hold the endpoint open).
     """
 
     def __init__(
@@ -392,10 +401,12 @@ class WebhookReceiver:
         secret_query: str | None = DEFAULT_SECRET_QUERY,
         max_bytes: int = DEFAULT_MAX_BYTES,
         dedupe_size: int = 10_000,
+        body_timeout: float | None = 10.0,
         on_event: Callable[[WebhookDelivery], object] | None = None,
     ) -> None:
         if max_bytes < 1:
             raise ValueError("max_bytes must be >= 1")
+        self.body_timeout = body_timeout
         self._hub = hub
         self._secret = secret
         self.secret_header = secret_header
@@ -504,12 +515,18 @@ class WebhookReceiver:
         self.authenticate(headers, query)
         declared = self.check_headers(headers)
         counted = _CountingStream(chunks)
+        body: bytes | None = None
         try:
-            body = await read_capped(counted, self.max_bytes, declared_length=declared)
+            with anyio.move_on_after(self.body_timeout):
+                body = await read_capped(counted, self.max_bytes, declared_length=declared)
         except WebhookTooLargeError as exc:
             raise self._reject(exc) from None
         finally:
             self.stats.bytes_read += counted.count
+        if body is None:
+            raise self._reject(
+                WebhookTimeoutError(f"webhook body did not arrive within {self.body_timeout} s")
+            )
         return self.accept(body)
 
 

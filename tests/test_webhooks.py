@@ -27,6 +27,7 @@ from faktoora_async.webhooks import (
     WebhookMediaTypeError,
     WebhookPayloadError,
     WebhookReceiver,
+    WebhookTimeoutError,
     WebhookTooLargeError,
     check_secret,
     parse_event,
@@ -137,6 +138,21 @@ async def test_read_capped_stops_at_the_limit() -> None:
     with pytest.raises(WebhookTooLargeError) as info:
         await read_capped(chunks(), 10, declared_length=11)
     assert info.value.bytes_read == 0
+
+
+async def test_slow_sender_is_cut_off() -> None:
+    never = anyio.Event()
+
+    async def slowloris() -> AsyncIterator[bytes]:
+        yield b'{"event": "invoice.status", '
+        await never.wait()  # the rest of the body never comes
+        yield b"}"
+
+    receiver = WebhookReceiver(WebhookHub(), body_timeout=0.05)
+    with anyio.fail_after(10), pytest.raises(WebhookTimeoutError) as info:
+        await receiver.receive(slowloris(), headers={"Content-Type": "application/json"})
+    assert info.value.http_status == 408
+    assert receiver.stats.bytes_read == 28 and receiver.stats.rejected == 1
 
 
 # ------------------------------------------------------------------------------------------ secret
