@@ -13,14 +13,14 @@ or datatype rule such as ``CII-DT-*``/``UBL-SR-*``, an identifier code list, ...
 
 Implemented rules (all reported with level ``"fatal"``, as the official rules flag them):
 
-* Mandatory content: BR-01 .. BR-16, BR-21 .. BR-27, BR-29, BR-30, BR-31 .. BR-33, BR-36 .. BR-38,
-  BR-41 .. BR-44, BR-45 .. BR-49, BR-50, BR-52, BR-53, BR-55, BR-57, BR-61 (UBL), BR-62, BR-63,
+* Mandatory content: BR-01 .. BR-16, BR-18 .. BR-20, BR-21 .. BR-27, BR-29, BR-30, BR-31 .. BR-33, BR-36 .. BR-38,
+  BR-41 .. BR-44, BR-45 .. BR-49, BR-50, BR-52, BR-53, BR-55, BR-56, BR-57, BR-61 (UBL), BR-62, BR-63,
   BR-CO-04, BR-CO-09, BR-CO-18, BR-CO-21 .. BR-CO-24, BR-CO-26,
-  CII-SR-467, CII-SR-470, UBL-SR-47.
+  CII-DT-097, CII-SR-467, CII-SR-470, UBL-SR-47, UBL-SR-53.
 * Totals: BR-CO-10, BR-CO-11, BR-CO-12, BR-CO-13, BR-CO-14, BR-CO-15, BR-CO-16, BR-CO-17.
 * VAT categories: BR-S-01 .. BR-S-10, BR-Z-01 .. BR-Z-10, BR-E-01 .. BR-E-10, BR-AE-01 .. BR-AE-10,
   BR-IC-01 .. BR-IC-12 (category K), BR-G-01 .. BR-G-10, BR-O-01, BR-O-02, BR-O-05, BR-O-09, BR-O-10.
-* Code lists: BR-CL-01 (document type), BR-CL-03/04/05 (ISO 4217), BR-CL-14 (ISO 3166 country),
+* Code lists: BR-CL-01 (document type), BR-CL-08 (note subject), BR-CL-03/04/05 (ISO 4217), BR-CL-14 (ISO 3166 country),
   BR-CL-16 (payment means), BR-CL-17/18 (VAT category), BR-CL-22 (VATEX), BR-CL-23 (UN/ECE Rec 20 unit),
   BR-CL-24 (attachment MIME type), BR-CL-25 (electronic address scheme).
 * XRechnung 3.0 (``xrechnung=True``): BR-DE-1 .. BR-DE-11, BR-DE-14, BR-DE-15, BR-DE-16, BR-DE-18,
@@ -322,6 +322,7 @@ _ZERO: Final = Decimal(0)
 _XR_SKONTO: Final = re.compile(
     r"(^|\r?\n)#(SKONTO)#TAGE=([0-9]+#PROZENT=[0-9]+\.[0-9]{2})(#BASISBETRAG=-?[0-9]+\.[0-9]{2})?#$"
 )
+_DATE_102: Final = re.compile(r"^\s*(\d{4})(1[0-2]|0[1-9])(3[01]|[12][0-9]|0[1-9])\s*$")
 _MIME_TYPES: Final = frozenset(
     {
         "application/pdf",
@@ -384,6 +385,7 @@ class _Party:
     any_tax_ids: list[str] = field(default_factory=list)  # UBL: every PartyTaxScheme/CompanyID
     legal_id: bool = False
     other_id: bool = False
+    scheme_missing: bool = False
 
 
 @dataclass
@@ -399,6 +401,7 @@ class _AC:
     category: str | None
     rate: Decimal | None
     reason: bool
+    category_present: bool = True
 
 
 @dataclass
@@ -428,6 +431,8 @@ class _Line:
     period_start: str | None
     period_end: str | None
     period_present: bool
+    period_broken: bool = False
+    category_present: bool = True
 
 
 @dataclass
@@ -442,6 +447,7 @@ class _Tax:
     amount_present: bool
     exemption: bool
     exemption_code: str | None
+    category_present: bool = True
 
 
 @dataclass
@@ -452,6 +458,7 @@ class _PM:
     card: bool
     mandate: bool
     account_id_element: bool = False
+    code_present: bool = True
 
 
 @dataclass
@@ -481,6 +488,7 @@ class _Doc:
     period_present: bool = False
     period_start: str | None = None
     period_end: str | None = None
+    period_broken: bool = False
     payment_means: list[_PM] = field(default_factory=list)
     direct_debit: bool = False
     terms_first: str | None = None
@@ -497,6 +505,9 @@ class _Doc:
     endpoint_schemes: list[str] = field(default_factory=list)
     empty_elements: list[str] = field(default_factory=list)
     mandate_id: bool = False
+    incomplete_tax_schemes: int = 0
+    subject_codes: list[str] = field(default_factory=list)
+    bad_dates: int = 0
     scheme_ids: list[tuple[str, str]] = field(default_factory=list)  # (rule id, ICD scheme)
 
 
@@ -558,6 +569,7 @@ def _cii_party(el: etree._Element | None) -> _Party:
     party.endpoint_scheme = (first_id.get("schemeID") or "").strip() or None if first_id is not None else None
     if first_uri is not None and first_id is None:
         party.endpoint_scheme = None
+    party.scheme_missing = first_uri is not None and party.endpoint_scheme is None
     for reg in el.iterfind("ram:SpecifiedTaxRegistration/ram:ID", NS):
         scheme = reg.get("schemeID")
         if scheme == "VA":
@@ -585,6 +597,7 @@ def _cii_ac(el: etree._Element) -> _AC:
         percent_present=_has(el, "ram:CalculationPercent"),
         percent=_dec(_t(el, "ram:CalculationPercent")),
         category=_t(vat_tax, "ram:CategoryCode") if vat_tax is not None else _t(tax, "ram:CategoryCode"),
+        category_present=_has(vat_tax, "ram:CategoryCode"),
         rate=_dec(rate_text),
         reason=_has(el, "ram:Reason") or _has(el, "ram:ReasonCode"),
     )
@@ -640,11 +653,13 @@ def _cii_doc(root: etree._Element, xrechnung: bool) -> _Doc:
             doc.period_present = True
             doc.period_start = _t(period, "ram:StartDateTime/udt:DateTimeString")
             doc.period_end = _t(period, "ram:EndDateTime/udt:DateTimeString")
+            doc.period_broken = _cii_period_broken(period)
         for pm in settlement.iterfind("ram:SpecifiedTradeSettlementPaymentMeans", NS):
             account = pm.find("ram:PayeePartyCreditorFinancialAccount", NS)
             doc.payment_means.append(
                 _PM(
                     code=_t(pm, "ram:TypeCode"),
+                    code_present=_has(pm, "ram:TypeCode"),
                     account_present=account is not None,
                     account_id=_t(account, "ram:IBANID") is not None
                     or _t(account, "ram:ProprietaryID") is not None,
@@ -665,6 +680,7 @@ def _cii_doc(root: etree._Element, xrechnung: bool) -> _Doc:
                 _Tax(
                     type_code=_t(tax, "ram:TypeCode"),
                     category=_t(tax, "ram:CategoryCode"),
+                    category_present=_has(tax, "ram:CategoryCode"),
                     rate=_dec(_t(tax, "ram:RateApplicablePercent")),
                     rate_present=_t(tax, "ram:RateApplicablePercent") is not None,
                     basis=_dec(_t(tax, "ram:BasisAmount")),
@@ -701,11 +717,17 @@ def _cii_doc(root: etree._Element, xrechnung: bool) -> _Doc:
         doc.lines.append(_cii_line(item))
     for reg in root.iter("{{{}}}SpecifiedTaxRegistration".format(NS["ram"])):
         for node in reg.iterfind("ram:ID[@schemeID='VA']", NS):
-            doc.all_vat_ids.append(node.text or "")
+            doc.all_vat_ids.append((node.text or "").strip())
     for uri in root.iter("{{{}}}URIUniversalCommunication".format(NS["ram"])):
         for node in uri.iterfind("ram:URIID[@schemeID]", NS):
             doc.endpoint_schemes.append(node.get("schemeID") or "")
     doc.scheme_ids = _cii_scheme_ids(root)
+    doc.subject_codes = [
+        " ".join((n.text or "").split()) for n in root.iter("{{{}}}SubjectCode".format(NS["ram"]))
+    ]
+    for node in root.iter("{{{}}}DateTimeString".format(NS["udt"])):
+        if node.get("format") == "102" and not _DATE_102.match(node.text or ""):
+            doc.bad_dates += 1
     if xrechnung:
         doc.empty_elements = _empty_elements(root, "cii")
     return doc
@@ -732,6 +754,16 @@ def _cii_scheme_ids(root: etree._Element) -> list[tuple[str, str]]:
         if scheme is not None and not any(a.tag == tax_reg for a in el.iterancestors()):
             out.append(("BR-CL-11", scheme))
     return out
+
+
+def _cii_period_broken(period: etree._Element | None) -> bool:
+    """Start and end elements both present but one lacks its format-102 date string (BR-29/BR-30)."""
+    if period is None or not (_has(period, "ram:StartDateTime") and _has(period, "ram:EndDateTime")):
+        return False
+    return not (
+        _has(period, "ram:StartDateTime/udt:DateTimeString[@format='102']")
+        and _has(period, "ram:EndDateTime/udt:DateTimeString[@format='102']")
+    )
 
 
 def _cii_line(item: etree._Element) -> _Line:
@@ -788,6 +820,7 @@ def _cii_line(item: etree._Element) -> _Line:
         base_qty_units=base_units,
         tax_type=_t(tax, "ram:TypeCode"),
         category=_t(tax, "ram:CategoryCode"),
+        category_present=_has(tax, "ram:CategoryCode"),
         rate=_dec(_t(tax, "ram:RateApplicablePercent")),
         rate_present=_has(tax, "ram:RateApplicablePercent"),
         acs=[
@@ -799,6 +832,7 @@ def _cii_line(item: etree._Element) -> _Line:
         period_start=_t(period, "ram:StartDateTime/udt:DateTimeString"),
         period_end=_t(period, "ram:EndDateTime/udt:DateTimeString"),
         period_present=period is not None,
+        period_broken=_cii_period_broken(period),
     )
 
 
@@ -830,6 +864,7 @@ def _ubl_party(el: etree._Element | None) -> _Party:
     party.endpoint_scheme = (
         ((endpoint.get("schemeID") or "").strip() or None) if endpoint is not None else None
     )
+    party.scheme_missing = endpoint is not None and endpoint.get("schemeID") is None
     for scheme in el.iterfind("cac:PartyTaxScheme", NS):
         company = scheme.find("cbc:CompanyID", NS)
         if company is None:
@@ -858,6 +893,7 @@ def _ubl_ac(el: etree._Element) -> _AC:
         percent_present=_has(el, "cbc:MultiplierFactorNumeric"),
         percent=_dec(_t(el, "cbc:MultiplierFactorNumeric")),
         category=_t(cat, "cbc:ID"),
+        category_present=cat is not None and _is_vat_scheme(cat) and _has(cat, "cbc:ID"),
         rate=_dec(_t(cat, "cbc:Percent")),
         reason=_has(el, "cbc:AllowanceChargeReason") or _has(el, "cbc:AllowanceChargeReasonCode"),
     )
@@ -910,6 +946,7 @@ def _ubl_doc(root: etree._Element, xrechnung: bool) -> _Doc:
         doc.payment_means.append(
             _PM(
                 code=_t(pm, "cbc:PaymentMeansCode"),
+                code_present=_has(pm, "cbc:PaymentMeansCode"),
                 account_present=account is not None,
                 account_id=_t(account, "cbc:ID") is not None,
                 card=_has(pm, "cac:CardAccount"),
@@ -940,6 +977,7 @@ def _ubl_doc(root: etree._Element, xrechnung: bool) -> _Doc:
                     if cat is not None and _is_vat_scheme(cat)
                     else _t(cat, "cac:TaxScheme/cbc:ID"),
                     category=_t(cat, "cbc:ID"),
+                    category_present=cat is not None and _is_vat_scheme(cat) and _has(cat, "cbc:ID"),
                     rate=_dec(_t(cat, "cbc:Percent")),
                     rate_present=_t(cat, "cbc:Percent") is not None,
                     basis=_dec(_t(sub, "cbc:TaxableAmount")),
@@ -977,12 +1015,21 @@ def _ubl_doc(root: etree._Element, xrechnung: bool) -> _Doc:
     for line in root.iterfind(line_tag, NS):
         doc.lines.append(_ubl_line(line, qty_tag))
     for scheme in root.iter("{{{}}}PartyTaxScheme".format(NS["cac"])):
-        if _is_vat_scheme(scheme):
-            doc.all_vat_ids.append(_t(scheme, "cbc:CompanyID") or "")
+        company_id = _t(scheme, "cbc:CompanyID")
+        if _is_vat_scheme(scheme) and scheme.find("cbc:CompanyID", NS) is not None:
+            doc.all_vat_ids.append(company_id or "")
+        if _t(scheme, "cac:TaxScheme/cbc:ID") is None or scheme.find("cbc:CompanyID", NS) is None:
+            doc.incomplete_tax_schemes += 1
     for endpoint in root.iter("{{{}}}EndpointID".format(NS["cbc"])):
         if endpoint.get("schemeID") is not None:
             doc.endpoint_schemes.append(endpoint.get("schemeID") or "")
     doc.scheme_ids = _ubl_scheme_ids(root)
+    for note in root.iterfind("cbc:Note", NS):
+        text = note.text or ""
+        if "#" in text:
+            code = text.split("#", 2)[1] if text.count("#") >= 2 else ""
+            if len(code) == 3 and " " not in code:
+                doc.subject_codes.append(code)
     if xrechnung:
         doc.empty_elements = _empty_elements(root, "ubl")
     return doc
@@ -1040,6 +1087,7 @@ def _ubl_line(line: etree._Element, qty_tag: str) -> _Line:
         else [],
         tax_type="VAT" if cat is not None and _is_vat_scheme(cat) else None,
         category=_t(cat, "cbc:ID"),
+        category_present=cat is not None and _is_vat_scheme(cat) and _has(cat, "cbc:ID"),
         rate=_dec(_t(cat, "cbc:Percent")),
         rate_present=_has(cat, "cbc:Percent"),
         acs=[_ubl_ac(ac) for ac in line.iterfind("cac:AllowanceCharge", NS)],
@@ -1095,11 +1143,11 @@ def _mandatory(d: _Doc, out: _Out) -> None:
         E("BR-07", "An Invoice shall contain the Buyer name (BT-44).")
     if not d.seller.address_present:
         E("BR-08", "An Invoice shall contain the Seller postal address (BG-5).")
-    if not d.seller.country:
+    if not d.seller.country and (d.syntax == "cii" or d.seller.address_present):
         E("BR-09", "The Seller postal address (BG-5) shall contain a Seller country code (BT-40).")
     if not d.buyer.address_present:
         E("BR-10", "An Invoice shall contain the Buyer postal address (BG-8).")
-    if not d.buyer.country:
+    if not d.buyer.country and (d.syntax == "cii" or d.buyer.address_present):
         E("BR-11", "The Buyer postal address shall contain a Buyer country code (BT-55).")
     if d.sums_present:
         for rule, key, term in (
@@ -1134,13 +1182,15 @@ def _mandatory(d: _Doc, out: _Out) -> None:
             E("BR-27", "The Item net price (BT-146) shall NOT be negative.", loc)
         if line.gross is not None and line.gross < 0:
             E("BR-28", "The Item gross price (BT-148) shall NOT be negative.", loc)
-        if not line.category or (line.tax_type or "").upper() != "VAT":
+        if not line.category_present or (line.tax_type or "").upper() != "VAT":
             E(
                 "BR-CO-04",
                 "Each Invoice line (BG-25) shall be categorized with an Invoiced item VAT category code (BT-151).",
                 loc,
             )
-        if line.period_start and line.period_end and line.period_end < line.period_start:
+        if line.period_broken or (
+            line.period_start and line.period_end and line.period_end < line.period_start
+        ):
             E(
                 "BR-30",
                 "The Invoice line period end date (BT-135) shall be later or equal to the start date (BT-134).",
@@ -1175,14 +1225,14 @@ def _mandatory(d: _Doc, out: _Out) -> None:
                         "Each Invoice line charge (BG-28) shall contain a reason or a reason code, or both.",
                         loc,
                     )
-    if d.period_start and d.period_end and d.period_end < d.period_start:
+    if d.period_broken or (d.period_start and d.period_end and d.period_end < d.period_start):
         E("BR-29", "The Invoicing period end date (BT-74) shall be later or equal to the start date (BT-73).")
     for i, ac in enumerate(d.acs, start=1):
         loc = f"/allowanceCharge[{i}]"
         if ac.charge is False:
             if not ac.amount_present:
                 E("BR-31", "Each Document level allowance (BG-20) shall have an amount (BT-92).", loc)
-            if not ac.category:
+            if not ac.category_present:
                 E(
                     "BR-32",
                     "Each Document level allowance (BG-20) shall have a VAT category code (BT-95).",
@@ -1202,7 +1252,7 @@ def _mandatory(d: _Doc, out: _Out) -> None:
         elif ac.charge is True:
             if not ac.amount_present:
                 E("BR-36", "Each Document level charge (BG-21) shall have an amount (BT-99).", loc)
-            if not ac.category:
+            if not ac.category_present:
                 E("BR-37", "Each Document level charge (BG-21) shall have a VAT category code (BT-102).", loc)
             if not ac.reason:
                 E(
@@ -1221,7 +1271,7 @@ def _mandatory(d: _Doc, out: _Out) -> None:
             E("BR-45", "Each VAT breakdown (BG-23) shall have a VAT category taxable amount (BT-116).", loc)
         if not tax.amount_present:
             E("BR-46", "Each VAT breakdown (BG-23) shall have a VAT category tax amount (BT-117).", loc)
-        if not tax.category or (tax.type_code or "").upper() != "VAT":
+        if not tax.category_present or (tax.type_code or "").upper() != "VAT":
             E(
                 "BR-47",
                 "Each VAT breakdown (BG-23) shall be defined through a VAT category code (BT-118).",
@@ -1235,7 +1285,7 @@ def _mandatory(d: _Doc, out: _Out) -> None:
             )
     for i, pm in enumerate(d.payment_means, start=1):
         loc = f"/paymentMeans[{i}]"
-        if not pm.code:
+        if not pm.code_present:
             E(
                 "BR-49",
                 "A Payment instruction (BG-16) shall specify the Payment means type code (BT-81).",
@@ -1254,7 +1304,7 @@ def _mandatory(d: _Doc, out: _Out) -> None:
                     "If the Payment means type code (BT-81) means SEPA credit transfer, Local credit transfer or Non-SEPA international credit transfer, the Payment account identifier (BT-84) shall be present.",
                     loc,
                 )
-    codes = {(pm.code or "") for pm in d.payment_means}
+    codes = {(pm.code or "") for pm in d.payment_means if pm.code_present}
     if d.syntax == "ubl" and len(codes) > 1:
         E("UBL-SR-47", "When there are more than one payment means code, they shall be equal.")
     if d.syntax == "cii" and len(codes) > 1:
@@ -1263,6 +1313,32 @@ def _mandatory(d: _Doc, out: _Out) -> None:
         pm.code in ("30", "58") and not pm.account_id_element for pm in d.payment_means
     ):
         E("CII-SR-470", "Either the IBAN or a Proprietary ID (BT-84) shall be used.")
+    if d.tax_rep_present:
+        if not d.tax_rep_name:
+            E(
+                "BR-18",
+                "The Seller tax representative name (BT-62) shall be provided in the Invoice, if the Seller (BG-4) has a Seller tax representative party (BG-11).",
+            )
+        if not d.tax_rep_address:
+            E(
+                "BR-19",
+                "The Seller tax representative postal address (BG-12) shall be provided in the Invoice, if the Seller (BG-4) has a Seller tax representative party (BG-11).",
+            )
+        if not d.tax_rep_country and (d.syntax == "cii" or d.tax_rep_address):
+            E(
+                "BR-20",
+                "The Seller tax representative postal address (BG-12) shall contain a Tax representative country code (BT-69), if the Seller (BG-4) has a Seller tax representative party (BG-11).",
+            )
+        if not d.tax_rep_vat:
+            E(
+                "BR-56",
+                "Each Seller tax representative party (BG-11) shall have a Seller tax representative VAT identifier (BT-63).",
+            )
+    if d.syntax == "ubl" and d.incomplete_tax_schemes:
+        E(
+            "UBL-SR-53",
+            "CompanyID (VAT Identifier) must be stated when providing the PartyTaxScheme/TaxScheme/ID.",
+        )
     if d.doc_refs_without_id:
         E(
             "BR-52",
@@ -1275,17 +1351,19 @@ def _mandatory(d: _Doc, out: _Out) -> None:
         )
     if d.ship_to_address and not d.ship_to_country:
         E("BR-57", "Each Deliver to address (BG-15) shall contain a Deliver to country code (BT-80).")
-    if d.seller.endpoint_present and not d.seller.endpoint_scheme:
+    if d.seller.scheme_missing:
         E("BR-62", "The Seller electronic address (BT-34) shall have a Scheme identifier.")
-    if d.buyer.endpoint_present and not d.buyer.endpoint_scheme:
+    if d.buyer.scheme_missing:
         E("BR-63", "The Buyer electronic address (BT-49) shall have a Scheme identifier.")
     if d.seller.present and not (d.seller.other_id or d.seller.legal_id or d.seller.vat_ids):
         E(
             "BR-CO-26",
             "In order for the buyer to automatically identify a supplier, the Seller identifier (BT-29), the Seller legal registration identifier (BT-30) and/or the Seller VAT identifier (BT-31) shall be present.",
         )
+    # CII compares the two-letter prefix as a token; UBL only checks that it occurs in the list string
+    prefixes = f" {' '.join(sorted(_VAT_PREFIXES))} "
     for vat_id in d.all_vat_ids:
-        if vat_id[:2] not in _VAT_PREFIXES:
+        if (vat_id[:2] not in _VAT_PREFIXES) if d.syntax == "cii" else (vat_id[:2] not in prefixes):
             E(
                 "BR-CO-09",
                 "The Seller VAT identifier (BT-31), the Seller tax representative VAT identifier (BT-63) and the Buyer VAT identifier (BT-48) shall have a prefix in accordance with ISO code ISO 3166-1 alpha-2.",
@@ -1397,7 +1475,7 @@ def _totals(d: _Doc, out: _Out) -> None:
                     "Invoice total VAT amount (BT-110) = Σ VAT category tax amount (BT-117).",
                     "/totals",
                 )
-    if (d.currency and d.sums_present) or d.syntax == "cii":
+    if d.currency:
         grand = s.get("grand")
         basis = s.get("basis")
         total_tax = in_currency[0][1] if len(in_currency) == 1 else None
@@ -1672,14 +1750,22 @@ def _code_lists(d: _Doc, out: _Out) -> None:
         if country and country not in _COUNTRIES:
             E("BR-CL-14", "Country codes in an invoice MUST be coded using ISO code list 3166-1.")
     for pm in d.payment_means:
-        if pm.code and pm.code not in _PAYMENT_MEANS:
+        if pm.code_present and (pm.code or "") not in _PAYMENT_MEANS:
             E("BR-CL-16", "Payment means in an invoice MUST be coded using UNCL4461 code list.")
-    for ac in d.acs + [a for ln in d.lines for a in ln.acs]:
-        if ac.category and ac.category not in _VAT_CATEGORIES:
-            E("BR-CL-17", "Invoice tax categories MUST be coded using UNCL5305 code list.")
-    for cat in [ln.category for ln in d.lines] + [t.category for t in d.taxes]:
-        if cat and cat not in _VAT_CATEGORIES:
-            E("BR-CL-18", "Invoice tax categories MUST be coded using UNCL5305 code list.")
+    # CII: allowances/charges -> BR-CL-17, lines and breakdown -> BR-CL-18;
+    # UBL: every cac:TaxCategory (allowances/charges and breakdown) -> BR-CL-17, line categories -> BR-CL-18.
+    ac_categories = [a.category for a in d.acs + [a for ln in d.lines for a in ln.acs]]
+    breakdown = [t.category for t in d.taxes]
+    cl17 = ac_categories + (breakdown if d.syntax == "ubl" else [])
+    cl18 = [ln.category for ln in d.lines] + (breakdown if d.syntax == "cii" else [])
+    if any(c and c not in _VAT_CATEGORIES for c in cl17):
+        E("BR-CL-17", "Invoice tax categories MUST be coded using UNCL5305 code list.")
+    if any(c and c not in _VAT_CATEGORIES for c in cl18):
+        E("BR-CL-18", "Invoice tax categories MUST be coded using UNCL5305 code list.")
+    if any(c not in _SUBJECT_CODES for c in d.subject_codes):
+        E("BR-CL-08", "Subject Code MUST be coded using a restriction of UNTDID 4451.")
+    if d.bad_dates:
+        E("CII-DT-097", "Date time string with format attribute 102 shall be YYYYMMDD.")
     for tax in d.taxes:
         if tax.exemption_code and tax.exemption_code.upper() not in _VATEX:
             E(
@@ -1957,11 +2043,9 @@ def validate_xml(root: etree._Element, syntax: str, *, xrechnung: bool = True) -
     """Validate an already parsed invoice element tree (``syntax`` is ``"cii"`` or ``"ubl"``)."""
     doc = _cii_doc(root, xrechnung) if syntax == "cii" else _ubl_doc(root, xrechnung)
     if syntax == "cii":
-        process_present = (
-            root.find(
-                "rsm:ExchangedDocumentContext/ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", NS
-            )
-            is not None
+        context = root.find("rsm:ExchangedDocumentContext", NS)
+        process_present = context is None or _has(
+            context, "ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID"
         )
     else:
         process_present = root.find("cbc:ProfileID", NS) is not None
