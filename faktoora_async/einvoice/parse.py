@@ -162,6 +162,16 @@ def _text(el: etree._Element | None, path: str | None = None) -> str | None:
     return value or None
 
 
+def _raw_text(el: etree._Element | None, path: str | None = None) -> str | None:
+    """Text kept verbatim (payment terms: XRechnung's Skonto lines end with a line break); blank -> None."""
+    if el is None:
+        return None
+    node = el.find(path, NS) if path else el
+    if node is None or node.text is None or not node.text.strip():
+        return None
+    return node.text
+
+
 def _texts(el: etree._Element | None, path: str) -> list[str]:
     if el is None:
         return []
@@ -276,7 +286,7 @@ def _cii_content(root: etree._Element) -> dict[str, Any]:
     currency = _text(settlement, "ram:InvoiceCurrencyCode")
     terms = settlement.findall("ram:SpecifiedTradePaymentTerms", NS) if settlement is not None else []
     due_dates = [d for t in terms if (d := _date_cii(t, "ram:DueDateDateTime/udt:DateTimeString"))]
-    term_texts = [d for t in terms if (d := _text(t, "ram:Description"))]
+    term_texts = [d for t in terms if (d := _raw_text(t, "ram:Description"))]
     content.update(
         invoiceNumber=_text(doc, "ram:ID"),
         issueDate=_date_cii(doc, "ram:IssueDateTime/udt:DateTimeString"),
@@ -533,7 +543,8 @@ def _ubl_content(root: etree._Element) -> dict[str, Any]:
         "roundingAmount": _amount(sums, "cbc:PayableRoundingAmount"),
         "duePayable": _amount(sums, "cbc:PayableAmount"),
     }
-    content["paymentTerms"] = {"description": _joined(root, "cac:PaymentTerms/cbc:Note"), "dueDate": due}
+    ubl_terms = [d for n in root.iterfind("cac:PaymentTerms/cbc:Note", NS) if (d := _raw_text(n))]
+    content["paymentTerms"] = {"description": "\n".join(ubl_terms) or None, "dueDate": due}
     means = []
     for pm in root.iterfind("cac:PaymentMeans", NS):
         code = pm.find("cbc:PaymentMeansCode", NS)
