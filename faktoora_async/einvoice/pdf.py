@@ -54,6 +54,25 @@ _CATEGORY_NAMES: Final = {
     "L": "Canary Islands",
     "M": "Ceuta/Melilla",
 }
+_REGULAR: Final = "FaktooraVera"
+_BOLD: Final = "FaktooraVera-Bold"
+_fonts_registered = False
+
+
+def _register_fonts() -> None:
+    """Embed Bitstream Vera (shipped with reportlab) so the PDFs carry their fonts, as PDF/A requires."""
+    global _fonts_registered
+    if _fonts_registered:
+        return
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont(_REGULAR, "Vera.ttf"))
+    pdfmetrics.registerFont(TTFont(_BOLD, "VeraBd.ttf"))
+    pdfmetrics.registerFontFamily(_REGULAR, normal=_REGULAR, bold=_BOLD, italic=_REGULAR, boldItalic=_BOLD)
+    _fonts_registered = True
+
+
 _GREY: Final = colors.HexColor("#555555")
 _LIGHT: Final = colors.HexColor("#EEF1F5")
 _LINE: Final = colors.HexColor("#B8C0CC")
@@ -90,20 +109,21 @@ def _money(value: Any, currency: str = "") -> str:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
+    _register_fonts()
     base = getSampleStyleSheet()
-    normal = ParagraphStyle("n", parent=base["Normal"], fontName="Helvetica", fontSize=8.5, leading=10.5)
+    normal = ParagraphStyle("n", parent=base["Normal"], fontName=_REGULAR, fontSize=8.5, leading=10.5)
     return {
         "normal": normal,
         "small": ParagraphStyle("s", parent=normal, fontSize=7.5, leading=9, textColor=_GREY),
-        "bold": ParagraphStyle("b", parent=normal, fontName="Helvetica-Bold"),
+        "bold": ParagraphStyle("b", parent=normal, fontName=_BOLD),
         "right": ParagraphStyle("r", parent=normal, alignment=TA_RIGHT),
         "title": ParagraphStyle(
-            "t", parent=normal, fontName="Helvetica-Bold", fontSize=16, leading=20, textColor=_ACCENT
+            "t", parent=normal, fontName=_BOLD, fontSize=16, leading=20, textColor=_ACCENT
         ),
         "h2": ParagraphStyle(
             "h",
             parent=normal,
-            fontName="Helvetica-Bold",
+            fontName=_BOLD,
             fontSize=10,
             leading=13,
             textColor=_ACCENT,
@@ -138,7 +158,7 @@ def _party_lines(party: Mapping[str, Any] | None) -> list[str]:
 
 def _table_style(header: bool = True) -> TableStyle:
     commands: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
+        ("FONTNAME", (0, 0), (-1, -1), _REGULAR),
         ("FONTSIZE", (0, 0), (-1, -1), 8),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, _LINE),
@@ -148,10 +168,18 @@ def _table_style(header: bool = True) -> TableStyle:
     if header:
         commands += [
             ("BACKGROUND", (0, 0), (-1, 0), _LIGHT),
-            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+            ("FONTNAME", (0, 0), (-1, 0), _BOLD),
             ("LINEBELOW", (0, 0), (-1, 0), 0.75, _ACCENT),
         ]
     return TableStyle(commands)
+
+
+def _facts_table(rows: list[list[Any]]) -> Table:
+    table = Table(rows or [[_p("", _styles()["normal"])]], colWidths=[28 * mm, 30 * mm])
+    table.setStyle(
+        TableStyle([("FONTNAME", (0, 0), (-1, -1), _REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    )
+    return table
 
 
 class _Footer:
@@ -162,7 +190,7 @@ class _Footer:
 
     def __call__(self, canvas: Canvas, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7)
+        canvas.setFont(_REGULAR, 7)
         canvas.setFillColor(_GREY)
         canvas.drawString(18 * mm, 10 * mm, self.label)
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Seite/Page {doc.page}")
@@ -183,6 +211,7 @@ def _build(story: Sequence[Flowable], *, title: str, footer: str, subject: str) 
         subject=_s(subject),
         creator="faktoora-async",
         invariant=True,
+        initialFontName=_REGULAR,
     )
     on_page = _Footer(_s(footer))
     doc.build(list(story), onFirstPage=on_page, onLaterPages=on_page)
@@ -233,12 +262,20 @@ def render_content_pdf(content: Mapping[str, Any]) -> bytes:
             [
                 _p("\n".join(_party_lines(seller)), st["normal"]),
                 _p("\n".join(_party_lines(buyer)), st["normal"]),
-                Table(fact_rows or [[""]], colWidths=[28 * mm, 30 * mm]),
+                _facts_table(fact_rows),
             ],
         ],
         colWidths=[width * 0.33, width * 0.33, width * 0.34],
     )
-    parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    parties.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), _REGULAR),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     story.append(parties)
 
     delivery = content.get("delivery") or {}
@@ -331,7 +368,7 @@ def render_content_pdf(content: Mapping[str, Any]) -> bytes:
         story.append(Spacer(1, 4 * mm))
         totals_table = Table(shown, colWidths=[60 * mm, 35 * mm], hAlign="RIGHT")
         style = _table_style(header=False)
-        style.add("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold")
+        style.add("FONTNAME", (0, -1), (-1, -1), _BOLD)
         style.add("LINEABOVE", (0, -1), (-1, -1), 0.75, _ACCENT)
         totals_table.setStyle(style)
         story.append(totals_table)
@@ -367,11 +404,43 @@ def render_content_pdf(content: Mapping[str, Any]) -> bytes:
 # ---------------------------------------------------------------------------------------- Factur-X
 
 
+def _with_output_intent(pdf: bytes) -> bytes:
+    """Add an sRGB OutputIntent (PDF/A needs one to define device colours); pypdf + Pillow's sRGB profile."""
+    from PIL import ImageCms
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    icc = DecodedStreamObject()
+    icc.set_data(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    icc[NameObject("/N")] = NumberObject(3)
+    intent = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/OutputIntent"),
+            NameObject("/S"): NameObject("/GTS_PDFA1"),
+            NameObject("/OutputConditionIdentifier"): TextStringObject("sRGB"),
+            NameObject("/Info"): TextStringObject("sRGB IEC61966-2.1"),
+            NameObject("/DestOutputProfile"): writer._add_object(icc),
+        }
+    )
+    writer._root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
     """A Factur-X / ZUGFeRD 2 PDF/A-3 (profile EN 16931) showing ``content`` with ``cii_xml`` embedded."""
     from facturx import generate_from_binary
 
-    visual = render_content_pdf(content)
+    visual = _with_output_intent(render_content_pdf(content))
     number = _s(content.get("invoiceNumber"))
     seller = _s((content.get("seller") or {}).get("name"))
     metadata = {
