@@ -13,8 +13,10 @@ from ._harness import CpuMark
 from ._workload import WorkConfig
 
 
-def _client(cfg: WorkConfig) -> FaktooraClient:
-    return FaktooraClient(cfg.api_key, base_url=cfg.base_v1, max_connections=max(cfg.concurrency, 8))
+def _client(cfg: WorkConfig, max_rate: float | None = None) -> FaktooraClient:
+    return FaktooraClient(
+        cfg.api_key, base_url=cfg.base_v1, max_connections=max(cfg.concurrency, 8), max_rate=max_rate
+    )
 
 
 async def _month_end(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -48,8 +50,10 @@ def run(cfg: WorkConfig, items: list[dict[str, Any]]) -> dict[str, Any]:
 WARMUP = 20
 
 
-async def _overhead(cfg: WorkConfig, items: list[dict[str, Any]], preflight: bool) -> dict[str, Any]:
-    async with _client(cfg) as client:
+async def _overhead(
+    cfg: WorkConfig, items: list[dict[str, Any]], preflight: bool, max_rate: float | None
+) -> dict[str, Any]:
+    async with _client(cfg, max_rate) as client:
 
         async def one(i: int) -> None:
             if cfg.kind == "status":
@@ -71,5 +75,8 @@ async def _overhead(cfg: WorkConfig, items: list[dict[str, Any]], preflight: boo
         }
 
 
-def overhead(cfg: WorkConfig, items: list[dict[str, Any]], preflight: bool = True) -> dict[str, Any]:
-    return asyncio.run(_overhead(cfg, items, preflight))
+def overhead(
+    cfg: WorkConfig, items: list[dict[str, Any]], preflight: bool = True, max_rate: float | None = None
+) -> dict[str, Any]:
+    """Defaults are the SDK's defaults; ``preflight=False``/``max_rate`` are for the diagnostic row."""
+    return asyncio.run(_overhead(cfg, items, preflight, max_rate))

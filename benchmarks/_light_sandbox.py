@@ -22,8 +22,31 @@ def _light_xml(invoice: Mapping[str, Any]) -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?><Invoice><ID>{number}</ID></Invoice>'.encode()
 
 
+def _minimal_pdf() -> bytes:
+    """A tiny well-formed one-page PDF (header, objects, xref table, trailer, ``startxref``)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+_PDF = _minimal_pdf()
+
+
 def _light_pdf(invoice: Mapping[str, Any], xml: bytes = b"") -> bytes:
-    return b"%PDF-1.4\n%light sandbox placeholder\n%%EOF\n"
+    return _PDF
 
 
 def _light_files(invoice: Mapping[str, Any]) -> tuple[bytes, bytes]:

@@ -150,7 +150,7 @@ def worker(contestant: str, docs_path: Path, kind: str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- driver
 def run(*, smoke: bool = False, n: int | None = None, repeats: int | None = None) -> tuple[str, bool]:
-    n = n or (300 if smoke else 10_000)
+    n = n or (200 if smoke else 10_000)
     repeats = repeats or (1 if smoke else 5)
     ok = True
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}

@@ -133,8 +133,8 @@ def run(
     *, smoke: bool = False, repeats: int | None = None, bulk_counts: tuple[int, ...] | None = None
 ) -> tuple[str, bool]:
     repeats = repeats or (1 if smoke else 3)
-    sizes = (1 * 2**20, 3 * 2**20) if smoke else (10 * 2**20, 100 * 2**20)
-    counts = bulk_counts or ((100, 300) if smoke else (10_000, 100_000))
+    sizes = (1 * 2**20, 2 * 2**20) if smoke else (10 * 2**20, 100 * 2**20)
+    counts = bulk_counts or ((50, 150) if smoke else (10_000, 100_000))
     concurrent = 20
     ok = True
     errors: list[str] = []
