@@ -41,7 +41,7 @@ from typing import Final
 
 from lxml import etree
 
-from .parse import NS, UBL_CREDIT_NOTE_ROOT, ParsedInvoice, parse_document, parse_xml
+from .parse import NS, UBL_CREDIT_NOTE_ROOT, ParsedInvoice, detect_syntax, parse_document, parse_xml
 
 __all__ = ["Message", "Verdict", "validate_document", "validate_xml"]
 
@@ -2064,13 +2064,18 @@ def validate_document(data: bytes | ParsedInvoice, *, xrechnung: bool = True) ->
 
     Raises :class:`~faktoora_async.einvoice.errors.DocumentError` when ``data`` is not a readable invoice.
     """
-    parsed = data if isinstance(data, ParsedInvoice) else parse_document(data)
-    root = parse_xml(parsed.xml, what="the invoice XML")
-    verdict = validate_xml(root, parsed.syntax, xrechnung=xrechnung)
+    if not isinstance(data, ParsedInvoice) and b"%PDF-" in bytes(data[:1024]):
+        data = parse_document(data)
+    if isinstance(data, ParsedInvoice):
+        root = parse_xml(data.xml, what="the invoice XML")
+        syntax = data.syntax
+    else:  # XML bytes: no need to build the content model
+        root = parse_xml(bytes(data))
+        syntax = detect_syntax(root)
+    verdict = validate_xml(root, syntax, xrechnung=xrechnung)
     logger.debug(
-        "validated %s invoice %s: %s, %d messages",
-        parsed.syntax,
-        parsed.content.get("invoiceNumber"),
+        "validated %s invoice: %s, %d messages",
+        syntax,
         "accepted" if verdict.accepted else "rejected",
         len(verdict.messages),
     )
