@@ -38,7 +38,7 @@ def test_sigkill_at_six_points_then_resume_exactly_once(tmp_path: Path) -> None:
         env = {**os.environ, "FAKTOORA_API_KEY": sb.api_key}
         base = [sys.executable, str(CHILD), "--base-url", sb.base_url, "--journal", str(journal)]
         base += ["--out", str(out), "--n", str(N), "--seed", str(SEED), "--batch-size", "100"]
-        base += ["--concurrency", "16"]
+        base += ["--concurrency", "16", "--formats", "xml"]  # PDFs are rendered lazily: slow, same path
 
         def child(kill_at: str | None) -> subprocess.CompletedProcess[str]:
             args = [*base, "--kill-at", kill_at] if kill_at else base
@@ -76,4 +76,5 @@ def test_sigkill_at_six_points_then_resume_exactly_once(tmp_path: Path) -> None:
             journal=journal,
             out_dir=out,
             numbers=[f"RE-{SEED}-{i:06d}" for i in range(N)],
+            formats=("xml",),
         )

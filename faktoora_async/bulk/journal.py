@@ -405,7 +405,13 @@ def read_rows(path: str | Path) -> Iterator[JournalRow]:
     """Synchronously read every row of a journal file (for tools and tests; opens read-only)."""
     conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30.0)
     try:
-        for r in conn.execute(f"SELECT {_ROW_COLUMNS} FROM invoices ORDER BY number"):
+        try:
+            rows = conn.execute(f"SELECT {_ROW_COLUMNS} FROM invoices ORDER BY number").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # a journal being created right now: no rows yet
+                return
+            raise
+        for r in rows:
             yield JournalRow._from_db(r)
     finally:
         conn.close()
