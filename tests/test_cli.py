@@ -100,7 +100,7 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     with SandboxProcess(processing_delay=(0.2, 0.5), seed=10, rate=150, burst=20) as sb:
         env = {**os.environ, "FAKTOORA_API_KEY": sb.api_key, "COLUMNS": "120"}
         args = [sys.executable, "-m", "faktoora_async", "run", str(src), "--out", str(out)]
-        args += ["--base-url", sb.base_url, "--batch-size", "50"]
+        args += ["--base-url", sb.base_url, "--batch-size", "50", "--formats", "xml"]
         with subprocess.Popen(
             args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         ) as child:
@@ -133,6 +133,7 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
             journal=journal,
             out_dir=out,
             numbers=[i["invoiceNumber"] for i in invoices],
+            formats=("xml",),
         )
 
 
