@@ -1125,6 +1125,12 @@ def _sum(values: Iterable[Decimal | None]) -> Decimal:
     return sum((v for v in values if v is not None), _ZERO)
 
 
+def _shadowed(d: _Doc, tax: _Tax) -> bool:
+    """In the official CII rules a VAT breakdown with category L, M or O is matched by its category rule
+    (BR-AF/BR-AG/BR-O) first, so the generic breakdown rules (BR-45 .. BR-48, BR-CO-17) never run on it."""
+    return d.syntax == "cii" and tax.category in ("L", "M", "O") and (tax.type_code or "").upper() == "VAT"
+
+
 def _mandatory(d: _Doc, out: _Out) -> None:
     E = out.error
     if not d.spec_id:
@@ -1267,6 +1273,8 @@ def _mandatory(d: _Doc, out: _Out) -> None:
                 )
     for i, tax in enumerate(d.taxes, start=1):
         loc = f"/taxBreakdown[{i}]"
+        if _shadowed(d, tax):
+            continue
         if not tax.basis_present:
             E("BR-45", "Each VAT breakdown (BG-23) shall have a VAT category taxable amount (BT-116).", loc)
         if not tax.amount_present:
@@ -1497,7 +1505,7 @@ def _totals(d: _Doc, out: _Out) -> None:
                 "/totals",
             )
     for i, tax in enumerate(d.taxes, start=1):
-        if (tax.type_code or "").upper() != "VAT" or tax.amount is None:
+        if (tax.type_code or "").upper() != "VAT" or tax.amount is None or _shadowed(d, tax):
             continue
         loc = f"/taxBreakdown[{i}]"
         if tax.rate is None:
