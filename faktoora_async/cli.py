@@ -445,10 +445,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
 
     async def work() -> int:
         async with FaktooraClient(key, base_url=args.base_url) as client:
-            imports: Any = client.imports
-            result = await imports.create(args.file)
-        fid = getattr(result, "faktoora_id", result)
-        console.print(f"imported {args.file.name}: faktooraId {fid}")
+            result = await client.imports.upload(args.file)
+        console.print(f"imported {args.file.name}: faktooraId {result.faktoora_id}", soft_wrap=True)
         return EXIT_OK
 
     return await _with_interrupt(work)

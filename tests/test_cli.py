@@ -91,6 +91,22 @@ def test_run_jsonl_then_json_with_failures(sandbox_proc: SandboxProcess, tmp_pat
     assert doc["counts"] == {"done": 4, "failed": 1}
     assert not list(out2.glob("*.pdf")) and len(list(out2.glob("*.xml"))) == 4
 
+    # Single-invoice helpers on one of the invoices just created.
+    row = next(r for r in doc["invoices"] if r["outcome"] == "done")
+    proc = cli("status", row["faktoora_id"], "--base-url", sandbox_proc.base_url, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["invoiceStatus"] in ("created", "sent")
+    target = tmp_path / "single.xml"
+    proc = cli("download", row["faktoora_id"], "--format", "xml", "--out", str(target), "--base-url",
+               sandbox_proc.base_url, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_bytes() == (out2 / row["files"]["xml"]).read_bytes()
+    proc = cli("import", str(target), "--base-url", sandbox_proc.base_url, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "faktooraId" in proc.stdout
+    proc = cli("status", "FNOSUCHID", "--base-url", sandbox_proc.base_url, env=env)
+    assert proc.returncode == 1 and "404" in proc.stderr
+
 
 def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     invoices = list(generate_invoices(300, seed=33))
