@@ -226,6 +226,12 @@ def print_summary(console: Console, report: RunReport) -> None:
     req = ", ".join(f"{k} {v}" for k, v in sorted(report.requests.items()))
     console.print(f"requests: {req or 'none'}")
     console.print(f"polls per invoice: {report.polls_per_invoice:.2f}   wall time: {report.wall_time:.1f} s")
+    js = report.journal_stats
+    if js:
+        console.print(
+            f"journal: {int(js.get('transactions', 0))} transactions, {js.get('seconds', 0):.2f} s in SQLite"
+            " (worker thread)"
+        )
     failures = report.failed
     if failures:
         ft = Table(title=f"Not done ({len(failures)}; first 10)")

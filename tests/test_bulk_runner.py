@@ -90,6 +90,33 @@ async def test_run_then_resume_does_nothing_again(sandbox: Sandbox, tmp_path: Pa
     assert route_count(sandbox.stats(), "POST", "/invoices") == posts
 
 
+async def test_input_is_read_lazily_with_bounded_lead(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The runner never holds more than a fixed number of invoices between reading and finishing them."""
+    consumed = 0
+    max_lead = 0
+
+    def source() -> Any:
+        nonlocal consumed
+        for inv in generate_invoices(600, seed=19):
+            consumed += 1
+            yield inv
+
+    def progress(event: ProgressEvent) -> None:
+        nonlocal max_lead
+        finished = event.totals.get("downloaded", 0) + event.totals.get("failed", 0)
+        max_lead = max(max_lead, consumed - finished)
+
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        bulk = runner(client, tmp_path, batch_size=20, concurrency=4, formats=("xml",), progress=progress)
+        report = await bulk.run(source())
+    assert report.ok and report.total == 600
+    # producer chunk + 2 queued chunks + 1 chunk in the submitter + wait queue + waiting slots + download
+    # queue + downloads in flight (+1 in the dispatcher's hand), plus one batch of slack
+    bound = 20 + 2 * 20 + 20 + 20 + bulk.max_waiting + 20 + 4 + 1 + 20
+    assert max_lead <= bound < 600, (max_lead, bound)
+    assert report.journal_stats["transactions"] > 0
+
+
 async def test_preflight_failures_are_reported_not_sent(sandbox: Sandbox, tmp_path: Path) -> None:
     invoices = list(generate_invoices(12, seed=12))
     bad = {1: invoices[1]["invoiceNumber"], 7: invoices[7]["invoiceNumber"]}

@@ -154,6 +154,7 @@ class Journal:
         self._limiter = anyio.CapacityLimiter(1)
         self._lock = threading.Lock()
         self.transactions = 0
+        self.busy_seconds = 0.0  # time spent in SQLite (in the worker thread, never on the event loop)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> Journal:
@@ -193,7 +194,11 @@ class Journal:
     async def _call(self, fn: Callable[[], T]) -> T:
         def guarded() -> T:
             with self._lock:
-                return fn()
+                started = time.perf_counter()
+                try:
+                    return fn()
+                finally:
+                    self.busy_seconds += time.perf_counter() - started
 
         # Not abandoned on cancellation: a started transaction always finishes (or rolls back) first.
         return await anyio.to_thread.run_sync(guarded, limiter=self._limiter)

@@ -51,6 +51,7 @@ class RunReport:
     wall_time: float
     interrupted: bool = False
     already_done: int = 0
+    journal_stats: dict[str, float] = field(default_factory=dict)  # transactions, seconds in SQLite
 
     @property
     def ok(self) -> bool:
@@ -75,13 +76,14 @@ class RunReport:
             "polls_per_invoice": round(self.polls_per_invoice, 3),
             "wall_time_s": round(self.wall_time, 3),
             "interrupted": self.interrupted,
+            "journal": dict(self.journal_stats),
         }
 
     def to_json_bytes(self) -> bytes:
         doc = {
             **self.summary(),
             "out_dir": str(self.out_dir),
-            "journal": str(self.journal),
+            "journal_path": str(self.journal),
             "invoices": [_row_dict(r) for r in self.rows],
         }
         return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")

@@ -702,6 +702,10 @@ class BulkRunner:
             wall_time=wall_time,
             interrupted=interrupted,
             already_done=self._c.totals.get("skipped", 0),
+            journal_stats={
+                "transactions": float(self._j.transactions),
+                "seconds": round(self._j.busy_seconds, 3),
+            },
         )
 
 
