@@ -2,13 +2,16 @@
 
 Every request of a client asks :meth:`AdaptiveRateLimiter.acquire` for a slot first.
 
-* Until the server throttles (and without ``max_rate``) there is no limit at all.
-* A ``429`` is *multiplicative decrease*: the new rate is ``beta`` times the rate the server actually
-  accepted since the previous throttle (successes / elapsed time; for the first throttle, the successes
-  of the last second), and never more than ``beta`` times the current rate.  Throttles of requests sent
-  before that decrease do not decrease again (they are echoes of the same overload).
-* Every success is *additive increase*: the rate grows by ``increase`` x (the rate set at the last
-  decrease) per second, so the governor slowly probes upward and finds a raised limit again.
+* **Slow start**: without ``max_rate`` the allowed rate starts at ``initial_rate`` and doubles every
+  ``slow_start_period`` seconds until the server first throttles, so a fresh client never floods a
+  rate-limited server with a burst of concurrent requests.
+* **Multiplicative decrease** on ``429``: the new rate is ``beta`` times the rate the server actually
+  accepted in the last second of sending (time spent paused does not count), and never more than
+  ``beta`` times the current rate.  Throttles of requests sent before that decrease are echoes of the same
+  overload and do not decrease again.
+* **Cubic increase** on success (as in CUBIC/botocore): the rate climbs back towards the rate that was
+  throttled, flattens out near it for a long while, then probes above it ever faster; so a steady server
+  limit is used at close to 100 % with rare throttles, and a raised limit is found again.
 * ``Retry-After`` pauses the whole client: no request of any task starts before it has passed.
 * Slots are handed out GCRA-style (a virtual schedule), which is fair and cheap: each caller reserves
   the next slot, and up to ``burst_seconds`` of unused capacity may be spent at once.
@@ -38,43 +41,54 @@ class RateLimiterStats:
 
 
 class AdaptiveRateLimiter:
-    """AIMD token scheduler; ``max_rate`` (requests/second) caps it, ``None`` starts unlimited."""
+    """Adaptive token bucket (slow start, multiplicative decrease, cubic increase); ``max_rate`` caps it."""
 
     def __init__(
         self,
         max_rate: float | None = None,
         *,
+        initial_rate: float = 10.0,
+        slow_start_period: float = 0.25,
         min_rate: float = 0.5,
         beta: float = 0.9,
-        increase: float = 0.02,
-        burst_seconds: float = 0.5,
+        first_beta: float = 0.8,
+        cubic_seconds: float = 6.0,
+        burst_seconds: float = 0.1,
+        window: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_rate is not None and max_rate <= 0:
             raise ValueError("max_rate must be positive")
-        if not 0 < beta < 1:
+        if not (0 < beta < 1 and 0 < first_beta < 1):
             raise ValueError("beta must be between 0 and 1")
         self.max_rate = max_rate
         self.min_rate = min(min_rate, max_rate) if max_rate else min_rate
         self.beta = beta
-        self.increase = increase
+        self.first_beta = first_beta
+        self.cubic_seconds = cubic_seconds
+        self.slow_start_period = slow_start_period
         self.burst_seconds = burst_seconds
+        self.window = window
         self._clock = clock
-        self._rate: float | None = max_rate
-        self._base_rate: float = max_rate or 0.0
-        self._next = 0.0
+        now = clock()
+        self._rate: float = max_rate if max_rate is not None else initial_rate
+        self._slow_start = max_rate is None
+        self._w_max: float = self._rate
+        self._k = 0.0
+        self._ok_since_decrease = 0
+        self._tokens = 1.0
+        self._last_fill = now
         self._pause_until = 0.0
         self._last_decrease = -1.0
-        self._last_increase = clock()
-        self._ok_since_decrease = 0
-        self._recent_ok: collections.deque[float] = collections.deque(maxlen=4096)
+        self._last_growth = now
+        self._sent: collections.deque[float] = collections.deque(maxlen=65536)
         self._acquired = 0
         self._throttles = 0
         self._decreases = 0
 
     @property
     def rate(self) -> float | None:
-        """The current allowed rate in requests/second (None: unlimited)."""
+        """The current allowed rate in requests/second."""
         return self._rate
 
     def stats(self) -> RateLimiterStats:
@@ -82,63 +96,101 @@ class AdaptiveRateLimiter:
             self._rate, self._acquired, self._throttles, self._decreases, self._pause_until
         )
 
-    def reserve(self) -> float:
-        """Reserve the next slot; return how many seconds to wait before using it."""
+    def _fill(self, now: float) -> None:
+        elapsed = now - self._last_fill
+        self._last_fill = now
+        if elapsed > 0:
+            capacity = max(1.0, self._rate * self.burst_seconds)
+            self._tokens = min(capacity, self._tokens + elapsed * self._rate)
+
+    def try_acquire(self) -> float:
+        """Take a token and return 0.0, or return the seconds to wait before trying again."""
         now = self._clock()
-        self._acquired += 1
-        if self._rate is None:
-            return max(0.0, self._pause_until - now)
-        interval = 1.0 / self._rate
-        virtual = max(self._next, now - self.burst_seconds, self._pause_until - self.burst_seconds)
-        self._next = virtual + interval
-        start = max(virtual, now, self._pause_until)
-        return start - now
+        if now < self._pause_until:
+            return self._pause_until - now
+        self._fill(now)
+        if self._tokens >= 1.0 - 1e-9:
+            self._tokens -= 1.0
+            self._acquired += 1
+            self._sent.append(now)
+            return 0.0
+        return (1.0 - self._tokens) / self._rate
 
     async def acquire(self) -> float:
-        """Wait for a slot; returns the monotonic time at which the request may be sent."""
-        delay = self.reserve()
-        while delay > 0:
+        """Wait for a token; returns the monotonic time at which the request may be sent."""
+        while True:
+            delay = self.try_acquire()
+            if delay <= 0:
+                return self._clock()
             await anyio.sleep(delay)
-            # a pause announced while we slept applies to us too
-            delay = self._pause_until - self._clock()
-        return self._clock()
+
+    def _cubic_c(self) -> float:
+        # scale: climbing from beta * w_max back to w_max takes ``cubic_seconds``
+        return self._w_max * (1.0 - self.beta) / self.cubic_seconds**3
+
+    def _cubic(self, now: float) -> float:
+        return self._w_max + self._cubic_c() * (now - self._last_decrease - self._k) ** 3
 
     def on_success(self) -> None:
         now = self._clock()
+        elapsed = now - self._last_growth
+        self._last_growth = now
         self._ok_since_decrease += 1
-        self._recent_ok.append(now)
-        if self._rate is None:
-            return
-        elapsed = now - self._last_increase
-        self._last_increase = now
-        if elapsed > 0:
-            self._rate += self.increase * max(self._base_rate, self.min_rate) * min(elapsed, 1.0)
-            if self.max_rate is not None:
-                self._rate = min(self._rate, self.max_rate)
+        if self._slow_start:
+            # grow only while the rate is actually used, so an idle client does not inflate it
+            if self._sent_rate(now) >= 0.5 * self._rate:
+                self._rate = min(self._rate * 2.0 ** (min(elapsed, 1.0) / self.slow_start_period), 1e6)
+        elif self._last_decrease >= 0:
+            self._rate = max(self.min_rate, self._cubic(now))
+        if self.max_rate is not None:
+            self._rate = min(self._rate, self.max_rate)
+
+    def _sent_rate(self, now: float) -> float:
+        """Requests sent per second over the last ``window`` seconds (time spent paused excluded)."""
+        begin = max(now - self.window, self._pause_until)
+        count = 0
+        for t in reversed(self._sent):
+            if t < begin:
+                break
+            count += 1
+        span = now - begin
+        if span < 0.2 or count < 2:
+            return self._rate
+        return count / span
 
     def on_throttle(self, retry_after: float | None = None, *, sent_at: float | None = None) -> None:
         """A 429: decrease (unless it echoes an earlier overload) and pause everyone for ``retry_after``."""
         now = self._clock()
         self._throttles += 1
+        echo = sent_at is not None and sent_at < self._last_decrease
+        if not echo:
+            base = min(self._rate, self._sent_rate(now))
+            interval = now - self._last_decrease
+            if self._last_decrease >= 0 and interval >= 0.5:
+                # what the server accepted since the last decrease, pause included (its bucket refilled
+                # meanwhile): close to its real rate, where the sent rate only says what we tried
+                base = min(base, self._ok_since_decrease / interval)
+            base = max(self.min_rate, base)
+            beta = self.beta
+            if self._slow_start:
+                beta = self.first_beta
+            elif now - self._last_decrease < self.cubic_seconds:
+                # throttled again before even reaching the last ceiling: that ceiling was too high
+                beta = self.beta * self.beta
+            self._w_max = base
+            self._rate = max(self.min_rate, beta * base)
+            if self.max_rate is not None:
+                self._rate = min(self._rate, self.max_rate)
+            self._slow_start = False
+            self._decreases += 1
+            self._last_decrease = now
+            self._last_growth = now
+            self._ok_since_decrease = 0
+            self._k = (
+                ((self._w_max - self._rate) / self._cubic_c()) ** (1.0 / 3.0)
+                if self._w_max > self._rate
+                else 0.0
+            )
         if retry_after is not None and retry_after > 0:
             self._pause_until = max(self._pause_until, now + retry_after)
-        if sent_at is not None and sent_at < self._last_decrease:
-            return
-        accepted: float | None = None
-        if self._last_decrease >= 0 and now - self._last_decrease >= 0.5:
-            accepted = self._ok_since_decrease / (now - self._last_decrease)
-        else:
-            window = [t for t in self._recent_ok if t >= now - 1.0]
-            if window:
-                accepted = len(window) / max(now - window[0], 0.25)
-        candidates = [c for c in (self._rate, accepted) if c is not None and c > 0]
-        new_rate = self.beta * min(candidates) if candidates else self.min_rate
-        new_rate = max(new_rate, self.min_rate)
-        if self.max_rate is not None:
-            new_rate = min(new_rate, self.max_rate)
-        self._rate = new_rate
-        self._base_rate = new_rate
-        self._decreases += 1
-        self._last_decrease = now
-        self._last_increase = now
-        self._ok_since_decrease = 0
+            self._tokens = min(self._tokens, 1.0)

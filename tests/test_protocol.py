@@ -284,34 +284,50 @@ class FakeClock:
         return self.now
 
 
-def test_limiter_unlimited_until_throttled_then_decreases_and_probes_up() -> None:
+def test_limiter_slow_start_then_decrease_then_cubic_recovery() -> None:
     clock = FakeClock()
-    lim = AdaptiveRateLimiter(clock=clock)
-    assert lim.rate is None
-    for _ in range(50):  # 50 successes within one second
-        assert lim.reserve() == 0.0
+    lim = AdaptiveRateLimiter(initial_rate=10, clock=clock)
+    assert lim.rate == 10
+    sent = 0
+    while clock.now < 101.0:  # one second of saturated sending: the rate doubles every 0.25 s
+        delay = lim.try_acquire()
+        if delay > 0:
+            clock.now += delay
+            continue
+        sent += 1
         lim.on_success()
-        clock.now += 0.02
-    lim.on_throttle(retry_after=None, sent_at=clock.now)
-    assert lim.rate is not None and 40 <= lim.rate <= 50
+    assert lim.rate is not None and lim.rate > 20  # grew from 10 while used
+    before = lim.rate
+    lim.on_throttle(retry_after=1.0, sent_at=clock.now)
+    assert lim.rate is not None and lim.rate < before
     first = lim.rate
     # an echo of the same overload (sent before the decrease) does not decrease again
     lim.on_throttle(retry_after=None, sent_at=clock.now - 0.01)
     assert lim.rate == first
-    for _ in range(100):
-        clock.now += 0.1
+    assert lim.try_acquire() == pytest.approx(1.0)  # everyone waits for Retry-After
+    rates = []
+    for _ in range(30):
+        clock.now += 0.5
         lim.on_success()
-    assert lim.rate > first  # additive increase
+        rates.append(lim.rate)
+    assert rates == sorted(rates)  # climbs back monotonically
+    assert rates[-1] > first
 
 
-def test_limiter_spaces_slots_and_pauses_everyone() -> None:
+def test_limiter_spaces_requests_at_its_rate() -> None:
     clock = FakeClock()
     lim = AdaptiveRateLimiter(max_rate=10, burst_seconds=0.0, clock=clock)
-    waits = [lim.reserve() for _ in range(5)]
-    assert waits == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    assert lim.try_acquire() == 0.0
+    assert lim.try_acquire() == pytest.approx(0.1)
+    clock.now += 0.1
+    assert lim.try_acquire() == 0.0
     lim.on_throttle(retry_after=2.0, sent_at=clock.now)
-    assert lim.reserve() >= 2.0
+    assert lim.try_acquire() == pytest.approx(2.0)
     assert lim.rate is not None and lim.rate <= 10
+    for _ in range(100):
+        clock.now += 1
+        lim.on_success()
+    assert lim.rate == 10  # never above max_rate
 
 
 def test_limiter_rejects_bad_options() -> None:
