@@ -19,6 +19,7 @@ GETs (at least one each) + 2N downloads.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import shutil
 import sys
@@ -39,6 +40,18 @@ LABELS = {
     "aiohttp-bare": "bare aiohttp (floor)",
 }
 SEQ_FRACTION = 10
+FAULT_ARGS = (
+    "--error-rate",
+    "0.03",
+    "--reset-rate",
+    "0.02",
+    "--ambiguous-rate",
+    "0.1",
+    "--truncate-rate",
+    "0.02",
+    "--seed",
+    "11",
+)
 
 
 # --------------------------------------------------------------------------------------------- worker
@@ -120,6 +133,7 @@ def one_run(
     res["server_status_gets"] = h.count_requests(stats, method="GET", route_contains="/status")
     res["invoices_stored"] = stats.get("invoicesStored")
     res["duplicates_rejected"] = stats.get("duplicatesRejected")
+    res["faults_injected"] = {k: v for k, v in (stats.get("faultsInjected") or {}).items() if k != "latency"}
     if server_cpu0 is not None and server_cpu1 is not None:
         res["server_cpu_s"] = server_cpu1 - server_cpu0
     complete = (
@@ -142,6 +156,8 @@ def run(
     burst: int | None = None,
     contestants: tuple[str, ...] = CONTESTANTS,
     real_docs: bool = False,
+    faults: bool = True,
+    fault_repeats: int = 1,
 ) -> tuple[str, bool]:
     n = n or (40 if smoke else 2000)
     repeats = repeats or (1 if smoke else 3)
@@ -206,6 +222,7 @@ def run(
         m["scale"] = scale
         m["complete"] = f"{sum(1 for x in runs if x['complete'])}/{len(results[c])}"
         m["dups"] = max(int(x.get("invoices_stored") or 0) - x["n"] for x in runs)
+        m["dup_rejects"] = max(int(x.get("duplicates_rejected") or 0) for x in runs)
         m["polls"] = m["server_status_gets"] / runs[0]["n"]
         table[c] = m
         if c == "ours":
@@ -227,7 +244,7 @@ def run(
                 m["cpu_s"] * s,
                 h.ratio(m["cpu_s"] * s, ours_cpu),
                 m["peak_rss_mb"],
-                m["dups"],
+                f"{m['dups']} / {m['dup_rejects']}",
             ]
         )
     lines = [
@@ -253,7 +270,7 @@ def run(
                 "client CPU s",
                 "CPU vs ours",
                 "peak RSS MB",
-                "duplicates",
+                "duplicates stored / 409 rejected",
             ],
             rows,
         ),
@@ -273,6 +290,62 @@ def run(
         lines.append(
             "Ahead of every contestant that completes: "
             + ("yes." if not faster else f"NO (as fast or faster: {', '.join(faster)}).")
+        )
+        lines.append("")
+    if faults and "ours" in contestants:
+        f_cfg = h.SandboxConfig(
+            rate=rate,
+            burst=burst,
+            latency_ms=20.0,
+            processing_delay=sb_cfg.processing_delay,
+            light=not real_docs,
+            extra=FAULT_ARGS,
+        )
+        f_runs = []
+        with tempfile.TemporaryDirectory(prefix="bench-b1f-") as tmp_name:
+            for r in range(fault_repeats):
+                res = one_run("ours", n, f_cfg, Path(tmp_name), f"faults-{r}", timeout, concurrency=32)
+                f_runs.append(res)
+                if not res["ok"]:
+                    ok = False
+                    errors.append(f"ours under faults run {r + 1}: {res['error']}")
+        frows = [
+            [
+                f"ours: BulkRunner under faults, run {i + 1}",
+                "yes" if x["complete"] else "NO",
+                x.get("done"),
+                x.get("invoices_stored"),
+                int(x.get("invoices_stored") or 0) - n,
+                x.get("duplicates_rejected"),
+                x.get("server_requests"),
+                x.get("wall_s"),
+                json.dumps(x.get("faults_injected") or {}),
+            ]
+            for i, x in enumerate(f_runs)
+        ]
+        lines += [
+            f"Under faults (same sandbox plus `{' '.join(FAULT_ARGS)}`), N={n:,}, {fault_repeats} run(s):",
+            "",
+            h.markdown_table(
+                [
+                    "run",
+                    "complete",
+                    "done",
+                    "stored",
+                    "duplicates stored",
+                    "409 duplicate rejects",
+                    "requests",
+                    "wall s",
+                    "faults injected",
+                ],
+                frows,
+            ),
+            "",
+        ]
+        dup_total = sum(int(x.get("invoices_stored") or 0) - n for x in f_runs if x["ok"])
+        lines.append(
+            "Target zero duplicates under faults: "
+            + ("met." if dup_total == 0 and all(x["complete"] for x in f_runs) else "NOT met (see table).")
         )
         lines.append("")
     if errors:
@@ -295,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--burst", type=int)
     r.add_argument("--only", default="", help="comma-separated contestants")
     r.add_argument("--real-docs", action="store_true", help="render real documents (server-bound on 2 CPUs)")
+    r.add_argument("--no-faults", action="store_true", help="skip the run of ours under injected faults")
     args = p.parse_args(argv)
     if args.cmd == "worker":
         h.emit_result(worker(args.contestant, WorkConfig.from_json(args.config)))
@@ -308,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         burst=getattr(args, "burst", None),
         contestants=only,
         real_docs=getattr(args, "real_docs", False),
+        faults=not getattr(args, "no_faults", False),
     )
     print(text)
     return 0 if ok else 1
