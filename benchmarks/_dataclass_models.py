@@ -92,7 +92,7 @@ class Party:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Party:
-        return cls(**{attr: d.get(key) for attr, key in _PARTY_KEYS})
+        return cls(**{attr: d.get(key) for attr, key in _PARTY_KEYS})  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
         return _drop_none({key: getattr(self, attr) for attr, key in _PARTY_KEYS})

@@ -6,6 +6,7 @@ these structs never take part in reference cycles, so the cyclic garbage collect
 B3 keeps this row to show what that single option is worth; it is not used by the SDK.
 """
 
+# mypy: disable-error-code="misc"
 from __future__ import annotations
 
 import datetime

@@ -208,7 +208,7 @@ def run(
         if not runs:
             continue
         scale = n / runs[0]["n"]
-        m = {
+        m: dict[str, Any] = {
             key: h.median([float(x.get(key) or 0) for x in runs])
             for key in (
                 "wall_s",

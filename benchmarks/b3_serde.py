@@ -184,11 +184,11 @@ def run(*, smoke: bool = False, n: int | None = None, repeats: int | None = None
             dec = h.median([x["decode_s"] for x in runs])
             enc = h.median([x["encode_s"] for x in runs])
             tot = h.median([x["decode_s"] + x["encode_s"] for x in runs])
-            same = all(x["checksum_in"] == x["checksum_out"] for x in runs)
-            summary[c] = (dec, enc, tot, "yes" if same else "NO")
+            exact = all(x["checksum_in"] == x["checksum_out"] for x in runs)
+            summary[c] = (dec, enc, tot, "yes" if exact else "NO")
             if c == "ours":
                 ours_total = tot
-            if not same:
+            if not exact:
                 ok = False
                 errors.append(f"{c}/{kind}: round trip changed the data ({runs[0]['checksum_out']})")
         for c, (dec, enc, tot, same) in summary.items():

@@ -199,16 +199,16 @@ def run(
     for size in sizes:
         headers += [f"peak RSS MB, {size >> 20} MB files", f"wall s, {size >> 20} MB files"]
     brows = []
-    for count, res in bulk.items():
+    for count, result in bulk.items():
         brows.append(
             [
                 f"{count:,}",
-                res.get("done"),
-                res.get("stored"),
-                res["peak_rss_mb"],
-                res["wall_s"],
-                res["cpu_s"],
-                res.get("journal_mb"),
+                result.get("done"),
+                result.get("stored"),
+                result["peak_rss_mb"],
+                result["wall_s"],
+                result["cpu_s"],
+                result.get("journal_mb"),
             ]
         )
     lines = [
@@ -228,7 +228,7 @@ def run(
         "",
     ]
     ours_peaks = [h.median([x["peak_rss_mb"] for x in dl[("ours", s)]]) for s in sizes if ("ours", s) in dl]
-    bulk_peaks = [res["peak_rss_mb"] for res in bulk.values()]
+    bulk_peaks = [result["peak_rss_mb"] for result in bulk.values()]
     if ours_peaks:
         verdict = "met" if max(ours_peaks) < TARGET_MB else "NOT met"
         lines.append(
