@@ -117,6 +117,38 @@ async def test_input_is_read_lazily_with_bounded_lead(sandbox: Sandbox, tmp_path
     assert report.journal_stats["transactions"] > 0
 
 
+async def test_webhook_events_replace_polling(sandbox: Sandbox, tmp_path: Path) -> None:
+    """With a fed webhook hub the runner waits on events; status polls are only a rare safety net."""
+    from aiohttp import web
+
+    from faktoora_async.integrations.aiohttp import webhook_handler
+    from faktoora_async.webhooks import WebhookReceiver
+
+    invoices = list(generate_invoices(60, seed=20))
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        app = web.Application()
+        app.router.add_post("/hook", webhook_handler(WebhookReceiver(client.events)))
+        app_runner = web.AppRunner(app, access_log=None)
+        await app_runner.setup()
+        try:
+            site = web.TCPSite(app_runner, "127.0.0.1", 0)
+            await site.start()
+            port = app_runner.addresses[0][1]
+            await client.webhooks.create("invoiceCreate", f"http://127.0.0.1:{port}/hook")
+            # One invoice first, so that the hub is fed before the bulk run starts waiting.
+            (first,) = await client.invoices.create([next(generate_invoices(1, seed=99))])
+            assert await client.events.wait_for_change(first.faktoora_id, None, 10) == "created"
+            assert client.events.active
+            report = await runner(client, tmp_path).run(invoices)
+        finally:
+            await app_runner.cleanup()
+    assert report.ok
+    assert report.wait_stats["webhook_ready"] >= 50
+    assert report.requests.get("status", 0) <= 10
+    stats = sandbox.stats()
+    assert route_count(stats, "GET", "/status") == report.requests.get("status", 0)
+
+
 async def test_preflight_failures_are_reported_not_sent(sandbox: Sandbox, tmp_path: Path) -> None:
     invoices = list(generate_invoices(12, seed=12))
     bad = {1: invoices[1]["invoiceNumber"], 7: invoices[7]["invoiceNumber"]}

@@ -52,6 +52,7 @@ class RunReport:
     interrupted: bool = False
     already_done: int = 0
     journal_stats: dict[str, float] = field(default_factory=dict)  # transactions, seconds in SQLite
+    wait_stats: dict[str, int] = field(default_factory=dict)  # waited, first_poll_hits, webhook_ready
 
     @property
     def ok(self) -> bool:
@@ -77,6 +78,7 @@ class RunReport:
             "wall_time_s": round(self.wall_time, 3),
             "interrupted": self.interrupted,
             "journal": dict(self.journal_stats),
+            "waits": dict(self.wait_stats),
         }
 
     def to_json_bytes(self) -> bytes:

@@ -107,6 +107,7 @@ class _Counters:
     requests: dict[str, int] = field(default_factory=dict)
     waited: int = 0
     first_poll_hits: int = 0
+    webhook_ready: int = 0
 
 
 class BulkRunner:
@@ -134,6 +135,7 @@ class BulkRunner:
         poll_cap: float = 5.0,
         max_submit_attempts: int = 8,
         max_download_attempts: int = 5,
+        hub_safety_poll: float = 10.0,
     ) -> None:
         if not 1 <= batch_size <= 100:
             raise errors.ConfigurationError("batch_size must be between 1 and 100")
@@ -155,6 +157,7 @@ class BulkRunner:
         self.poll_cap = poll_cap
         self.max_submit_attempts = max_submit_attempts
         self.max_download_attempts = max_download_attempts
+        self.hub_safety_poll = hub_safety_poll
         self._http = anyio.CapacityLimiter(concurrency)
         # Poll schedule: time to ready ~ est + ahead * gap, where ``ahead`` counts the invoices the server
         # still had to finish when this one was submitted (it works through a queue) and ``est``/``gap``
@@ -568,24 +571,34 @@ class BulkRunner:
         finally:
             self._outstanding = max(0, self._outstanding - 1)
 
+    def _hub(self) -> WebhookHub | None:
+        hub = getattr(self.client, "events", None)
+        return hub if isinstance(hub, WebhookHub) and hub.active else None
+
+    async def _pause(self, faktoora_id: str, seconds: float) -> bool:
+        """Sleep ``seconds``; with a fed webhook hub, wake early and return True when the invoice is ready."""
+        hub = self._hub()
+        if hub is None:
+            await anyio.sleep(seconds)
+            return False
+        return await hub.wait_for_change(faktoora_id, None, seconds) in _READY_STATUSES
+
     async def _wait_inner(self, item: _Item) -> bool:
         assert item.faktoora_id is not None
         fid = item.faktoora_id
         self._c.waited += 1
         submitted = item.submitted_at or time.time()
         deadline = submitted + self.wait_timeout
-        hub = getattr(self.client, "events", None)
-        use_hub = isinstance(hub, WebhookHub) and hub.active
-        # First poll near the typical processing time, then back off up to poll_cap.
+        # First poll when the file is expected (learned from the run), then back off up to poll_cap.  While
+        # webhook events arrive (client.events is fed) they end the wait and polls are only a safety net.
         expected = self._expected_wait(item)
         delay = submitted + expected - time.time()
+        timed = delay > 0 and self._hub() is None  # a first poll whose hit/miss teaches the schedule
         if delay > 0:
-            if use_hub:
-                assert isinstance(hub, WebhookHub)
-                if await hub.wait_for_change(fid, None, delay + self.poll_cap) in _READY_STATUSES:
-                    return True
-            else:
-                await anyio.sleep(delay)
+            hub_wait = max(delay, self.hub_safety_poll) if self._hub() is not None else delay
+            if await self._pause(fid, min(hub_wait, max(0.0, deadline - time.time()))):
+                self._c.webhook_ready += 1
+                return True
         interval = min(max(0.05, expected * 0.25), self.poll_cap)
         first = True
         last_problem = "no status yet"
@@ -609,26 +622,23 @@ class BulkRunner:
                     await self._fail([item], f"generation failed: {err}", final=True)
                     return False
                 if inv is not None and job not in ("queued", "processing"):
-                    if first and delay > 0:
+                    if first and timed:
                         self._c.first_poll_hits += 1
                         self._first_poll_result(item, hit=True)
                     return True
                 last_problem = f"still {job or 'processing'}"
-                if first and delay > 0:
+                if first and timed:
                     self._first_poll_result(item, hit=False)
             first = False
             now = time.time()
             if now >= deadline:
                 await self._fail([item], f"not ready after {self.wait_timeout:g} s ({last_problem})")
                 return False
-            pause = min(interval, max(0.0, deadline - now))
+            pause = interval if self._hub() is None else max(interval, self.hub_safety_poll)
             interval = min(interval * 1.5, self.poll_cap)
-            if use_hub:
-                assert isinstance(hub, WebhookHub)
-                if await hub.wait_for_change(fid, None, pause) in _READY_STATUSES:
-                    return True
-            else:
-                await anyio.sleep(pause)
+            if await self._pause(fid, min(pause, deadline - now)):
+                self._c.webhook_ready += 1
+                return True
 
     # -- stage 4: download -----------------------------------------------------------------------
     async def _download_worker(self, recv: MemoryObjectReceiveStream[_Item]) -> None:
@@ -702,6 +712,11 @@ class BulkRunner:
             wall_time=wall_time,
             interrupted=interrupted,
             already_done=self._c.totals.get("skipped", 0),
+            wait_stats={
+                "waited": self._c.waited,
+                "first_poll_hits": self._c.first_poll_hits,
+                "webhook_ready": self._c.webhook_ready,
+            },
             journal_stats={
                 "transactions": float(self._j.transactions),
                 "seconds": round(self._j.busy_seconds, 3),
