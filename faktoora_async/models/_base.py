@@ -97,9 +97,14 @@ def coerce_dates(struct: msgspec.Struct, *names: str) -> None:
             msgspec.structs.force_setattr(struct, name, _WireDate.of(value))
 
 
-class Base(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True):
+# ``gc=False``: these are plain, acyclic data records; keeping them out of the cyclic garbage collector makes
+# decoding a batch of thousands of invoices markedly faster (msgspec docs, "Disabling Garbage Collection").
+# Do not build reference cycles through model instances.
+
+
+class Base(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True, gc=False):
     """Mutable base: camelCase on the wire, defaults omitted, keyword-only construction."""
 
 
-class FrozenBase(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True, frozen=True):
+class FrozenBase(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True, frozen=True, gc=False):
     """Frozen base for request payloads and response objects."""
