@@ -392,19 +392,27 @@ async def cmd_demo(args: argparse.Namespace) -> int:
                     console=console,
                 )
             stats = sb.stats()
-            console.print(f"sandbox: {_stats_line(stats)}")
+        if report is not None:
+            by_status: dict[str, int] = {}
+            for route, counts in stats.get("requests", {}).items():
+                if "/_sandbox" not in route:
+                    for status, n in counts.items():
+                        by_status[status] = by_status.get(status, 0) + int(n)
+            total = sum(by_status.values()) or 1
+            throttled = by_status.get("429", 0)
+            console.print(
+                f"sandbox saw {total} requests: {throttled} x 429 ({throttled / total:.1%}); "
+                f"{total / max(report.wall_time, 1e-9):.0f} req/s = "
+                f"{total / max(report.wall_time, 1e-9) / args.rate:.0%} of the {args.rate:g} req/s limit; "
+                f"{stats.get('invoicesStored', '?')} invoices stored",
+                soft_wrap=True,
+            )
         return _exit_code(report)
 
     code = await _with_interrupt(work)
     _finish(console, report, out, journal, interrupted=code == EXIT_INTERRUPTED)
     console.print(f"demo wall time: {time.monotonic() - started:.1f} s")
     return code
-
-
-def _stats_line(stats: Any) -> str:
-    if isinstance(stats, dict):
-        return json.dumps(stats, default=str, sort_keys=True)[:2000]
-    return str(stats)[:2000]
 
 
 async def cmd_status(args: argparse.Namespace) -> int:

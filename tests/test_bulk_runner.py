@@ -229,7 +229,7 @@ async def test_cancellation_leaves_a_resumable_journal(sandbox: Sandbox, tmp_pat
                 scope.cancel()
 
         async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
-            await runner(client, tmp_path, progress=stop_early).run(invoices)
+            await runner(client, tmp_path, progress=stop_early, formats=("xml",)).run(invoices)
     assert scope.cancelled_caught
     doc = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert doc["interrupted"] is True
@@ -239,7 +239,7 @@ async def test_cancellation_leaves_a_resumable_journal(sandbox: Sandbox, tmp_pat
     assert "downloaded" in states
 
     async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
-        report = await runner(client, tmp_path).run(invoices)
+        report = await runner(client, tmp_path, formats=("xml",)).run(invoices)
     assert report.ok and report.already_done >= 30
     verify_exactly_once(
         sandbox_invoices=sandbox.invoices(),
@@ -247,6 +247,7 @@ async def test_cancellation_leaves_a_resumable_journal(sandbox: Sandbox, tmp_pat
         journal=tmp_path / "journal.sqlite",
         out_dir=tmp_path / "out",
         numbers=numbers,
+        formats=("xml",),
     )
 
 
