@@ -196,7 +196,7 @@ class Transport:
         session = self.session()
         deadline = None if self.retry.deadline is None else time.monotonic() + self.retry.deadline
         try:
-            result: R = await self._retrying(session, req, handler, body_factory, deadline)
+            result: R = await self._retrying(session, req, handler, body_factory, deadline, [0])
         except _Retry as exc:
             raise exc.error from exc.error.__cause__
         return result
@@ -231,6 +231,7 @@ class Transport:
         handler: Callable[[aiohttp.ClientResponse], Awaitable[R]],
         body_factory: Callable[[], Any] | None,
         deadline: float | None,
+        tries: list[int],
     ) -> R:
         if self._closed:
             raise errors.ClientClosedError("the client was closed during the call")
@@ -240,6 +241,8 @@ class Transport:
         client_timeout = self._client_timeout(deadline, streaming=streaming)
         sent_at = await self.limiter.acquire()
         self.attempts += 1
+        tries[0] += 1
+        attempt = tries[0]
         started = time.monotonic()
         body: Any = req.body
         cleanup: Callable[[], Awaitable[None]] | None = None
@@ -256,7 +259,9 @@ class Transport:
                 allow_redirects=False,
             ) as resp:
                 elapsed = time.monotonic() - started
-                logger.debug("%s %s -> %d (%.3fs)", method, req.path, resp.status, elapsed)
+                logger.debug(
+                    "%s %s -> %d (attempt %d, %.3fs)", method, req.path, resp.status, attempt, elapsed
+                )
                 if resp.status >= 400:
                     error_body = await resp.content.read(64 * 1024)
                     status_err = protocol.error_from_response(
@@ -274,12 +279,21 @@ class Transport:
             err: errors.FaktooraError = errors.ConnectError(
                 f"cannot connect to {_host(url)}: {type(exc).__name__}", method=method, url=req.path
             )
-            logger.debug("%s %s -> connect failed: %s", method, req.path, type(exc).__name__)
+            logger.debug(
+                "%s %s -> connect failed: %s (attempt %d, %.3fs)",
+                method,
+                req.path,
+                type(exc).__name__,
+                attempt,
+                time.monotonic() - started,
+            )
             raise _Retry(err) from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             timed_out = isinstance(exc, asyncio.TimeoutError)
             what = "timed out" if timed_out else f"failed: {type(exc).__name__}"
-            logger.debug("%s %s -> %s", method, req.path, what)
+            logger.debug(
+                "%s %s -> %s (attempt %d, %.3fs)", method, req.path, what, attempt, time.monotonic() - started
+            )
             if not req.idempotent:
                 raise errors.AmbiguousRequestError(
                     f"{method} {req.path} {what} after it may have reached the server; not retried",

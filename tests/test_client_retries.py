@@ -237,7 +237,22 @@ async def broken() -> AsyncIterator[str]:
     async def html_error(request: web.Request) -> web.Response:
         return web.Response(status=502, text="<html>Bad Gateway</html>", content_type="text/html")
 
+    hits = {"retry503": 0}
+
+    async def retry503(request: web.Request) -> web.Response:
+        hits["retry503"] += 1
+        if hits["retry503"] <= 2:
+            return web.json_response(
+                {"code": "UNAVAILABLE", "message": "later"}, status=503, headers={"Retry-After": "0"}
+            )
+        return web.json_response([{"faktooraId": "FABCDEF1", "detailsPage": None}], status=202)
+
+    async def count(request: web.Request) -> web.Response:
+        return web.json_response(hits)
+
     app = web.Application()
+    app.router.add_post("/r503/api/v1/invoices", retry503)
+    app.router.add_get("/hits", count)
     app.router.add_get("/wrong/api/v1/invoices/next-number", wrong_types)
     app.router.add_get("/trunc/api/v1/invoices/next-number", truncated)
     app.router.add_get("/html/api/v1/invoices/next-number", html)
@@ -283,3 +298,23 @@ async def test_html_error_page_becomes_server_error(broken: str) -> None:
         with pytest.raises(ServerError) as info:
             await c.invoices.next_number()
     assert info.value.status == 502 and "Bad Gateway" in info.value.body
+
+
+async def test_post_retried_on_503_with_retry_after(broken: str) -> None:
+    async with FaktooraClient(
+        "k", base_url=f"{broken}/r503/api/v1", retry=RetryConfig(max_retries=3, **FAST)
+    ) as c:
+        created = await c.invoices.create(generate_invoice(9), preflight=False)
+        assert [x.faktoora_id for x in created] == ["FABCDEF1"]
+        assert c.stats == {"attempts": 3, "retries": 2}
+
+
+async def test_request_log_lines_carry_attempt_and_status(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="faktoora_async")
+    async with Sandbox(faults={"error_rate": 1.0, "error_statuses": [500]}) as sb, client_for(sb, 1) as c:
+        with pytest.raises(ServerError):
+            await c.invoices.next_number()
+    lines = [r.getMessage() for r in caplog.records if r.name == "faktoora_async"]
+    assert any("GET /invoices/next-number -> 500 (attempt 1," in line for line in lines)
+    assert any("GET /invoices/next-number -> 500 (attempt 2," in line for line in lines)
+    assert all(sb.api_key not in line for line in lines)
