@@ -450,6 +450,30 @@ MUTATIONS: dict[str, tuple[Op, Op]] = {
         remove(f"{CII_LINE}//ram:ApplicableTradeTax/ram:CategoryCode"),
         remove(f"{UBL_LINE}/cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
     ),
+    "line-category-O": (
+        set_text(f"{CII_LINE}//ram:ApplicableTradeTax/ram:CategoryCode", "O"),
+        set_text(f"{UBL_LINE}/cac:Item/cac:ClassifiedTaxCategory/cbc:ID", "O"),
+    ),
+    "line-category-L": (
+        set_text(f"{CII_LINE}//ram:ApplicableTradeTax/ram:CategoryCode", "L"),
+        set_text(f"{UBL_LINE}/cac:Item/cac:ClassifiedTaxCategory/cbc:ID", "L"),
+    ),
+    "line-category-M": (
+        set_text(f"{CII_LINE}//ram:ApplicableTradeTax/ram:CategoryCode", "M"),
+        set_text(f"{UBL_LINE}/cac:Item/cac:ClassifiedTaxCategory/cbc:ID", "M"),
+    ),
+    "line-category-B": (
+        set_text(f"{CII_LINE}//ram:ApplicableTradeTax/ram:CategoryCode", "B"),
+        set_text(f"{UBL_LINE}/cac:Item/cac:ClassifiedTaxCategory/cbc:ID", "B"),
+    ),
+    "breakdown-category-O": (
+        set_text(f"({CII_SETTLE}/ram:ApplicableTradeTax)[1]/ram:CategoryCode", "O"),
+        set_text("(/*/cac:TaxTotal/cac:TaxSubtotal)[1]/cac:TaxCategory/cbc:ID", "O"),
+    ),
+    "breakdown-category-K": (
+        set_text(f"({CII_SETTLE}/ram:ApplicableTradeTax)[1]/ram:CategoryCode", "K"),
+        set_text("(/*/cac:TaxTotal/cac:TaxSubtotal)[1]/cac:TaxCategory/cbc:ID", "K"),
+    ),
     "drop-line-id": (
         remove(f"{CII_LINE}/ram:AssociatedDocumentLineDocument/ram:LineID"),
         remove(f"{UBL_LINE}/cbc:ID"),

@@ -19,7 +19,8 @@ Implemented rules (all reported with level ``"fatal"``, as the official rules fl
   CII-DT-097, CII-SR-467, CII-SR-470, UBL-SR-47, UBL-SR-53.
 * Totals: BR-CO-10, BR-CO-11, BR-CO-12, BR-CO-13, BR-CO-14, BR-CO-15, BR-CO-16, BR-CO-17.
 * VAT categories: BR-S-01 .. BR-S-10, BR-Z-01 .. BR-Z-10, BR-E-01 .. BR-E-10, BR-AE-01 .. BR-AE-10,
-  BR-IC-01 .. BR-IC-12 (category K), BR-G-01 .. BR-G-10, BR-O-01, BR-O-02, BR-O-05, BR-O-09, BR-O-10.
+  BR-IC-01 .. BR-IC-12 (category K), BR-G-01 .. BR-G-10, BR-O-01, BR-O-02, BR-O-05 .. BR-O-14,
+  BR-AF-01 .. BR-AF-10 (L), BR-AG-01 .. BR-AG-10 (M), BR-B-01, BR-B-02.
 * Code lists: BR-CL-01 (document type), BR-CL-08 (note subject), BR-CL-03/04/05 (ISO 4217), BR-CL-14 (ISO 3166 country),
   BR-CL-16 (payment means), BR-CL-17/18 (VAT category), BR-CL-22 (VATEX), BR-CL-23 (UN/ECE Rec 20 unit),
   BR-CL-24 (attachment MIME type), BR-CL-25 (electronic address scheme).
@@ -1540,6 +1541,8 @@ _CATEGORY_PREFIX: Final = {
     "K": "BR-IC",
     "G": "BR-G",
     "O": "BR-O",
+    "L": "BR-AF",
+    "M": "BR-AG",
 }
 _CATEGORY_NAME: Final = {
     "S": "Standard rated",
@@ -1549,6 +1552,8 @@ _CATEGORY_NAME: Final = {
     "K": "Intra-community supply",
     "G": "Export outside the EU",
     "O": "Not subject to VAT",
+    "L": "IGIC (Canary Islands)",
+    "M": "IPSI (Ceuta and Melilla)",
 }
 
 
@@ -1559,7 +1564,7 @@ def _party_ok(d: _Doc, cat: str) -> bool:
     )
     rep = d.tax_rep_vat
     buyer_va = bool(d.buyer.vat_ids)
-    if cat in ("S", "Z", "E"):
+    if cat in ("S", "Z", "E", "L", "M"):
         return seller_any or rep
     if cat == "AE":
         return (seller_any or rep) and (buyer_va or d.buyer.legal_id)
@@ -1577,6 +1582,8 @@ def _rate_ok(cat: str, rate: Decimal | None, rate_present: bool) -> bool:
         return not rate_present
     if rate is None:
         return False
+    if cat in ("L", "M"):  # CII wants > 0, UBL >= 0: only the rate both reject is reported
+        return rate >= 0
     return rate > 0 if cat == "S" else rate == 0
 
 
@@ -1592,7 +1599,7 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
         line_acs = [a for ln in d.lines for a in ln.acs if a.category == cat]
         breakdown = [t for t in d.taxes if t.category == cat]
         # -01
-        if cat == "S":
+        if cat in ("S", "L", "M"):
             if d.syntax == "cii":
                 bad = (lines and len(lines) + len(breakdown) < 2) or (
                     (acs or line_acs) and len(acs) + len(line_acs) + len(breakdown) < 2
@@ -1604,8 +1611,8 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
                     f"{prefix}-01",
                     f"An Invoice that contains an item, allowance or charge with VAT category '{name}' shall contain a VAT breakdown (BG-23) with that category.",
                 )
-        elif cat == "O":
-            if breakdown and (len(breakdown) != 1 or not (lines or acs or line_acs)) and d.syntax == "cii":
+        elif cat == "O" and d.syntax == "cii":
+            if breakdown and (len(breakdown) != 1 or not (lines or acs or line_acs)):
                 E(
                     f"{prefix}-01",
                     f"An Invoice with a VAT breakdown for '{name}' shall contain exactly one such breakdown and at least one item, allowance or charge with that category.",
@@ -1663,8 +1670,11 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
             if (tax.type_code or "").upper() != "VAT":
                 continue
             loc = f"/taxBreakdown[{cat}][{i}]"
-            if tax.basis is not None and not any(ln.net is None and ln.net_present for ln in lines):
-                if cat == "S":
+            canary = cat in ("L", "M")
+            if canary and d.syntax == "cii":
+                pass  # BR-AF-08/09, BR-AG-08/09 cannot fail in the official CII rules (their paths select nothing)
+            elif tax.basis is not None and not any(ln.net is None and ln.net_present for ln in lines):
+                if cat == "S" or canary:
                     if tax.rate is not None:
                         rate_lines = [ln.net for ln in lines if ln.rate == tax.rate]
                         rate_ch = [a.amount for a in charges if a.rate == tax.rate]
@@ -1679,7 +1689,7 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
                             bad = not (tax.basis - _ONE < expected < tax.basis + _ONE)
                         if bad:
                             E(
-                                "BR-S-08",
+                                f"{prefix}-08",
                                 "For each different value of VAT category rate (BT-119) where the VAT category code (BT-118) is 'Standard rated', the VAT category taxable amount (BT-116) shall equal the sum of line net amounts plus charges minus allowances with that category and rate.",
                                 loc,
                             )
@@ -1695,8 +1705,8 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
                             f"In a VAT breakdown (BG-23) where the VAT category code (BT-118) is '{name}' the VAT category taxable amount (BT-116) shall equal the sum of line net amounts plus charges minus allowances with that category.",
                             loc,
                         )
-            if tax.amount is not None:
-                if cat == "S":
+            if tax.amount is not None and not (canary and d.syntax == "cii"):
+                if cat == "S" or canary:
                     if tax.basis is not None and tax.rate is not None:
                         if d.syntax == "cii":
                             expected = _round0(abs(tax.basis) * tax.rate) / _HUNDRED
@@ -1704,7 +1714,7 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
                             expected = _round2(abs(tax.basis) * tax.rate / _HUNDRED)
                         if not (abs(tax.amount) - _ONE < expected < abs(tax.amount) + _ONE):
                             E(
-                                "BR-S-09",
+                                f"{prefix}-09",
                                 "The VAT category tax amount (BT-117) in a VAT breakdown (BG-23) where VAT category code (BT-118) is 'Standard rated' shall equal the VAT category taxable amount (BT-116) multiplied by the VAT category rate (BT-119).",
                                 loc,
                             )
@@ -1714,7 +1724,7 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
                         f"The VAT category tax amount (BT-117) in a VAT breakdown (BG-23) where the VAT category code (BT-118) is '{name}' shall equal 0 (zero).",
                         loc,
                     )
-            if cat in ("S", "Z"):
+            if cat in ("S", "Z", "L", "M"):
                 if tax.exemption:
                     E(
                         f"{prefix}-10",
@@ -1727,6 +1737,8 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
                     f"A VAT breakdown (BG-23) with VAT Category code (BT-118) '{name}' shall have a VAT exemption reason code (BT-121) or a VAT exemption reason text (BT-120).",
                     loc,
                 )
+        if cat == "O" and breakdown:
+            _not_subject_to_vat(d, out)
         if cat == "K" and breakdown:
             if not (d.delivery_date or d.period_start or d.period_end):
                 E(
@@ -1738,6 +1750,54 @@ def _vat_categories(d: _Doc, out: _Out) -> None:
                     "BR-IC-12",
                     "In an Invoice with a VAT breakdown (BG-23) where the VAT category code (BT-118) is 'Intra-community supply' the Deliver to country code (BT-80) shall not be blank.",
                 )
+
+
+def _not_subject_to_vat(d: _Doc, out: _Out) -> None:
+    """BR-O-11 .. BR-O-14: an invoice with an 'O' breakdown has no other VAT category anywhere."""
+    E = out.error
+    if any(t.category != "O" for t in d.taxes if t.category):
+        E(
+            "BR-O-11",
+            "An Invoice that contains a VAT breakdown group (BG-23) with a VAT category code (BT-118) 'Not subject to VAT' shall not contain other VAT breakdown groups (BG-23).",
+        )
+    if any(ln.category != "O" for ln in d.lines if ln.category and (ln.tax_type or "").upper() == "VAT"):
+        E(
+            "BR-O-12",
+            "An Invoice that contains a VAT breakdown group (BG-23) with a VAT category code (BT-118) 'Not subject to VAT' shall not contain an Invoice line (BG-25) where the Invoiced item VAT category code (BT-151) is not 'Not subject to VAT'.",
+        )
+    other = [a for a in d.acs if a.category and a.category != "O"]
+    if d.syntax == "cii":
+        other += [a for ln in d.lines for a in ln.acs if a.category and a.category != "O"]
+    allowance = any(a.charge is False for a in other) or (d.syntax == "cii" and bool(other))
+    charge = any(a.charge is True for a in other) or (d.syntax == "cii" and bool(other))
+    if allowance:
+        E(
+            "BR-O-13",
+            "An Invoice that contains a VAT breakdown group (BG-23) with a VAT category code (BT-118) 'Not subject to VAT' shall not contain Document level allowances (BG-20) where Document level allowance VAT category code (BT-95) is not 'Not subject to VAT'.",
+        )
+    if charge:
+        E(
+            "BR-O-14",
+            "An Invoice that contains a VAT breakdown group (BG-23) with a VAT category code (BT-118) 'Not subject to VAT' shall not contain Document level charges (BG-21) where Document level charge VAT category code (BT-102) is not 'Not subject to VAT'.",
+        )
+
+
+def _italian_split_payment(d: _Doc, out: _Out) -> None:
+    """BR-B-01/BR-B-02 (category B, Italian split payment), reported only where both syntaxes agree."""
+    categories = {ln.category for ln in d.lines} | {t.category for t in d.taxes} | {a.category for a in d.acs}
+    if "B" not in categories:
+        return
+    countries = {d.seller.country, d.buyer.country, d.ship_to_country, d.tax_rep_country} - {None}
+    if any(c != "IT" for c in countries):
+        out.error(
+            "BR-B-01",
+            "An Invoice where the VAT category code (BT-151, BT-95 or BT-102) is 'Split payment' shall be a domestic Italian invoice.",
+        )
+    if "S" in categories:
+        out.error(
+            "BR-B-02",
+            "An Invoice that contains an Invoice line (BG-25), a Document level allowance (BG-20) or a Document level charge (BG-21) where the VAT category code (BT-151, BT-95 or BT-102) is 'Split payment' shall not contain an invoice line (BG-25), a Document level allowance (BG-20) or a Document level charge (BG-21) where the VAT category code (BT-151, BT-95 or BT-102) is 'Standard rated'.",
+        )
 
 
 def _code_lists(d: _Doc, out: _Out) -> None:
@@ -2058,7 +2118,13 @@ def validate_xml(root: etree._Element, syntax: str, *, xrechnung: bool = True) -
     else:
         process_present = root.find("cbc:ProfileID", NS) is not None
     out = _Out()
-    checks: list[Callable[[_Doc, _Out], None]] = [_mandatory, _totals, _vat_categories, _code_lists]
+    checks: list[Callable[[_Doc, _Out], None]] = [
+        _mandatory,
+        _totals,
+        _vat_categories,
+        _italian_split_payment,
+        _code_lists,
+    ]
     for check in checks:
         check(doc, out)
     if xrechnung:
