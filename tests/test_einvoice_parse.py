@@ -435,3 +435,14 @@ def test_parse_throughput_is_reported(samples_dir: Path) -> None:
         again = parse_document(data)
         assert again.content == first.content
         assert again.xml == first.xml
+
+
+def test_parsing_from_many_threads_gives_the_same_content(samples_dir: Path) -> None:
+    """The sandbox parses in a worker-thread pool: results must not depend on the thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    datas = [(samples_dir / name).read_bytes() for name, _kind, _syntax in READABLE]
+    sequential = [parse_document(d).content for d in datas]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        threaded = list(pool.map(lambda d: parse_document(d).content, datas * 3))
+    assert threaded == sequential * 3

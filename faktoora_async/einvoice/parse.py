@@ -16,6 +16,7 @@ import binascii
 import io
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -112,7 +113,14 @@ def _new_parser() -> etree.XMLParser:
     )
 
 
-_PARSER: Final = _new_parser()
+_LOCAL = threading.local()  # lxml parser objects must not be shared between threads
+
+
+def _parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = _new_parser()
+    return parser
 
 
 def parse_xml(data: bytes, *, what: str = "the file") -> etree._Element:
@@ -123,7 +131,7 @@ def parse_xml(data: bytes, *, what: str = "the file") -> etree._Element:
     if b"<!DOCTYPE" in head or b"<!doctype" in head or b"<!ENTITY" in data:
         raise DocumentError(f"{what} contains a DOCTYPE or entity declaration, which is refused.")
     try:
-        root = etree.fromstring(data, parser=_PARSER)
+        root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise DocumentError(f"{what} is not well-formed XML ({exc.msg}).") from None
     except ValueError as exc:  # e.g. unicode strings with an encoding declaration
