@@ -446,3 +446,28 @@ def test_parsing_from_many_threads_gives_the_same_content(samples_dir: Path) -> 
     with ThreadPoolExecutor(max_workers=6) as pool:
         threaded = list(pool.map(lambda d: parse_document(d).content, datas * 3))
     assert threaded == sequential * 3
+
+
+def test_pdf_attachments_besides_the_invoice_xml_are_listed() -> None:
+    from facturx import generate_from_binary
+
+    from faktoora_async.einvoice.cii import render_cii
+    from faktoora_async.einvoice.pdf import render_content_pdf
+
+    invoice = _generated(1)[0]
+    xml = render_cii(invoice)
+    visual = render_content_pdf(parse_document(xml).content)
+    pdf = generate_from_binary(
+        visual,
+        xml,
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=False,
+        attachments={"timesheet.csv": {"filedata": b"day;hours\n1;8\n", "description": "Timesheet"}},
+    )
+    parsed = parse_document(pdf)
+    assert parsed.source_kind == "pdf"
+    assert parsed.xml == xml
+    assert [(a.id, a.filename, a.mime_type, a.content) for a in parsed.attachments] == [
+        ("1", "timesheet.csv", "text/csv", b"day;hours\n1;8\n")
+    ]
