@@ -645,3 +645,15 @@ def test_random_mutations_never_report_a_rule_the_official_rules_do_not(
         agree += verdict.accepted == (not official)
     assert checked >= 250
     assert agree >= 0.97 * checked, f"verdicts agree on {agree} of {checked}"
+
+
+def test_schematron_validator_without_saxonche_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+
+    from faktoora_async.einvoice.schematron import SchematronUnavailable, SchematronValidator
+
+    monkeypatch.setitem(sys.modules, "saxonche", None)  # the import now fails as if it were not installed
+    with pytest.raises(SchematronUnavailable, match="saxonche"):
+        SchematronValidator(tmp_path)
