@@ -254,6 +254,7 @@ async def _with_interrupt(fn: Callable[[], Awaitable[int]]) -> int:
     """Run ``fn``; SIGINT/SIGTERM cancel it cleanly and give exit code 130."""
     result = EXIT_INTERRUPTED
     interrupted = False
+    error: Exception | None = None
 
     async with anyio.create_task_group() as tg:
 
@@ -266,13 +267,20 @@ async def _with_interrupt(fn: Callable[[], Awaitable[int]]) -> int:
                     return
 
         async def work() -> None:
-            nonlocal result
-            result = await fn()
+            nonlocal result, error
+            try:
+                result = await fn()
+            except Exception as exc:  # re-raised below, unwrapped from the task group's ExceptionGroup
+                error = exc
             tg.cancel_scope.cancel()
 
         tg.start_soon(watch)
         tg.start_soon(work)
-    return EXIT_INTERRUPTED if interrupted else result
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if error is not None:
+        raise error
+    return result
 
 
 async def _run_bulk(

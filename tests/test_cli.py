@@ -105,7 +105,7 @@ def test_run_jsonl_then_json_with_failures(sandbox_proc: SandboxProcess, tmp_pat
     assert proc.returncode == 0, proc.stderr
     assert "faktooraId" in proc.stdout
     proc = cli("status", "FNOSUCHID", "--base-url", sandbox_proc.base_url, env=env)
-    assert proc.returncode == 1 and "404" in proc.stderr
+    assert proc.returncode == 1 and "404" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:

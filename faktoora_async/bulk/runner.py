@@ -86,7 +86,7 @@ class _Item:
     number: str
     payload: Any = None
     faktoora_id: str | None = None
-    attempts: int = 0  # POSTs already journalled for this invoice (before the current one)
+    attempts: int = 0  # POSTs of this invoice that may have reached the server (journal: all POSTs)
     lookup_first: bool = False  # the POST may have arrived: look the number up before sending again
     submitted_at: float | None = None  # wall clock
     ahead: int = 0  # invoices the server still had to finish when this one was submitted
@@ -377,13 +377,11 @@ class BulkRunner:
             ) as exc:
                 self._abort(exc)
                 return
-            except errors.ConnectError as exc:  # never reached the server: plain resend
+            except (errors.ConnectError, errors.RateLimitError) as exc:  # never processed: plain resend
                 last_error = str(exc)
-                for i in pending:
-                    i.attempts += 1
                 continue
-            except (errors.TransportError, errors.ServerError, errors.RateLimitError,
-                    errors.ResponseDecodeError, errors.ConflictError) as exc:  # fmt: skip
+            except (errors.TransportError, errors.ServerError, errors.ResponseDecodeError,
+                    errors.ConflictError) as exc:  # fmt: skip
                 # The POST may have been acted on: look every number up before anything is re-sent.
                 last_error = str(exc)
                 logger.info(
@@ -461,8 +459,6 @@ class BulkRunner:
                 foreign, "duplicate invoice number: the account already has it (not sent by this journal)",
                 final=True,
             )  # fmt: skip
-        for i in rest:
-            i.attempts += 1
         if ours:
             still = await self._reconcile(ours, wait_send)
             if still:
