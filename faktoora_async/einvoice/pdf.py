@@ -145,9 +145,9 @@ def _party_lines(party: Mapping[str, Any] | None) -> list[str]:
         lines.append(f"USt-IdNr./VAT ID: {_s(party.get('vatId'))}")
     if party.get("taxId"):
         lines.append(f"Steuernummer/Tax no.: {_s(party.get('taxId'))}")
-    contact = ", ".join(_s(party.get(k)) for k in ("contactName", "phone", "email") if party.get(k))
-    if contact:
-        lines.append(contact)
+    for key, label in (("contactName", "Kontakt"), ("phone", "Tel."), ("email", "E-Mail")):
+        if party.get(key):
+            lines.append(f"{label}: {_s(party.get(key))}")
     if party.get("electronicAddress"):
         scheme = (
             f" ({_s(party.get('electronicAddressScheme'))})" if party.get("electronicAddressScheme") else ""
@@ -175,7 +175,7 @@ def _table_style(header: bool = True) -> TableStyle:
 
 
 def _facts_table(rows: list[list[Any]]) -> Table:
-    table = Table(rows or [[_p("", _styles()["normal"])]], colWidths=[28 * mm, 30 * mm])
+    table = Table(rows or [[_p("", _styles()["normal"])]], colWidths=[32 * mm, 32 * mm])
     table.setStyle(
         TableStyle([("FONTNAME", (0, 0), (-1, -1), _REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP")])
     )
@@ -265,7 +265,7 @@ def render_content_pdf(content: Mapping[str, Any]) -> bytes:
                 _facts_table(fact_rows),
             ],
         ],
-        colWidths=[width * 0.33, width * 0.33, width * 0.34],
+        colWidths=[width * 0.31, width * 0.31, width * 0.38],
     )
     parties.setStyle(
         TableStyle(
@@ -319,7 +319,10 @@ def render_content_pdf(content: Mapping[str, Any]) -> bytes:
         ],
         repeatRows=1,
     )
-    lines_table.setStyle(_table_style())
+    lines_style = _table_style()
+    for col in (2, 4, 6):
+        lines_style.add("ALIGN", (col, 0), (col, 0), "RIGHT")
+    lines_table.setStyle(lines_style)
     story.append(lines_table)
 
     taxes = content.get("taxes") or []
@@ -346,7 +349,9 @@ def render_content_pdf(content: Mapping[str, Any]) -> bytes:
         tax_table = Table(
             tax_rows, colWidths=[38 * mm, 18 * mm, 30 * mm, 28 * mm, width - 114 * mm], repeatRows=1
         )
-        tax_table.setStyle(_table_style())
+        tax_style = _table_style()
+        tax_style.add("ALIGN", (1, 0), (3, 0), "RIGHT")
+        tax_table.setStyle(tax_style)
         story.append(tax_table)
 
     totals = content.get("totals") or {}
@@ -488,20 +493,21 @@ def render_validation_report_pdf(verdict: Verdict, *, title: str, invoice_number
     story.append(Spacer(1, 5 * mm))
     story.append(_p("Meldungen / Messages", st["h2"]))
     if verdict.messages:
-        rows: list[list[Any]] = [["Regel / Rule", "Stufe / Level", "Meldung / Message"]]
+        rows: list[list[Any]] = [["Regel / Rule", "Level", "Meldung / Message"]]
+        red = ParagraphStyle("fatal", parent=st["bold"], textColor=colors.HexColor("#B00020"))
         for message in verdict.messages:
             text = message.text
             if message.location and message.location != "/":
                 text = f"{text}\n@ {message.location}"
             rows.append(
-                [_p(message.rule_id, st["bold"]), _p(message.level, st["normal"]), _p(text, st["normal"])]
+                [
+                    _p(message.rule_id, st["bold"]),
+                    _p(message.level, red if message.is_error else st["normal"]),
+                    _p(text, st["normal"]),
+                ]
             )
-        table = Table(rows, colWidths=[38 * mm, 20 * mm, width - 58 * mm], repeatRows=1)
-        style = _table_style()
-        for i, message in enumerate(verdict.messages, start=1):
-            if message.is_error:
-                style.add("TEXTCOLOR", (1, i), (1, i), colors.HexColor("#B00020"))
-        table.setStyle(style)
+        table = Table(rows, colWidths=[46 * mm, 18 * mm, width - 64 * mm], repeatRows=1)
+        table.setStyle(_table_style())
         story.append(table)
     else:
         story.append(_p("Keine Meldungen / No messages.", st["normal"]))
