@@ -11,6 +11,7 @@ holds the compiled XSLT files under their official names::
 :class:`~faktoora_async.einvoice.validate.Message` per failed assert (``flag`` -> level).
 ``saxonche`` is an optional dependency; without it the constructor raises :class:`SchematronUnavailable`.
 Compiling takes a few seconds once per stylesheet; each document then takes tens of milliseconds.
+One validator may be shared between threads: its calls into Saxon are serialised by a lock.
 """
 
 from __future__ import annotations
@@ -61,31 +62,32 @@ class SchematronValidator:
         self._compiled: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
-    def _executable(self, syntax: str, level: str) -> Any:
+    def _executable_locked(self, syntax: str, level: str) -> Any:
+        """The compiled stylesheet (compiled on first use); the caller holds ``self._lock``."""
         key = (syntax, level)
-        with self._lock:
-            if key not in self._compiled:
-                xslt = self._proc.new_xslt30_processor()
-                path = self._dir / STYLESHEETS[key]
-                logger.debug("compiling %s", path)
-                self._compiled[key] = xslt.compile_stylesheet(stylesheet_file=str(path))
-            return self._compiled[key]
+        if key not in self._compiled:
+            xslt = self._proc.new_xslt30_processor()
+            path = self._dir / STYLESHEETS[key]
+            logger.debug("compiling %s", path)
+            self._compiled[key] = xslt.compile_stylesheet(stylesheet_file=str(path))
+        return self._compiled[key]
 
     def validate(self, data: bytes | ParsedInvoice) -> Verdict:
         """Validate invoice bytes (CII, UBL or a PDF embedding one) or a parsed invoice."""
-        if isinstance(data, ParsedInvoice):
-            xml = data.xml
-            syntax = data.syntax
-        elif b"%PDF-" in data[:1024]:
-            parsed = parse_document(data)
-            xml, syntax = parsed.xml, parsed.syntax
-        else:
-            xml = data
-            syntax = detect_syntax(parse_xml(xml))
-        node = self._proc.parse_xml(xml_text=xml.decode("utf-8"))
+        if not isinstance(data, ParsedInvoice) and b"%PDF-" in data[:1024]:
+            data = parse_document(data)
+        # parsed with the hardened parser first (no DOCTYPE/entities reach Saxon), any declared encoding
+        root = parse_xml(data.xml if isinstance(data, ParsedInvoice) else data)
+        syntax = data.syntax if isinstance(data, ParsedInvoice) else detect_syntax(root)
+        text = etree.tostring(root, encoding="unicode")
         messages: list[Message] = []
-        for level in self._levels:
-            svrl = self._executable(syntax, level).transform_to_string(xdm_node=node)
+        reports = []
+        with self._lock:  # one Saxon processor: calls are serialised
+            node = self._proc.parse_xml(xml_text=text)
+            for level in self._levels:
+                executable = self._executable_locked(syntax, level)
+                reports.append(executable.transform_to_string(xdm_node=node))
+        for svrl in reports:
             report = etree.fromstring(svrl.encode("utf-8"))
             for failed in report.iterfind(".//svrl:failed-assert", _SVRL):
                 flag = failed.get("flag") or "error"

@@ -23,10 +23,11 @@ Implemented rules (all reported with level ``"fatal"``, as the official rules fl
   BR-AF-01 .. BR-AF-10 (L), BR-AG-01 .. BR-AG-10 (M), BR-B-01, BR-B-02.
 * Code lists: BR-CL-01 (document type), BR-CL-08 (note subject), BR-CL-03/04/05 (ISO 4217), BR-CL-14 (ISO 3166 country),
   BR-CL-16 (payment means), BR-CL-17/18 (VAT category), BR-CL-22 (VATEX), BR-CL-23 (UN/ECE Rec 20 unit),
-  BR-CL-24 (attachment MIME type), BR-CL-25 (electronic address scheme).
+  BR-CL-24 (attachment MIME type), BR-CL-25 (electronic address scheme),
+  BR-CL-10/11/21/26 (ISO 6523 ICD identifier schemes).
 * XRechnung 3.0 (``xrechnung=True``): BR-DE-1 .. BR-DE-11, BR-DE-14, BR-DE-15, BR-DE-16, BR-DE-18,
   BR-DE-22, BR-DE-23-a/b, BR-DE-24-a/b, BR-DE-25-a/b, PEPPOL-EN16931-R001, R005, R008, R010, R020,
-  R041, R042, R043, R044, R046, R053, R054, R061, R110, R111, R120 (UBL), R121, R130;
+  R041, R042, R044, R046, R053, R054, R061, R110, R111, R120 (UBL), R121, R130;
   and the warning BR-DE-21 (specification identifier is not XRechnung 3.0).
 """
 
