@@ -149,6 +149,20 @@ async def test_webhook_events_replace_polling(sandbox: Sandbox, tmp_path: Path) 
     assert route_count(stats, "GET", "/status") == report.requests.get("status", 0)
 
 
+async def test_broken_input_finishes_what_was_read_then_raises(sandbox: Sandbox, tmp_path: Path) -> None:
+    def source() -> Any:
+        yield from generate_invoices(10, seed=22)
+        raise ValueError("line 11 is not an invoice")
+
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        with pytest.raises(ValueError, match="line 11"):
+            await runner(client, tmp_path, batch_size=10, formats=("xml",)).run(source())
+    rows = list(read_rows(tmp_path / "journal.sqlite"))
+    assert len(rows) == 10 and {r.state for r in rows} == {"downloaded"}
+    doc = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert doc["interrupted"] is True and doc["counts"] == {"done": 10}
+
+
 async def test_preflight_failures_are_reported_not_sent(sandbox: Sandbox, tmp_path: Path) -> None:
     invoices = list(generate_invoices(12, seed=12))
     bad = {1: invoices[1]["invoiceNumber"], 7: invoices[7]["invoiceNumber"]}

@@ -92,6 +92,12 @@ class _Item:
     ahead: int = 0  # invoices the server still had to finish when this one was submitted
 
 
+@dataclass(frozen=True, slots=True)
+class _Violation:
+    rule_id: str
+    message: str
+
+
 @dataclass(slots=True)
 class _Prepared:
     position: int
@@ -169,6 +175,7 @@ class BulkRunner:
         self._journal: Journal | None = None
         self._run_id = 0
         self._fatal: errors.FaktooraError | None = None
+        self._input_error: Exception | None = None
         self._scope: anyio.CancelScope | None = None
 
     # -- public ----------------------------------------------------------------------------------
@@ -180,6 +187,8 @@ class BulkRunner:
         """
         started = time.monotonic()
         self._c = _Counters()
+        self._fatal = None
+        self._input_error = None
         await anyio.to_thread.run_sync(self._prepare_out_dir)
         interrupted = True
         async with Journal(self.journal_path) as journal:
@@ -190,6 +199,8 @@ class BulkRunner:
                 await self._pipeline(invoices)
                 if self._fatal is not None:
                     raise self._fatal
+                if self._input_error is not None:
+                    raise self._input_error
                 interrupted = False
             finally:
                 with anyio.CancelScope(shield=True):
@@ -285,7 +296,10 @@ class BulkRunner:
                 continue
             violations: tuple[tuple[str, str], ...] = ()
             if check is not None:
-                found = check(_builtins(payload))
+                try:
+                    found = check(_builtins(payload))
+                except Exception as exc:  # a payload so malformed that the rules cannot read it
+                    found = [_Violation("PREFLIGHT", f"unreadable payload: {type(exc).__name__}: {exc}")]
                 violations = tuple(
                     (str(getattr(v, "rule_id", "?")), str(getattr(v, "message", v))) for v in found
                 )
@@ -300,44 +314,57 @@ class BulkRunner:
         dl_send: MemoryObjectSendStream[_Item],
     ) -> None:
         async with submit_send, wait_send, dl_send:
-            position = 0
-            async for chunk in self._chunks(invoices):
-                prepared = await anyio.to_thread.run_sync(self._prepare, chunk, position)
-                position += len(chunk)
-                for p in prepared:
-                    if p.error is not None:
-                        label = p.number or f"#{p.position}"
-                        await self._j.add_extra(self._run_id, label, FAILED, p.error)
-                        self._emit("failed")
-                plans = [p for p in prepared if p.planned is not None]
-                results = await self._j.plan(self._run_id, [p.planned for p in plans if p.planned])
-                self._emit("planned", len(plans))
-                to_submit: list[_Item] = []
-                for p, res in zip(plans, results, strict=True):
-                    row = res.row
-                    if res.kind == "conflict":
-                        logger.warning(
-                            "invoice %s: payload differs from the journalled one; not sent", p.number
-                        )
-                        self._emit("conflict")
-                    elif res.kind == "repeat":
-                        logger.warning("invoice %s appears twice in the input; sent once", p.number)
-                    elif row.state == "downloaded":
-                        self._emit("skipped")
-                    elif row.state == "failed" and row.final:
-                        self._emit("failed")
-                    elif row.state in ("planned", "submitting") or row.faktoora_id is None:
-                        to_submit.append(
-                            _Item(row.number, p.payload, attempts=row.attempts, lookup_first=row.attempts > 0)
-                        )
-                    elif row.state == "ready":
-                        await dl_send.send(_Item(row.number, faktoora_id=row.faktoora_id))
-                    else:  # submitted, or a retryable failure after the faktooraId was known
-                        await wait_send.send(
-                            _Item(row.number, faktoora_id=row.faktoora_id, submitted_at=row.submitted_at)
-                        )
-                if to_submit:
-                    await submit_send.send(to_submit)
+            try:
+                await self._produce_chunks(invoices, submit_send, wait_send, dl_send)
+            except Exception as exc:
+                # The input itself broke (unreadable file, a generator raising): stop reading, let the
+                # invoices already under way finish, then raise it from run().
+                logger.error("reading the input failed: %s: %s", type(exc).__name__, exc)
+                self._input_error = exc
+
+    async def _produce_chunks(
+        self,
+        invoices: Iterable[Any] | AsyncIterable[Any],
+        submit_send: MemoryObjectSendStream[list[_Item]],
+        wait_send: MemoryObjectSendStream[_Item],
+        dl_send: MemoryObjectSendStream[_Item],
+    ) -> None:
+        position = 0
+        async for chunk in self._chunks(invoices):
+            prepared = await anyio.to_thread.run_sync(self._prepare, chunk, position)
+            position += len(chunk)
+            for p in prepared:
+                if p.error is not None:
+                    label = p.number or f"#{p.position}"
+                    await self._j.add_extra(self._run_id, label, FAILED, p.error)
+                    self._emit("failed")
+            plans = [p for p in prepared if p.planned is not None]
+            results = await self._j.plan(self._run_id, [p.planned for p in plans if p.planned])
+            self._emit("planned", len(plans))
+            to_submit: list[_Item] = []
+            for p, res in zip(plans, results, strict=True):
+                row = res.row
+                if res.kind == "conflict":
+                    logger.warning("invoice %s: payload differs from the journalled one; not sent", p.number)
+                    self._emit("conflict")
+                elif res.kind == "repeat":
+                    logger.warning("invoice %s appears twice in the input; sent once", p.number)
+                elif row.state == "downloaded":
+                    self._emit("skipped")
+                elif row.state == "failed" and row.final:
+                    self._emit("failed")
+                elif row.state in ("planned", "submitting") or row.faktoora_id is None:
+                    to_submit.append(
+                        _Item(row.number, p.payload, attempts=row.attempts, lookup_first=row.attempts > 0)
+                    )
+                elif row.state == "ready":
+                    await dl_send.send(_Item(row.number, faktoora_id=row.faktoora_id))
+                else:  # submitted, or a retryable failure after the faktooraId was known
+                    await wait_send.send(
+                        _Item(row.number, faktoora_id=row.faktoora_id, submitted_at=row.submitted_at)
+                    )
+            if to_submit:
+                await submit_send.send(to_submit)
 
     # -- stage 2: submit -------------------------------------------------------------------------
     async def _submit_worker(
