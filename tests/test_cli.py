@@ -109,7 +109,7 @@ def test_run_jsonl_then_json_with_failures(sandbox_proc: SandboxProcess, tmp_pat
 
 
 def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
-    invoices = list(generate_invoices(300, seed=33))
+    invoices = list(generate_invoices(200, seed=33))
     src = write_jsonl(tmp_path / "big.jsonl", invoices)
     out = tmp_path / "out"
     journal = out / "journal.sqlite"
@@ -137,7 +137,7 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
             "ready",
             "downloaded",
         }
-        assert sum(r.state == "downloaded" for r in rows) < 300
+        assert sum(r.state == "downloaded" for r in rows) < 200
         doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
         assert doc["interrupted"] is True
 
