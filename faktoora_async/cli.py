@@ -198,12 +198,15 @@ class _LiveProgress:
         self.progress.stop()
 
     def __call__(self, event: ProgressEvent) -> None:
-        task = self.tasks.get(event.kind)
-        if task is None:
-            return
-        done = event.totals.get(event.kind, 0)
+        # Invoices finished by an earlier run ("skipped") count as done on every bar.
+        kinds = list(self.tasks) if event.kind == "skipped" else [event.kind]
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        self.progress.update(task, completed=done, rate=f"{done / elapsed:.1f}")
+        for kind in kinds:
+            task = self.tasks.get(kind)
+            if task is None:
+                continue
+            done = event.totals.get(kind, 0) + event.totals.get("skipped", 0)
+            self.progress.update(task, completed=done, rate=f"{done / elapsed:.1f}")
 
     def set_total(self, total: int) -> None:
         for task in self.tasks.values():

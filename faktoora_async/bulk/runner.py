@@ -358,8 +358,11 @@ class BulkRunner:
                         _Item(row.number, p.payload, attempts=row.attempts, lookup_first=row.attempts > 0)
                     )
                 elif row.state == "ready":
+                    self._emit("submitted")
+                    self._emit("ready")
                     await dl_send.send(_Item(row.number, faktoora_id=row.faktoora_id))
                 else:  # submitted, or a retryable failure after the faktooraId was known
+                    self._emit("submitted")
                     await wait_send.send(
                         _Item(row.number, faktoora_id=row.faktoora_id, submitted_at=row.submitted_at)
                     )
