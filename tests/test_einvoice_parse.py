@@ -392,6 +392,15 @@ def test_round_trip_of_generated_invoices(syntax: str) -> None:
             for key in ("name", "street", "postcode", "city", "country", "vatId", "contactName", "phone", "email",
                         "electronicAddress"):  # fmt: skip
                 assert c[role][key] == invoice[role].get(key), (role, key)
+            assert c[role]["taxId"] == invoice[role].get("taxId"), role
+            expected_scheme = invoice[role].get("electronicAddressScheme")
+            if (
+                invoice[role].get("electronicAddress")
+                and not expected_scheme
+                and "@" in invoice[role]["electronicAddress"]
+            ):
+                expected_scheme = "EM"  # the renderers' documented default for e-mail addresses
+            assert c[role]["electronicAddressScheme"] == expected_scheme, role
         if invoice["seller"].get("iban"):
             assert c["paymentMeans"][0]["iban"] == invoice["seller"]["iban"]
             assert c["paymentMeans"][0]["bic"] == invoice["seller"].get("bic")
@@ -415,8 +424,17 @@ def test_round_trip_of_generated_invoices(syntax: str) -> None:
         totals = compute_totals(invoice)
         for line, amount in zip(c["lineItems"], totals.lines, strict=True):
             assert Decimal(line["netAmount"]) == amount.net_amount
-        assert [(t["category"], Decimal(t["basisAmount"]), Decimal(t["taxAmount"])) for t in c["taxes"]] == [
-            (g.category, g.basis, g.tax) for g in totals.vat
+        assert [
+            (
+                t["category"],
+                t["rate"] and Decimal(t["rate"]),
+                Decimal(t["basisAmount"]),
+                Decimal(t["taxAmount"]),
+            )
+            for t in c["taxes"]
+        ] == [(g.category, g.rate, g.basis, g.tax) for g in totals.vat]
+        assert [(t["exemptionReason"], t["exemptionReasonCode"]) for t in c["taxes"]] == [
+            (g.exemption_reason, g.exemption_reason_code) for g in totals.vat
         ]
         t = c["totals"]
         assert Decimal(t["lineTotal"]) == totals.line_total
