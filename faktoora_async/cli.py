@@ -48,6 +48,26 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
 def _formats(text: str) -> tuple[str, ...]:
     parts = tuple(p.strip().lower() for p in text.split(",") if p.strip())
     if not parts or any(p not in ("pdf", "xml") for p in parts):
@@ -82,8 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("faktoora-demo"))
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--concurrency", type=_positive, default=32)
-    demo.add_argument("--rate", type=float, default=200.0, help="sandbox rate limit, requests/s")
+    demo.add_argument("--rate", type=_positive_float, default=200.0, help="sandbox rate limit, requests/s")
     demo.add_argument("--formats", type=_formats, default=("pdf", "xml"))
+    demo.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.01,
+        help="share of requests the sandbox fails with 5xx (default 0.01)",
+    )
 
     status = sub.add_parser("status", help="show an invoice's status")
     status.add_argument("id", help="faktooraId")
@@ -384,9 +410,11 @@ async def cmd_demo(args: argparse.Namespace) -> int:
             rate=args.rate,
             burst=max(10, int(args.rate // 5)),
             seed=args.seed,
+            faults={"error_rate": args.fault_rate, "reset_rate": args.fault_rate / 2},
         ) as sb:
             console.print(
-                f"sandbox on {sb.base_url}: processing 0.2-1.0 s per invoice, rate limit {args.rate:g} req/s"
+                f"sandbox on {sb.base_url}: processing 0.2-1.0 s per invoice, rate limit {args.rate:g} req/s,"
+                f" {args.fault_rate:.1%} of requests fail with 5xx, {args.fault_rate / 2:.1%} are reset"
             )
             console.print(f"running {args.invoices} generated invoices (seed {args.seed})")
             async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:

@@ -349,6 +349,13 @@ class BulkRunner:
                     self._emit("conflict")
                 elif res.kind == "repeat":
                     logger.warning("invoice %s appears twice in the input; sent once", p.number)
+                    await self._j.add_extra(
+                        self._run_id,
+                        row.number,
+                        "duplicate",
+                        "appears more than once in the input; sent once",
+                    )
+                    self._emit("failed")
                 elif row.state == "downloaded":
                     self._emit("skipped")
                 elif row.state == "failed" and row.final:
