@@ -163,6 +163,16 @@ async def test_broken_input_finishes_what_was_read_then_raises(sandbox: Sandbox,
     assert doc["interrupted"] is True and doc["counts"] == {"done": 10}
 
 
+async def test_number_twice_in_the_input_is_sent_once(sandbox: Sandbox, tmp_path: Path) -> None:
+    invoices = list(generate_invoices(6, seed=23))
+    invoices.append(copy.deepcopy(invoices[2]))
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        report = await runner(client, tmp_path, formats=("xml",)).run(invoices)
+    assert report.counts == {"done": 6, "duplicate": 1}
+    assert [r.number for r in report.failed] == [invoices[2]["invoiceNumber"]]
+    assert sandbox.stats()["invoicesStored"] == 6
+
+
 async def test_preflight_failures_are_reported_not_sent(sandbox: Sandbox, tmp_path: Path) -> None:
     invoices = list(generate_invoices(12, seed=12))
     bad = {1: invoices[1]["invoiceNumber"], 7: invoices[7]["invoiceNumber"]}
