@@ -173,6 +173,48 @@ async def test_number_twice_in_the_input_is_sent_once(sandbox: Sandbox, tmp_path
     assert sandbox.stats()["invoicesStored"] == 6
 
 
+async def test_wait_timeout_fails_then_resume_finishes_without_resending(tmp_path: Path) -> None:
+    invoices = list(generate_invoices(10, seed=24))
+    async with Sandbox(processing_delay=(1.0, 1.2), seed=9) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            first = await runner(client, tmp_path, formats=("xml",), wait_timeout=0.3).run(invoices)
+            assert first.counts == {"failed": 10}
+            assert all(r.reason and r.reason.startswith("not ready after") for r in first.rows)
+            second = await runner(client, tmp_path, formats=("xml",)).run(invoices)
+        assert second.ok and "create" not in second.requests and "lookup" not in second.requests
+        verify_exactly_once(
+            sandbox_invoices=sb.invoices(),
+            stats=sb.stats(),
+            journal=tmp_path / "journal.sqlite",
+            out_dir=tmp_path / "out",
+            numbers=[i["invoiceNumber"] for i in invoices],
+            formats=("xml",),
+        )
+
+
+async def test_one_run_per_journal_at_a_time(tmp_path: Path) -> None:
+    from faktoora_async.errors import ConfigurationError
+
+    started = anyio.Event()
+    results: list[Any] = []
+    async with (
+        Sandbox(processing_delay=(0.3, 0.5), seed=10) as sb,
+        FaktooraClient(sb.api_key, base_url=sb.base_url) as client,
+    ):
+
+        async def first() -> None:
+            bulk = runner(client, tmp_path, formats=("xml",), progress=lambda e: started.set())
+            results.append(await bulk.run(generate_invoices(20, seed=25)))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(first)
+            await started.wait()
+            with pytest.raises(ConfigurationError, match="in use"):
+                await runner(client, tmp_path, formats=("xml",)).run(generate_invoices(20, seed=25))
+    assert results[0].ok
+    assert sb.stats()["invoicesStored"] == 20
+
+
 async def test_preflight_failures_are_reported_not_sent(sandbox: Sandbox, tmp_path: Path) -> None:
     invoices = list(generate_invoices(12, seed=12))
     bad = {1: invoices[1]["invoiceNumber"], 7: invoices[7]["invoiceNumber"]}

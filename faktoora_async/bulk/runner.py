@@ -90,6 +90,7 @@ class _Item:
     lookup_first: bool = False  # the POST may have arrived: look the number up before sending again
     submitted_at: float | None = None  # wall clock
     ahead: int = 0  # invoices the server still had to finish when this one was submitted
+    resumed: bool = False  # submitted by an earlier run
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,15 @@ class BulkRunner:
         self._c = _Counters()
         self._fatal = None
         self._input_error = None
-        await anyio.to_thread.run_sync(self._prepare_out_dir)
+        lock = _RunLock(self.journal_path)
+        await anyio.to_thread.run_sync(lock.acquire)
+        try:
+            await anyio.to_thread.run_sync(self._prepare_out_dir)
+            return await self._run_locked(invoices, started)
+        finally:
+            lock.release()
+
+    async def _run_locked(self, invoices: Iterable[Any] | AsyncIterable[Any], started: float) -> RunReport:
         interrupted = True
         async with Journal(self.journal_path) as journal:
             self._journal = journal
@@ -371,7 +380,12 @@ class BulkRunner:
                 else:  # submitted, or a retryable failure after the faktooraId was known
                     self._emit("submitted")
                     await wait_send.send(
-                        _Item(row.number, faktoora_id=row.faktoora_id, submitted_at=row.submitted_at)
+                        _Item(
+                            row.number,
+                            faktoora_id=row.faktoora_id,
+                            submitted_at=row.submitted_at,
+                            resumed=True,
+                        )
                     )
             if to_submit:
                 await submit_send.send(to_submit)
@@ -621,7 +635,8 @@ class BulkRunner:
         fid = item.faktoora_id
         self._c.waited += 1
         submitted = item.submitted_at or time.time()
-        deadline = submitted + self.wait_timeout
+        # An invoice submitted by an earlier run gets a fresh wait_timeout from now.
+        deadline = (time.time() if item.resumed else submitted) + self.wait_timeout
         # First poll when the file is expected (learned from the run), then back off up to poll_cap.  While
         # webhook events arrive (client.events is fed) they end the wait and polls are only a safety net.
         expected = self._expected_wait(item)
@@ -755,6 +770,40 @@ class BulkRunner:
                 "seconds": round(self._j.busy_seconds, 3),
             },
         )
+
+
+class _RunLock:
+    """An exclusive lock file beside the journal: one run per journal at a time.
+
+    Uses ``flock`` (released by the OS when the process dies, even by SIGKILL); where that is unavailable
+    the lock is a no-op.
+    """
+
+    def __init__(self, journal: Path) -> None:
+        self.path = journal.with_name(journal.name + ".lock")
+        self._fh: Any = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the whole run
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            self._fh = fh
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise errors.ConfigurationError(
+                f"the journal {self.path.name[:-5]} is in use by another running bulk run"
+            ) from None
+        self._fh = fh
+
+    def release(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            fh.close()
 
 
 def _report_row(r: JournalRow, interrupted: bool) -> ReportRow:
