@@ -518,13 +518,15 @@ class BulkRunner:
 
     async def _lookup(self, number: str) -> str | None:
         """faktooraId of ``number`` on the server, or None when the server does not have it."""
+        found: str | None = None
         async with self._http:
             self._count_request("lookup")
+            # Read to the end (one short page) so the iterator finishes and closes itself.
             async for listed in self.client.invoices.list(invoice_number=number):
-                if _attr(listed, "invoice_number", "invoiceNumber") == number:
+                if found is None and _attr(listed, "invoice_number", "invoiceNumber") == number:
                     fid = _attr(listed, "faktoora_id", "faktooraId")
-                    return str(fid) if fid else None
-        return None
+                    found = str(fid) if fid else None
+        return found
 
     async def _reconcile(self, items: list[_Item], wait_send: MemoryObjectSendStream[_Item]) -> list[_Item]:
         """Look each number up; journal and forward the found ones, return the ones to send again."""
