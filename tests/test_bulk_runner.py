@@ -215,6 +215,20 @@ async def test_one_run_per_journal_at_a_time(tmp_path: Path) -> None:
     assert sb.stats()["invoicesStored"] == 20
 
 
+async def test_invoice_structs_and_dicts_mixed(sandbox: Sandbox, tmp_path: Path) -> None:
+    from faktoora_async.models import Invoice
+    from faktoora_async.protocol import decoder_for
+
+    decode = decoder_for(Invoice).decode
+    dicts = list(generate_invoices(8, seed=26))
+    mixed: list[Any] = [decode(json.dumps(d).encode()) if k % 2 else d for k, d in enumerate(dicts)]
+    assert isinstance(mixed[1], Invoice)
+    async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
+        report = await runner(client, tmp_path, formats=("xml",)).run(mixed)
+    assert report.counts == {"done": 8}
+    assert {i["invoiceNumber"] for i in sandbox.invoices()} == {d["invoiceNumber"] for d in dicts}
+
+
 async def test_preflight_failures_are_reported_not_sent(sandbox: Sandbox, tmp_path: Path) -> None:
     invoices = list(generate_invoices(12, seed=12))
     bad = {1: invoices[1]["invoiceNumber"], 7: invoices[7]["invoiceNumber"]}

@@ -24,6 +24,7 @@ import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .. import errors
+from ..models._base import enc_hook
 from ..webhooks import WebhookHub
 from .journal import Journal, JournalRow, Planned
 from .progress import ProgressCallback, ProgressEvent
@@ -41,13 +42,14 @@ T = TypeVar("T")
 _FORMATS = ("pdf", "xml")
 _READY_STATUSES = frozenset({"draft", "review", "created", "sent"})
 _NAME_OK = re.compile(r"[^A-Za-z0-9._-]")
-_json_encoder = msgspec.json.Encoder(order="sorted")
+_json_encoder = msgspec.json.Encoder(order="sorted", enc_hook=enc_hook)
 
 
 def _builtins(payload: Any) -> Any:
+    """A payload as plain data: dicts as given, Invoice structs in their wire shape (camelCase, YYYYMMDD)."""
     if isinstance(payload, Mapping):
         return payload
-    return msgspec.to_builtins(payload, order="sorted")
+    return msgspec.to_builtins(payload, order="sorted", enc_hook=enc_hook)
 
 
 def payload_hash(payload: Any) -> str:
