@@ -229,6 +229,30 @@ async def test_invoice_structs_and_dicts_mixed(sandbox: Sandbox, tmp_path: Path)
     assert {i["invoiceNumber"] for i in sandbox.invoices()} == {d["invoiceNumber"] for d in dicts}
 
 
+async def test_download_failures_are_reported_then_resumed(tmp_path: Path) -> None:
+    invoices = list(generate_invoices(12, seed=27))
+    async with Sandbox(processing_delay=FAST, seed=12, faults={"truncate_rate": 1.0}) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url, max_retries=0) as client:
+            bulk = runner(client, tmp_path, formats=("xml",), retry_backoff=0.01, max_download_attempts=3)
+            first = await bulk.run(invoices)
+            assert first.counts == {"failed": 12}
+            assert all(r.reason and r.reason.startswith("download of xml failed") for r in first.rows)
+            assert not [
+                p for p in (tmp_path / "out").iterdir() if p.suffix == ".xml" or p.name.startswith(".")
+            ]
+            sb.set_faults(truncate_rate=0.0)
+            second = await runner(client, tmp_path, formats=("xml",)).run(invoices)
+        assert second.ok and "create" not in second.requests
+        verify_exactly_once(
+            sandbox_invoices=sb.invoices(),
+            stats=sb.stats(),
+            journal=tmp_path / "journal.sqlite",
+            out_dir=tmp_path / "out",
+            numbers=[i["invoiceNumber"] for i in invoices],
+            formats=("xml",),
+        )
+
+
 async def test_preflight_failures_are_reported_not_sent(sandbox: Sandbox, tmp_path: Path) -> None:
     invoices = list(generate_invoices(12, seed=12))
     bad = {1: invoices[1]["invoiceNumber"], 7: invoices[7]["invoiceNumber"]}

@@ -145,6 +145,7 @@ class BulkRunner:
         max_submit_attempts: int = 8,
         max_download_attempts: int = 5,
         hub_safety_poll: float = 10.0,
+        retry_backoff: float = 0.2,
     ) -> None:
         if not 1 <= batch_size <= 100:
             raise errors.ConfigurationError("batch_size must be between 1 and 100")
@@ -167,6 +168,7 @@ class BulkRunner:
         self.max_submit_attempts = max_submit_attempts
         self.max_download_attempts = max_download_attempts
         self.hub_safety_poll = hub_safety_poll
+        self.retry_backoff = retry_backoff  # first pause (doubling) between the runner's own retries
         self._http = anyio.CapacityLimiter(concurrency)
         # Poll schedule: time to ready ~ est + ahead * gap, where ``ahead`` counts the invoices the server
         # still had to finish when this one was submitted (it works through a queue) and ``est``/``gap``
@@ -408,7 +410,7 @@ class BulkRunner:
             if not pending:
                 return
             if attempt:
-                await anyio.sleep(min(0.2 * 2**attempt, 5.0))
+                await anyio.sleep(min(self.retry_backoff * 2**attempt, 5.0))
             await self._j.mark_submitting([i.number for i in pending])
             self._emit("submitting", len(pending))
             try:
@@ -548,7 +550,7 @@ class BulkRunner:
                     return
                 except errors.FaktooraError as exc:
                     last = str(exc)
-                    await anyio.sleep(0.2 * 2**attempt)
+                    await anyio.sleep(self.retry_backoff * 2**attempt)
                     continue
                 if fid is None:
                     missing.append(item)
@@ -708,7 +710,7 @@ class BulkRunner:
             last = ""
             for attempt in range(self.max_download_attempts):
                 if attempt:
-                    await anyio.sleep(min(0.2 * 2**attempt, 5.0))
+                    await anyio.sleep(min(self.retry_backoff * 2**attempt, 5.0))
                 try:
                     async with self._http:
                         self._count_request("download")
