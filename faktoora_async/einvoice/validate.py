@@ -16,7 +16,8 @@ Implemented rules (all reported with level ``"fatal"``, as the official rules fl
 * Mandatory content: BR-01 .. BR-16, BR-18 .. BR-20, BR-21 .. BR-27, BR-29, BR-30, BR-31 .. BR-33, BR-36 .. BR-38,
   BR-41 .. BR-44, BR-45 .. BR-49, BR-50, BR-52, BR-53, BR-55, BR-56, BR-57, BR-61 (UBL), BR-62, BR-63,
   BR-CO-04, BR-CO-09, BR-CO-18, BR-CO-21 .. BR-CO-24, BR-CO-26,
-  CII-DT-097, CII-SR-467, CII-SR-470, UBL-SR-47, UBL-SR-53.
+  CII-DT-015 .. CII-DT-029 (referenced documents), CII-DT-097, CII-SR-467, CII-SR-470,
+  UBL-SR-12, UBL-SR-13, UBL-SR-18, UBL-SR-47, UBL-SR-53.
 * Totals: BR-CO-10, BR-CO-11, BR-CO-12, BR-CO-13, BR-CO-14, BR-CO-15, BR-CO-16, BR-CO-17.
 * VAT categories: BR-S-01 .. BR-S-10, BR-Z-01 .. BR-Z-10, BR-E-01 .. BR-E-10, BR-AE-01 .. BR-AE-10,
   BR-IC-01 .. BR-IC-12 (category K), BR-G-01 .. BR-G-10, BR-O-01, BR-O-02, BR-O-05 .. BR-O-14,
@@ -509,6 +510,7 @@ class _Doc:
     mandate_id: bool = False
     incomplete_tax_schemes: int = 0
     subject_codes: list[str] = field(default_factory=list)
+    structure: list[str] = field(default_factory=list)  # syntax-binding rule ids (CII-DT-*)
     bad_dates: int = 0
     scheme_ids: list[tuple[str, str]] = field(default_factory=list)  # (rule id, ICD scheme)
 
@@ -724,6 +726,7 @@ def _cii_doc(root: etree._Element, xrechnung: bool) -> _Doc:
         for node in uri.iterfind("ram:URIID[@schemeID]", NS):
             doc.endpoint_schemes.append(node.get("schemeID") or "")
     doc.scheme_ids = _cii_scheme_ids(root)
+    doc.structure = _cii_referenced_documents(root)
     doc.subject_codes = [
         " ".join((n.text or "").split()) for n in root.iter("{{{}}}SubjectCode".format(NS["ram"]))
     ]
@@ -733,6 +736,47 @@ def _cii_doc(root: etree._Element, xrechnung: bool) -> _Doc:
     if xrechnung:
         doc.empty_elements = _empty_elements(root, "cii")
     return doc
+
+
+# CII-DT-015 .. CII-DT-029: elements a *ReferencedDocument may not carry (None: never; else the
+# AdditionalReferencedDocument type codes that allow it)
+_REFDOC_RULES: Final[tuple[tuple[str, str, frozenset[str] | None], ...]] = (
+    ("CII-DT-015", "URIID", frozenset({"916"})),
+    ("CII-DT-016", "StatusCode", None),
+    ("CII-DT-017", "CopyIndicator", None),
+    ("CII-DT-019", "GlobalID", None),
+    ("CII-DT-020", "RevisionID", None),
+    ("CII-DT-021", "Name", frozenset({"916"})),
+    ("CII-DT-022", "AttachmentBinaryObject", frozenset({"916"})),
+    ("CII-DT-023", "Information", None),
+    ("CII-DT-024", "ReferenceTypeCode", frozenset({"130"})),
+    ("CII-DT-025", "SectionName", None),
+    ("CII-DT-026", "PreviousRevisionID", None),
+    ("CII-DT-028", "EffectiveSpecifiedPeriod", None),
+    ("CII-DT-029", "IssuerTradeParty", None),
+)
+
+
+def _cii_referenced_documents(root: etree._Element) -> list[str]:
+    out: list[str] = []
+    ram = NS["ram"]
+    for el in root.iter(etree.Element):
+        qname = etree.QName(el)
+        if qname.namespace != ram or not qname.localname.endswith("ReferencedDocument"):
+            continue
+        additional = qname.localname == "AdditionalReferencedDocument"
+        codes = {(c.text or "") for c in el.iterfind("ram:TypeCode", NS)}
+        for rule, child, allowed in _REFDOC_RULES:
+            if el.find(f"ram:{child}", NS) is not None and not (additional and allowed and codes & allowed):
+                out.append(rule)
+        if codes and not (additional and codes & {"50", "130", "916"}):
+            out.append("CII-DT-018")
+        if (
+            el.find("ram:FormattedIssueDateTime", NS) is not None
+            and qname.localname != "InvoiceReferencedDocument"
+        ):
+            out.append("CII-DT-027")
+    return out
 
 
 def _cii_scheme_ids(root: etree._Element) -> list[tuple[str, str]]:
@@ -1026,6 +1070,7 @@ def _ubl_doc(root: etree._Element, xrechnung: bool) -> _Doc:
         if endpoint.get("schemeID") is not None:
             doc.endpoint_schemes.append(endpoint.get("schemeID") or "")
     doc.scheme_ids = _ubl_scheme_ids(root)
+    doc.structure = _ubl_party_tax_scheme_counts(root)
     for note in root.iterfind("cbc:Note", NS):
         text = note.text or ""
         if "#" in text:
@@ -1035,6 +1080,29 @@ def _ubl_doc(root: etree._Element, xrechnung: bool) -> _Doc:
     if xrechnung:
         doc.empty_elements = _empty_elements(root, "ubl")
     return doc
+
+
+def _ubl_party_tax_scheme_counts(root: etree._Element) -> list[str]:
+    """UBL-SR-12/13/18: at most one VAT / one other tax registration per party."""
+    out: list[str] = []
+
+    def count(party: str, vat: bool) -> int:
+        n = 0
+        for scheme in root.iterfind(f"{party}/cac:PartyTaxScheme", NS):
+            scheme_id = scheme.find("cac:TaxScheme/cbc:ID", NS)
+            if scheme_id is None or scheme.find("cbc:CompanyID", NS) is None:
+                continue
+            is_vat = (scheme_id.text or "").upper() == "VAT"
+            n += is_vat == vat
+        return n
+
+    if count("cac:AccountingSupplierParty/cac:Party", True) > 1:
+        out.append("UBL-SR-12")
+    if count("cac:AccountingSupplierParty/cac:Party", False) > 1:
+        out.append("UBL-SR-13")
+    if count("cac:AccountingCustomerParty/cac:Party", True) > 1:
+        out.append("UBL-SR-18")
+    return out
 
 
 def _ubl_scheme_ids(root: etree._Element) -> list[tuple[str, str]]:
@@ -1801,6 +1869,13 @@ def _italian_split_payment(d: _Doc, out: _Out) -> None:
         )
 
 
+_STRUCTURE_TEXT: Final = {
+    "UBL-SR-12": "Seller VAT identifier shall occur maximum once.",
+    "UBL-SR-13": "Seller tax registration shall occur maximum once.",
+    "UBL-SR-18": "Buyer VAT identifier shall occur maximum once.",
+}
+
+
 def _code_lists(d: _Doc, out: _Out) -> None:
     E = out.error
     if d.type_code and d.type_code not in _DOCUMENT_TYPES:
@@ -1835,6 +1910,11 @@ def _code_lists(d: _Doc, out: _Out) -> None:
         E("BR-CL-08", "Subject Code MUST be coded using a restriction of UNTDID 4451.")
     if d.bad_dates:
         E("CII-DT-097", "Date time string with format attribute 102 shall be YYYYMMDD.")
+    for rule in sorted(set(d.structure)):
+        E(
+            rule,
+            _STRUCTURE_TEXT.get(rule, "This element shall not be used here (EN 16931 CII syntax binding)."),
+        )
     for tax in d.taxes:
         if tax.exemption_code and tax.exemption_code.upper() not in _VATEX:
             E(
