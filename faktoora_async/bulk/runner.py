@@ -7,6 +7,7 @@ Stages are anyio tasks joined by bounded memory streams, so the input is consume
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import os
@@ -24,7 +25,6 @@ import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .. import errors
-from ..models._base import enc_hook
 from ..webhooks import WebhookHub
 from .journal import Journal, JournalRow, Planned
 from .progress import ProgressCallback, ProgressEvent
@@ -42,14 +42,23 @@ T = TypeVar("T")
 _FORMATS = ("pdf", "xml")
 _READY_STATUSES = frozenset({"draft", "review", "created", "sent"})
 _NAME_OK = re.compile(r"[^A-Za-z0-9._-]")
-_json_encoder = msgspec.json.Encoder(order="sorted", enc_hook=enc_hook)
+
+
+def _enc_hook(obj: Any) -> Any:
+    # Invoice structs carry dates as a date subclass; on the wire (and for the rules) they are YYYYMMDD.
+    if isinstance(obj, datetime.date):
+        return obj.strftime("%Y%m%d")
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+_json_encoder = msgspec.json.Encoder(order="sorted", enc_hook=_enc_hook)
 
 
 def _builtins(payload: Any) -> Any:
     """A payload as plain data: dicts as given, Invoice structs in their wire shape (camelCase, YYYYMMDD)."""
     if isinstance(payload, Mapping):
         return payload
-    return msgspec.to_builtins(payload, order="sorted", enc_hook=enc_hook)
+    return msgspec.to_builtins(payload, order="sorted", enc_hook=_enc_hook)
 
 
 def payload_hash(payload: Any) -> str:
