@@ -648,7 +648,7 @@ def test_random_mutations_never_report_a_rule_the_official_rules_do_not(
         assert verdict.error_ids() <= official, f"{label}: {sorted(verdict.error_ids() - official)}"
         agree += verdict.accepted == (not official)
     assert checked >= 250
-    assert agree >= 0.97 * checked, f"verdicts agree on {agree} of {checked}"
+    assert agree >= 0.99 * checked, f"verdicts agree on {agree} of {checked}"
 
 
 def test_schematron_validator_without_saxonche_says_so(
