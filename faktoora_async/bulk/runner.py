@@ -415,11 +415,13 @@ class BulkRunner:
         fresh = [i for i in items if not i.lookup_first]
         pending = await self._reconcile([i for i in items if i.lookup_first], wait_send) + fresh
         last_error = ""
+        pause = False  # after a transport/server failure; a 400/409 answer is acted on at once
         for attempt in range(self.max_submit_attempts):
             if not pending:
                 return
-            if attempt:
+            if pause:
                 await anyio.sleep(min(self.retry_backoff * 2**attempt, 5.0))
+            pause = True
             await self._j.mark_submitting([i.number for i in pending])
             self._emit("submitting", len(pending))
             try:
@@ -428,11 +430,11 @@ class BulkRunner:
                     created = await self.client.invoices.create([i.payload for i in pending], preflight=False)
             except errors.BadRequestError as exc:
                 pending = await self._drop_rejected(pending, exc)
-                last_error = str(exc)
+                last_error, pause = str(exc), False
                 continue
             except errors.DuplicateInvoiceNumberError as exc:
                 pending = await self._handle_duplicates(pending, exc, wait_send)
-                last_error = str(exc)
+                last_error, pause = str(exc), False
                 continue
             except (
                 errors.AuthenticationError,
