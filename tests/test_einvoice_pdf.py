@@ -97,6 +97,9 @@ def test_facturx_pdf_embeds_valid_cii(schematron_validator: Any, syntax_index: i
     assert embedded == xml
     report = schematron_validator.validate_bytes(embedded)
     assert report["errors"] == []
+    from facturx import xml_check_xsd
+
+    assert xml_check_xsd(embedded, flavor="factur-x", level="en16931")  # the Factur-X EN 16931 XML schema
     # PDF/A-3 + Factur-X metadata (factur-x library), an sRGB output intent and embedded fonts
     xmp = reader.xmp_metadata
     assert xmp is not None
