@@ -181,3 +181,27 @@ def test_generated_invoice_pdf_totals_match(schematron_validator: Any) -> None:
     text = _text(render_content_pdf(content))
     assert f"{Decimal(content['totals']['grandTotal']):.2f} EUR" in text
     assert schematron_validator.validate_bytes(xml)["errors"] == []
+
+
+def test_pdfs_render_correctly_from_several_threads_at_once() -> None:
+    """reportlab is not thread-safe; the public functions serialise renders (the sandbox uses a pool)."""
+    import concurrent.futures
+
+    from faktoora_async.einvoice.render import render_xml
+
+    jobs = []
+    for invoice in _generated(8, lines=15):
+        xml, syntax = render_xml(invoice)
+        jobs.append((invoice["invoiceNumber"], parse_document(xml).content, xml, syntax))
+
+    def render(job: tuple[str, dict[str, Any], bytes, str]) -> tuple[str, bytes, bytes]:
+        number, content, xml, syntax = job
+        facturx = render_facturx_pdf(content, xml) if syntax == "cii" else render_content_pdf(content)
+        return number, render_content_pdf(content), facturx
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(render, jobs * 2))
+    assert len(results) == 16
+    for number, view, other in results:
+        for pdf in (view, other):
+            assert number in _text(pdf)

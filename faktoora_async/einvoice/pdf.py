@@ -7,6 +7,10 @@
   (Factur-X / ZUGFeRD 2, profile EN 16931) using the ``factur-x`` library; nothing touches the network.
 * :func:`render_validation_report_pdf` lists every message of a :class:`~.validate.Verdict`.
 
+Thread safety: reportlab keeps module-level caches that are not safe to use from several threads at
+once (concurrent renders were seen to fail with ``KeyError`` inside reportlab), so the three public
+functions hold one module-level lock while they draw.  They may be called from any thread.
+
 reportlab draws; factur-x embeds.  The standard Helvetica fonts are used (WinAnsi: German umlauts, ß and
 the euro sign are fine; characters outside it are replaced by ``?``).
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Final
@@ -221,7 +226,7 @@ def _build(story: Sequence[Flowable], *, title: str, footer: str, subject: str) 
 # ------------------------------------------------------------------------------------ content view
 
 
-def render_content_pdf(content: Mapping[str, Any]) -> bytes:
+def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
     """A4 PDF view of an invoice content dict (as produced by ``parse_document(...).content``)."""
     st = _styles()
     currency = _s(content.get("currency"))
@@ -441,7 +446,7 @@ def _with_output_intent(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
+def _render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
     """A Factur-X / ZUGFeRD 2 PDF/A-3 (profile EN 16931) showing ``content`` with ``cii_xml`` embedded."""
     from facturx import generate_from_binary
 
@@ -470,7 +475,9 @@ def render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
 # ---------------------------------------------------------------------------------- validation report
 
 
-def render_validation_report_pdf(verdict: Verdict, *, title: str, invoice_number: str | None = None) -> bytes:
+def _render_validation_report_pdf(
+    verdict: Verdict, *, title: str, invoice_number: str | None = None
+) -> bytes:
     """A PDF listing every message of ``verdict`` (rule id, level, text, location)."""
     st = _styles()
     width = A4[0] - 36 * mm
@@ -513,3 +520,25 @@ def render_validation_report_pdf(verdict: Verdict, *, title: str, invoice_number
         story.append(_p("Keine Meldungen / No messages.", st["normal"]))
     footer = f"{title} {invoice_number or ''}".strip()
     return _build(story, title=title, footer=footer, subject="Validation report")
+
+
+# One re-entrant lock around every reportlab/factur-x render (see the module docstring).
+_RENDER_LOCK: Final = threading.RLock()
+
+
+def render_content_pdf(content: Mapping[str, Any]) -> bytes:
+    """A readable A4 PDF of ``content`` (the :mod:`.content` model); thread-safe."""
+    with _RENDER_LOCK:
+        return _render_content_pdf(content)
+
+
+def render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
+    """A Factur-X / ZUGFeRD 2 PDF/A-3 of ``content`` with ``cii_xml`` embedded; thread-safe."""
+    with _RENDER_LOCK:
+        return _render_facturx_pdf(content, cii_xml)
+
+
+def render_validation_report_pdf(verdict: Verdict, *, title: str, invoice_number: str | None = None) -> bytes:
+    """A PDF listing every message of ``verdict`` (rule id, level, text); thread-safe."""
+    with _RENDER_LOCK:
+        return _render_validation_report_pdf(verdict, title=title, invoice_number=invoice_number)
