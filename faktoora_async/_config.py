@@ -32,13 +32,15 @@ class Timeout:
     """Per-attempt timeouts in seconds (None: no limit).
 
     ``connect``: establishing the connection; ``read``: between two reads of the response; ``total``:
-    one whole attempt (for downloads: until the headers arrived, the body then runs on ``read``).
-    The overall deadline across retries lives in :class:`RetryConfig`.
+    one whole attempt of an API call; ``download``: one whole attempt of a streamed file download
+    (None: same as ``total``; ``math.inf``: unlimited, only ``read`` then guards a stalled body).
+    The overall deadline across retries of API calls lives in :class:`RetryConfig`.
     """
 
     total: float | None = 60.0
     connect: float | None = 10.0
     read: float | None = 30.0
+    download: float | None = None
 
     @classmethod
     def of(cls, value: Timeout | float | None) -> Timeout:

@@ -215,7 +215,7 @@ def decode_json(tp: type[T] | Any, body: bytes, *, status: int = 200, content_ty
         )
     try:
         return cast(T, decoder_for(cast(Any, tp)).decode(body))
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise errors.ResponseDecodeError(
             f"malformed response body: {exc}", status=status, body=_body_text(body)
         ) from None
@@ -239,7 +239,7 @@ def decode_page(
         )
     try:
         raw = _page_decoder(cast(Any, item_type)).decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise errors.ResponseDecodeError(
             f"malformed list response: {exc}", status=status, body=_body_text(body)
         ) from None
@@ -342,7 +342,7 @@ def error_from_response(
     if body:
         try:
             data = msgspec.json.decode(body)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             data = None
     if isinstance(data, Mapping):
         raw_code = data.get("code") or data.get("error")

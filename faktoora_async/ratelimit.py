@@ -3,8 +3,9 @@
 Every request of a client asks :meth:`AdaptiveRateLimiter.acquire` for a slot first.
 
 * **Slow start**: without ``max_rate`` the allowed rate starts at ``initial_rate`` and doubles every
-  ``slow_start_period`` seconds until the server first throttles, so a fresh client never floods a
-  rate-limited server with a burst of concurrent requests.
+  ``slow_start_period`` seconds (while it is used) until the server first throttles, so a fresh client
+  never floods a rate-limited server with a burst of concurrent requests.  A request that starts while
+  no other is in flight is never paced during slow start: a sequential caller cannot flood anyone.
 * **Multiplicative decrease** on ``429``: the new rate is ``beta`` times the rate the server actually
   accepted in the last second of sending (time spent paused does not count), and never more than
   ``beta`` times the current rate.  Throttles of requests sent before that decrease are echoes of the same
@@ -47,7 +48,7 @@ class AdaptiveRateLimiter:
         self,
         max_rate: float | None = None,
         *,
-        initial_rate: float = 10.0,
+        initial_rate: float = 20.0,
         slow_start_period: float = 0.25,
         min_rate: float = 0.5,
         beta: float = 0.9,
@@ -81,7 +82,9 @@ class AdaptiveRateLimiter:
         self._pause_until = 0.0
         self._last_decrease = -1.0
         self._last_growth = now
-        self._sent: collections.deque[float] = collections.deque(maxlen=65536)
+        # requests sent, counted in 0.1 s buckets: [bucket number, count]
+        self._sent: collections.deque[list[int]] = collections.deque()
+        self._in_flight = 0
         self._acquired = 0
         self._throttles = 0
         self._decreases = 0
@@ -103,26 +106,45 @@ class AdaptiveRateLimiter:
             capacity = max(1.0, self._rate * self.burst_seconds)
             self._tokens = min(capacity, self._tokens + elapsed * self._rate)
 
+    def _record_send(self, now: float) -> None:
+        self._acquired += 1
+        bucket = int(now * 10)
+        sent = self._sent
+        if sent and sent[-1][0] == bucket:
+            sent[-1][1] += 1
+        else:
+            sent.append([bucket, 1])
+            horizon = bucket - int(self.window * 10) - 2
+            while sent and sent[0][0] < horizon:
+                sent.popleft()
+
     def try_acquire(self) -> float:
         """Take a token and return 0.0, or return the seconds to wait before trying again."""
         now = self._clock()
         if now < self._pause_until:
             return self._pause_until - now
         self._fill(now)
-        if self._tokens >= 1.0 - 1e-9:
-            self._tokens -= 1.0
-            self._acquired += 1
-            self._sent.append(now)
+        if self._tokens >= 1.0 - 1e-9 or (self._slow_start and self._in_flight == 0):
+            self._tokens = max(0.0, self._tokens - 1.0)
+            self._record_send(now)
             return 0.0
         return (1.0 - self._tokens) / self._rate
 
     async def acquire(self) -> float:
-        """Wait for a token; returns the monotonic time at which the request may be sent."""
+        """Wait for a token; returns the monotonic time at which the request may be sent.
+
+        Pair every successful acquire with :meth:`release` once the response (or failure) is in.
+        """
         while True:
             delay = self.try_acquire()
             if delay <= 0:
+                self._in_flight += 1
                 return self._clock()
             await anyio.sleep(delay)
+
+    def release(self) -> None:
+        """The request of an :meth:`acquire` is finished."""
+        self._in_flight = max(0, self._in_flight - 1)
 
     def _cubic_c(self) -> float:
         # scale: climbing from beta * w_max back to w_max takes ``cubic_seconds``
@@ -148,12 +170,13 @@ class AdaptiveRateLimiter:
     def _sent_rate(self, now: float) -> float:
         """Requests sent per second over the last ``window`` seconds (time spent paused excluded)."""
         begin = max(now - self.window, self._pause_until)
+        first = int(begin * 10)
         count = 0
-        for t in reversed(self._sent):
-            if t < begin:
+        for bucket, n in reversed(self._sent):
+            if bucket < first:
                 break
-            count += 1
-        span = now - begin
+            count += n
+        span = now - first / 10
         if span < 0.2 or count < 2:
             return self._rate
         return count / span

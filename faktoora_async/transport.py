@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import random
 import time
@@ -101,6 +102,8 @@ class Transport:
     ) -> None:
         self.base_url = base_url
         self._api_key = api_key
+        # redacting a very short key would mangle ordinary text; real keys are long
+        self._key_bytes = api_key.encode("utf-8", "replace") if len(api_key) >= 8 else b""
         self._account_id = account_id
         self.timeout = timeout
         self.retry = retry
@@ -205,7 +208,7 @@ class Transport:
         """Send ``req`` and buffer the successful response."""
 
         async def read(resp: aiohttp.ClientResponse) -> Response:
-            body = await resp.read()
+            body = self.redact_bytes(await resp.read())
             return Response(resp.status, _plain_headers(resp.headers), body, req.method, str(resp.url))
 
         return await self.send(req, read)
@@ -218,9 +221,13 @@ class Transport:
                 raise errors.RequestTimeoutError("the call's retry deadline has passed")
             total = remaining if total is None else min(total, remaining)
         if streaming:
-            # the body of a big download runs on the read timeout, not the total one
+            # a file download has its own budget (Timeout.download, default: total); the retry deadline of
+            # API calls does not cut a long download short
+            budget = self.timeout.download if self.timeout.download is not None else self.timeout.total
+            if budget is not None and math.isinf(budget):
+                budget = None
             return aiohttp.ClientTimeout(
-                total=None, connect=self.timeout.connect, sock_read=self.timeout.read
+                total=budget, connect=self.timeout.connect, sock_read=self.timeout.read
             )
         return aiohttp.ClientTimeout(total=total, connect=self.timeout.connect, sock_read=self.timeout.read)
 
@@ -235,11 +242,26 @@ class Transport:
     ) -> R:
         if self._closed:
             raise errors.ClientClosedError("the client was closed during the call")
-        url = self.url(req)
-        method = req.method.upper()
         streaming = req.accept != protocol.JSON
         client_timeout = self._client_timeout(deadline, streaming=streaming)
         sent_at = await self.limiter.acquire()
+        try:
+            return await self._send_once(session, req, handler, body_factory, client_timeout, sent_at, tries)
+        finally:
+            self.limiter.release()
+
+    async def _send_once(
+        self,
+        session: aiohttp.ClientSession,
+        req: APIRequest,
+        handler: Callable[[aiohttp.ClientResponse], Awaitable[R]],
+        body_factory: Callable[[], Any] | None,
+        client_timeout: aiohttp.ClientTimeout,
+        sent_at: float,
+        tries: list[int],
+    ) -> R:
+        url = self.url(req)
+        method = req.method.upper()
         self.attempts += 1
         tries[0] += 1
         attempt = tries[0]
@@ -263,9 +285,13 @@ class Transport:
                     "%s %s -> %d (attempt %d, %.3fs)", method, req.path, resp.status, attempt, elapsed
                 )
                 if resp.status >= 400:
-                    error_body = await resp.content.read(64 * 1024)
+                    error_body = self.redact_bytes(await resp.content.read(64 * 1024))
                     status_err = protocol.error_from_response(
-                        resp.status, _plain_headers(resp.headers), error_body, method=method, url=req.path
+                        resp.status,
+                        {k: self.redact(v) for k, v in _plain_headers(resp.headers).items()},
+                        error_body,
+                        method=method,
+                        url=req.path,
                     )
                     self._judge_error(status_err, req, sent_at)
                     raise status_err
@@ -312,6 +338,15 @@ class Transport:
                 with anyio.CancelScope(shield=True):
                     await cleanup()
 
+    def redact(self, text: str) -> str:
+        """``text`` without the API key (a hostile or buggy server may echo it back)."""
+        return protocol.redact(text, self._api_key) if self._key_bytes else text
+
+    def redact_bytes(self, body: bytes) -> bytes:
+        if self._key_bytes and self._key_bytes in body:
+            return body.replace(self._key_bytes, b"***")
+        return body
+
     def _judge_error(self, err: errors.APIStatusError, req: APIRequest, sent_at: float) -> None:
         """Feed the rate governor and decide whether ``err`` may be retried (raises _Retry if so)."""
         retry_after = err.retry_after
@@ -344,7 +379,9 @@ class Transport:
             assert to is not None
             headers = _plain_headers(resp.headers)
             target = resolve_target(to, default_name(headers))
-            async with AtomicDownload(target, expected_size=resp.content_length) as sink:
+            # a compressed body decompresses to more bytes than Content-Length says
+            expected = None if resp.headers.get("Content-Encoding") else resp.content_length
+            async with AtomicDownload(target, expected_size=expected) as sink:
                 async for chunk in resp.content.iter_chunked(_CHUNK):
                     sink.write(chunk)
                 return await sink.commit(resp.headers.get("Content-Type"))
@@ -367,7 +404,7 @@ class Transport:
             return writer, cleanup
 
         async def read(resp: aiohttp.ClientResponse) -> Response:
-            body = await resp.read()
+            body = self.redact_bytes(await resp.read())
             return Response(resp.status, _plain_headers(resp.headers), body, req.method, str(resp.url))
 
         return await self.send(req, read, body_factory=factory)
@@ -386,9 +423,18 @@ def _host(url: str) -> str:
 
 
 def _check_file_type(resp: aiohttp.ClientResponse, req: APIRequest) -> None:
+    """A file response must have the requested media type (or be untyped / octet-stream)."""
     ctype = (resp.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-    if protocol.is_json_content_type(ctype) and req.accept != protocol.JSON:
-        raise errors.ResponseDecodeError(f"expected {req.accept}, got JSON", status=resp.status, body="")
+    if not ctype:
+        return
+    allowed = {part.split(";", 1)[0].strip().lower() for part in req.accept.split(",")}
+    if "*/*" in allowed:
+        return
+    allowed.add("application/octet-stream")
+    if "application/xml" in allowed:
+        allowed.add("text/xml")
+    if ctype not in allowed:
+        raise errors.ResponseDecodeError(f"expected {req.accept}, got {ctype}", status=resp.status, body="")
 
 
 def _guess_type(name: str) -> str:

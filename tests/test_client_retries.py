@@ -14,6 +14,7 @@ from aiohttp import web
 
 from faktoora_async import (
     AmbiguousRequestError,
+    BadRequestError,
     ConnectError,
     DownloadError,
     FaktooraClient,
@@ -250,7 +251,20 @@ async def broken() -> AsyncIterator[str]:
     async def count(request: web.Request) -> web.Response:
         return web.json_response(hits)
 
+    async def html_pdf(request: web.Request) -> web.Response:
+        return web.Response(text="<html>login</html>", content_type="text/html")
+
+    async def echo_key(request: web.Request) -> web.Response:
+        key = request.headers["X-API-KEY"]
+        return web.json_response(
+            {"code": key, "message": f"bad key {key}", "errors": [{"field": key, "message": key}]},
+            status=400,
+            headers={"x-request-id": key},
+        )
+
     app = web.Application()
+    app.router.add_get("/htmlpdf/api/v1/invoices/F1ABCDEF", html_pdf)
+    app.router.add_get("/echo/api/v1/invoices/next-number", echo_key)
     app.router.add_post("/r503/api/v1/invoices", retry503)
     app.router.add_get("/hits", count)
     app.router.add_get("/wrong/api/v1/invoices/next-number", wrong_types)
@@ -318,3 +332,24 @@ async def test_request_log_lines_carry_attempt_and_status(caplog: pytest.LogCapt
     assert any("GET /invoices/next-number -> 500 (attempt 1," in line for line in lines)
     assert any("GET /invoices/next-number -> 500 (attempt 2," in line for line in lines)
     assert all(sb.api_key not in line for line in lines)
+
+
+async def test_download_with_the_wrong_media_type_is_refused(broken: str, tmp_path: Path) -> None:
+    async with FaktooraClient("k", base_url=f"{broken}/htmlpdf/api/v1", max_retries=0) as c:
+        with pytest.raises(ResponseDecodeError):
+            await c.invoices.download("F1ABCDEF", to=tmp_path)
+        with pytest.raises(ResponseDecodeError):
+            await c.invoices.download("F1ABCDEF")
+    assert names(tmp_path) == []
+
+
+async def test_a_server_echoing_the_key_never_puts_it_in_errors(broken: str) -> None:
+    key = "".join(["echo", "-secret-", "1234567890"])
+    async with FaktooraClient(key, base_url=f"{broken}/echo/api/v1", max_retries=0) as c:
+        with pytest.raises(FaktooraError) as info:
+            await c.invoices.next_number()
+    err = info.value
+    assert isinstance(err, BadRequestError)
+    texts = [str(err), repr(err), err.message, err.body, str(err.code), str(err.request_id)]
+    texts += [f"{e.field} {e.message}" for e in err.errors]
+    assert all(key not in t for t in texts)

@@ -176,6 +176,15 @@ def test_decode_json_rejects_wrong_type_truncation_and_content_type() -> None:
     assert protocol.decode_json(InvoiceStatus, good, content_type="application/json; charset=utf-8")
 
 
+def test_invalid_utf8_is_a_decode_error() -> None:
+    with pytest.raises(errors.ResponseDecodeError):
+        protocol.decode_json(InvoiceStatus, b'{"invoiceStatus": "\xff\xfe"}')
+    with pytest.raises(errors.ResponseDecodeError):
+        protocol.decode_page(InvoiceListItem, b'[{"faktooraId": "\xff"}]', page=1, per_page=1)
+    err = protocol.error_from_response(400, {}, b'{"message": "\xff"}')
+    assert isinstance(err, errors.BadRequestError)
+
+
 def test_decode_page_both_shapes() -> None:
     item = (
         b'{"faktooraId":"F1ABCDEF","invoiceNumber":"A","issueDate":"20250101","totalGross":"11.90","extra":1}'
@@ -295,6 +304,7 @@ def test_limiter_slow_start_then_decrease_then_cubic_recovery() -> None:
             clock.now += delay
             continue
         sent += 1
+        clock.now += 0.002  # a sequential caller: never paced, the rate still grows while used
         lim.on_success()
     assert lim.rate is not None and lim.rate > 20  # grew from 10 while used
     before = lim.rate

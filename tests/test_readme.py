@@ -8,8 +8,10 @@ section (``.team/readme-client.md``) into README.md, that file's blocks are run 
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
+import traceback
 from pathlib import Path
 
 import anyio
@@ -54,7 +56,16 @@ def _run(name: str, code: str) -> None:
     if "asyncio.run(" not in code and re.search(r"^\s*(await|async (for|with)) ", code, re.MULTILINE):
         code = "import asyncio\n\nasync def __readme_block__():\n" + textwrap.indent(code, "    ")
         code += "\n\nasyncio.run(__readme_block__())\n"
-    exec(compile(code, name, "exec"), {"__name__": "__main__"})
+    try:
+        exec(compile(code, name, "exec"), {"__name__": "__main__"})
+    except BaseException:
+        # report the block's own traceback as text, with the sandbox key masked (frames that hold
+        # os.environ would otherwise print it)
+        text = traceback.format_exc()
+        key = os.environ.get("FAKTOORA_API_KEY")
+        if key:
+            text = text.replace(key, "<FAKTOORA_API_KEY>")
+        raise AssertionError(f"README block {name} failed:\n{text}") from None
 
 
 @pytest.mark.parametrize(("name", "code"), BLOCKS, ids=[name for name, _ in BLOCKS])

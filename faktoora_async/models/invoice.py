@@ -20,10 +20,13 @@ __all__ = [
 
 
 class Tax(FrozenBase, frozen=True):
-    """One tax of a product: UNCL 5305 ``category_code`` and the ``rate`` in percent."""
+    """One tax of a product: UNCL 5305 ``category_code`` and the ``rate`` in percent.
+
+    ``rate`` may be omitted only for category ``O`` (not subject to VAT, BR-O-05).
+    """
 
     category_code: str
-    rate: Decimal
+    rate: Decimal | None = None
     # default_factory (not a plain default) so that "VAT" is always sent despite omit_defaults
     type_code: str = msgspec.field(default_factory=lambda: "VAT")
     exemption_reason: str | None = None

@@ -109,7 +109,10 @@ class Resource:
         to: PathLike | None = None,
         default_name: Callable[[Mapping[str, str]], str],
     ) -> bytes | DownloadResult:
-        req = APIRequest("GET", path, params=params, accept=accept)
+        # identity: stream exactly the bytes Content-Length announces (no transparent gzip)
+        req = APIRequest(
+            "GET", path, params=params, accept=accept, headers=(("Accept-Encoding", "identity"),)
+        )
         return await self._transport.download(req, to=to, default_name=default_name)
 
     @staticmethod

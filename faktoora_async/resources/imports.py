@@ -30,7 +30,7 @@ from ._base import DEFAULT_PER_PAGE, PathLike, Resource, segment
 __all__ = ["Imports"]
 
 _PDF = "application/pdf"
-_ANY_FILE = "application/xml, application/pdf;q=0.9, */*;q=0.1"
+_ANY_FILE = "application/xml, application/pdf;q=0.9"
 
 
 class Imports(Resource):
@@ -180,7 +180,7 @@ class Imports(Resource):
         """The attachment's bytes; with ``to`` a folder, named after the attachment's file name."""
         result = await self._file(
             f"{self._base(faktoora_id)}/attachment/{segment(attachment_id)}/file",
-            accept="application/octet-stream",
+            accept="application/octet-stream, */*;q=0.1",  # an attachment keeps its own media type
             to=to,
             default_name=self._namer(f"{faktoora_id}-{attachment_id}", "bin"),
         )

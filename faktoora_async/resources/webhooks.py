@@ -46,7 +46,7 @@ class Webhooks(Resource):
         resp = await self._transport.request(req)
         try:
             return msgspec.json.decode(resp.body, type=WebhookSubscription)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
             pass  # the answer is {"succeed": true}: read the subscription back
         for sub in await self.list():
             if sub.id == webhook_id:
