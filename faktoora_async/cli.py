@@ -541,11 +541,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import logging
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from .errors import FaktooraError
+    from .errors import ConfigurationError, FaktooraError
 
     try:
         return anyio.run(_COMMANDS[args.command], args)
-    except UsageError as exc:
+    except (UsageError, ConfigurationError) as exc:
         _console(stderr=True).print("[red]error:[/]", _plain(str(exc)), soft_wrap=True)
         return EXIT_USAGE
     except FaktooraError as exc:

@@ -57,6 +57,7 @@ def test_usage_errors_exit_2(
     broken.write_text('{"invoiceNumber": "X"}\nnot json\n', encoding="utf-8")
     assert main(["run", str(broken), "--out", str(tmp_path / "o"), "--api-key", "k"]) == 2
     assert main(["run", str(good), "--out", str(tmp_path / "o"), "--api-key", "k", "--batch-size", "0"]) == 2
+    assert main(["status", "F1234567", "--api-key", "k", "--base-url", "ftp://nowhere"]) == 2
     err = capfd.readouterr().err
     assert "not JSON" in err, err
     assert "no API key" in err, err
