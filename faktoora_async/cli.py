@@ -324,6 +324,7 @@ async def _run_bulk(
     formats: Sequence[str],
     wait_timeout: float,
     console: Console,
+    runners: list[Any],
 ) -> RunReport:
     from .bulk import BulkRunner
 
@@ -338,6 +339,7 @@ async def _run_bulk(
             wait_timeout=wait_timeout,
             progress=live,
         )
+        runners.append(runner)  # so the caller can show the report of an interrupted run
         return await runner.run(invoices)
 
 
@@ -349,6 +351,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
     console = _console()
     journal = args.journal or args.out / "journal.sqlite"
     report: RunReport | None = None
+    runners: list[Any] = []
 
     async def work() -> int:
         nonlocal report
@@ -364,10 +367,13 @@ async def cmd_run(args: argparse.Namespace) -> int:
                 formats=args.formats,
                 wait_timeout=args.wait_timeout,
                 console=console,
+                runners=runners,
             )
         return _exit_code(report)
 
     code = await _with_interrupt(work)
+    if report is None and runners:
+        report = runners[0].last_report
     _finish(console, report, args.out, journal, interrupted=code == EXIT_INTERRUPTED)
     return code
 
@@ -401,6 +407,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     journal = out / "journal.sqlite"
     _reset_journal(journal)
     report: RunReport | None = None
+    runners: list[Any] = []
     started = time.monotonic()
 
     async def work() -> int:
@@ -429,6 +436,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
                     formats=args.formats,
                     wait_timeout=120.0,
                     console=console,
+                    runners=runners,
                 )
             stats = sb.stats()
         if report is not None:
@@ -449,6 +457,8 @@ async def cmd_demo(args: argparse.Namespace) -> int:
         return _exit_code(report)
 
     code = await _with_interrupt(work)
+    if report is None and runners:
+        report = runners[0].last_report
     _finish(console, report, out, journal, interrupted=code == EXIT_INTERRUPTED)
     console.print(f"demo wall time: {time.monotonic() - started:.1f} s")
     return code

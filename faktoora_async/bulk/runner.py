@@ -190,6 +190,7 @@ class BulkRunner:
         self._run_id = 0
         self._fatal: errors.FaktooraError | None = None
         self._input_error: Exception | None = None
+        self.last_report: RunReport | None = None  # also set when run() was cancelled or failed
         self._scope: anyio.CancelScope | None = None
 
     # -- public ----------------------------------------------------------------------------------
@@ -231,6 +232,7 @@ class BulkRunner:
                     await journal.finish_run(self._run_id, "interrupted" if interrupted else "finished")
                     logger.info("bulk run %d %s: %s", self._run_id, "stopped" if interrupted else "done",
                                 report.counts)  # fmt: skip
+                    self.last_report = report
         return report
 
     def _prepare_out_dir(self) -> None:
