@@ -69,6 +69,21 @@ def test_content_pdf_with_500_lines_continues_over_pages() -> None:
     assert content["invoiceNumber"] in (reader.pages[-1].extract_text() or "")  # footer on every page
 
 
+def test_content_pdf_line_taller_than_a_page_is_split_over_pages() -> None:
+    """A payload may carry a 2,000-character description of short lines: the row must split, not fail."""
+    from faktoora_async.einvoice.cii import render_cii
+
+    invoice = _generated(1, lines=3)[0]
+    for item in invoice["invoiceItems"]:
+        item["product"]["description"] = "".join(f"Zeile {k:03d}\n" for k in range(200))[:2000]
+    content = parse_document(render_cii(invoice)).content
+    pdf = render_content_pdf(content)
+    text = _text(pdf)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 4
+    assert text.count("Zeile 000") == 3 and text.count("Zeile 199") == 3
+    assert f"{Decimal(content['totals']['grandTotal']):.2f}" in text
+
+
 def test_content_pdf_tolerates_missing_values_and_odd_characters() -> None:
     from faktoora_async.einvoice.content import empty_content
 

@@ -323,6 +323,7 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
             26 * mm,
         ],
         repeatRows=1,
+        splitInRow=1,  # a line with a very long description may be taller than a page
     )
     lines_style = _table_style()
     for col in (2, 4, 6):
@@ -352,7 +353,10 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
                 ]
             )
         tax_table = Table(
-            tax_rows, colWidths=[38 * mm, 18 * mm, 30 * mm, 28 * mm, width - 114 * mm], repeatRows=1
+            tax_rows,
+            colWidths=[38 * mm, 18 * mm, 30 * mm, 28 * mm, width - 114 * mm],
+            repeatRows=1,
+            splitInRow=1,
         )
         tax_style = _table_style()
         tax_style.add("ALIGN", (1, 0), (3, 0), "RIGHT")
@@ -513,7 +517,7 @@ def _render_validation_report_pdf(
                     _p(text, st["normal"]),
                 ]
             )
-        table = Table(rows, colWidths=[46 * mm, 18 * mm, width - 64 * mm], repeatRows=1)
+        table = Table(rows, colWidths=[46 * mm, 18 * mm, width - 64 * mm], repeatRows=1, splitInRow=1)
         table.setStyle(_table_style())
         story.append(table)
     else:
