@@ -103,7 +103,24 @@ async def _truncated_download(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+PDF_BYTES = b"%PDF-1.7\n" + b"0123456789" * 5000 + b"\n%%EOF\n"
+
+
+async def _gzip_when_asked(request: web.Request) -> web.StreamResponse:
+    """A well-behaved server that compresses when the client accepts gzip (Content-Length is then the
+    compressed size)."""
+    import gzip
+
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        body = gzip.compress(PDF_BYTES)
+        return web.Response(
+            body=body, headers={"Content-Type": "application/pdf", "Content-Encoding": "gzip"}
+        )
+    return web.Response(body=PDF_BYTES, headers={"Content-Type": "application/pdf"})
+
+
 SCENARIOS: dict[str, Handler] = {
+    "gzip": _gzip_when_asked,
     "html": _json(b"<html><body>Bad gateway, try later</body></html>", content_type="text/html"),
     "not-json": _json(b"this is not json {"),
     "empty": _json(b""),
@@ -247,6 +264,15 @@ async def test_broken_downloads_leave_no_file(
             await client.invoices.download(FID, format="pdf", to=folder)
     assert isinstance(info.value, expected), (type(info.value), str(info.value))
     assert _listing(tmp_path) == ["dl"]  # no partial file, nothing outside the folder
+
+
+async def test_download_through_a_compressing_server_is_complete(hostile: str, tmp_path: Path) -> None:
+    async with _client(hostile, "gzip") as client:
+        with anyio.fail_after(HANG_GUARD):
+            path = await client.invoices.download(FID, format="pdf", to=tmp_path / "x.pdf")
+            data = await client.invoices.download(FID, format="pdf")
+    assert data == PDF_BYTES
+    assert path.read_bytes() == PDF_BYTES
 
 
 def _listing(root: Path) -> list[str]:
