@@ -277,10 +277,18 @@ class Deduplicator:
 
 # --------------------------------------------------------------------------------------------- hub
 class WebhookHub:
-    """In-memory, per-client record of the newest status each invoice reached, as told by webhooks."""
+    """In-memory, per-client record of the newest status each invoice reached, as told by webhooks.
 
-    def __init__(self) -> None:
-        self._latest: dict[str, str] = {}
+    Memory is bounded: past ``max_invoices`` entries the least recently changed invoice is forgotten (a
+    wait on it then simply falls back to polling).
+    """
+
+    def __init__(self, max_invoices: int = 200_000) -> None:
+        if max_invoices < 1:
+            raise ValueError("max_invoices must be >= 1")
+        self.max_invoices = max_invoices
+        # least recently changed first; the oldest entries are forgotten past ``max_invoices``
+        self._latest: OrderedDict[str, str] = OrderedDict()
         self._changed: dict[str, anyio.Event] = {}
         self._waiters: dict[str, int] = {}
         self._fed = 0
@@ -309,6 +317,9 @@ class WebhookHub:
         if current is not None and STATUS_RANK.get(status, 0) <= STATUS_RANK.get(current, 0):
             return False
         self._latest[faktoora_id] = status
+        self._latest.move_to_end(faktoora_id)
+        while len(self._latest) > self.max_invoices:
+            self._latest.popitem(last=False)
         event = self._changed.pop(faktoora_id, None)
         if event is not None:
             event.set()

@@ -520,3 +520,16 @@ async def test_sandbox_webhooks_resolve_waits_with_far_fewer_status_gets() -> No
 async def _until(predicate: Any) -> None:
     while not predicate():  # noqa: ASYNC110 - test helper, bounded by the caller's fail_after
         await anyio.sleep(0.02)
+
+
+def test_hub_memory_is_bounded() -> None:
+    hub = WebhookHub(max_invoices=100)
+    for i in range(1000):
+        hub.publish(f"FBOUND{i:04d}", "created")
+    assert hub.latest("FBOUND0999") == "created"
+    assert hub.latest("FBOUND0000") is None
+    assert len(hub._latest) == 100
+    hub.publish("FBOUND0900", "sent")  # a change refreshes an entry
+    for i in range(1000, 1099):
+        hub.publish(f"FBOUND{i:04d}", "created")
+    assert hub.latest("FBOUND0900") == "sent"
