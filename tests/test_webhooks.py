@@ -533,3 +533,24 @@ def test_hub_memory_is_bounded() -> None:
     for i in range(1000, 1099):
         hub.publish(f"FBOUND{i:04d}", "created")
     assert hub.latest("FBOUND0900") == "sent"
+
+
+async def test_plain_starlette_endpoint_under_uvicorn() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from faktoora_async.integrations.fastapi import starlette_endpoint
+
+    hub = WebhookHub()
+    receiver = WebhookReceiver(hub, secret=SECRET, max_bytes=4096)
+    app = Starlette(routes=[Route("/hook", starlette_endpoint(receiver), methods=["POST"])])
+    async with serve_uvicorn(app) as base, aiohttp.ClientSession() as session:
+        for status in ("created", "created", "draft"):
+            async with session.post(
+                f"{base}/hook?token={SECRET}", data=body(status=status), headers=JSON
+            ) as resp:
+                assert resp.status == 200
+        async with session.post(f"{base}/hook?token={SECRET}", data=b"x" * 5000, headers=JSON) as resp:
+            assert resp.status == 413
+    assert hub.latest(FID) == "created"
+    assert (receiver.stats.applied, receiver.stats.duplicates, receiver.stats.stale) == (1, 1, 1)
