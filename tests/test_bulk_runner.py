@@ -401,7 +401,7 @@ async def test_2000_invoices_with_faults_exactly_once(tmp_path: Path) -> None:
     invoices = generate_invoices(2000, seed=21)
     numbers = [f"RE-21-{i:06d}" for i in range(2000)]
     async with SandboxProcess(
-        processing_delay=(0.005, 0.02), seed=7, rate=400, burst=40, extra_args=faults
+        processing_delay=(0.005, 0.02), seed=7, rate=200, burst=20, extra_args=faults
     ) as sb:
         async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
             report = await runner(client, tmp_path, concurrency=24, batch_size=100, formats=("xml",)).run(
