@@ -9,7 +9,9 @@
 - ``GET outbox``: the e-mails "sent" for invoices with a delivery.
 - ``POST reset``: forget invoices, imports, subscriptions, outbox, logs, stats.
 - ``GET webhook-log``: every webhook delivery attempt.
-- ``GET invoices``: every stored invoice with the sha256 of its files once generated.
+- ``GET invoices``: every stored invoice with the sha256 of its files once generated.  PDFs are rendered
+  lazily (on the first PDF download), so ``pdfSha256`` is ``null`` until then; ``GET invoices?withPdf=1``
+  first renders every missing PDF of a generated invoice, so the listing carries all of them.
 - ``POST inflate/{faktooraId}?bytes=N``: make that invoice's PDF download exactly N bytes (streamed).
 - ``GET accounts`` / ``POST accounts``: list / add API keys ``{"apiKey", "features", "rate", "burst"}``.
 """
@@ -136,8 +138,27 @@ async def webhook_log(request: web.Request) -> web.Response:
     return _json(list(request.app[STATE].webhooks.log))
 
 
+async def render_missing_pdfs(state: SandboxState) -> int:
+    """Render (and cache) the PDF of every generated invoice that has none yet; returns how many."""
+    rendered = 0
+    for record in list(state.store.all_invoices()):
+        if record.xml is not None and record.pdf is None and not record.deleted:
+            await state.ensure_pdf(record)
+            rendered += 1
+    return rendered
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
 async def invoices(request: web.Request) -> web.Response:
-    return _json(invoices_snapshot(request.app[STATE]))
+    state = request.app[STATE]
+    flag = request.query.get("withPdf", "")
+    if flag and flag.lower() not in _TRUE | {"0", "false", "no", "off"}:
+        raise bad_request("withPdf must be 1 or 0")
+    if flag.lower() in _TRUE:
+        await render_missing_pdfs(state)
+    return _json(invoices_snapshot(state))
 
 
 async def inflate(request: web.Request) -> web.Response:

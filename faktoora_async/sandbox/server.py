@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 from aiohttp import web
 
-from .admin import invoices_snapshot, stats_snapshot
+from .admin import invoices_snapshot, render_missing_pdfs, stats_snapshot
 from .app import DEFAULT_MAX_UPLOAD, SandboxConfig, SandboxState, create_app
 from .faults import FaultConfig
 from .store import FEATURES, Account
@@ -144,8 +144,16 @@ class Sandbox:
         return stats_snapshot(self.state)
 
     def invoices(self) -> list[dict[str, Any]]:
-        """A snapshot of ``GET /_sandbox/invoices``."""
+        """A snapshot of ``GET /_sandbox/invoices`` (``pdfSha256`` is ``None`` until the PDF was rendered)."""
         return invoices_snapshot(self.state)
+
+    async def render_pdfs(self) -> int:
+        """Render every generated invoice's missing PDF now (as ``GET /_sandbox/invoices?withPdf=1`` does).
+
+        PDFs are otherwise rendered on the first PDF download; afterwards :meth:`invoices` carries every
+        ``pdfSha256``.  Returns how many PDFs were rendered.
+        """
+        return await render_missing_pdfs(self.state)
 
     @property
     def faults(self) -> FaultConfig:

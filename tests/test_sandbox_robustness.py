@@ -1,0 +1,232 @@
+"""The sandbox under the load and the payloads a demanding user sends: never a 500 in normal operation.
+
+Raw HTTP (aiohttp.ClientSession, never the SDK, which would retry a 500 away).  Every test also checks the
+sandbox's own log for "sandbox handler failed" (the line it writes before answering 500) and its request
+counters for any 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import io
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from pypdf import PdfReader
+
+from faktoora_async.einvoice.generate import generate_invoice
+from faktoora_async.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+FORMATS = ("xrechnung", "xrechnung:ubl", "zf:2", "zf:1")
+
+
+@pytest.fixture
+async def sb() -> AsyncIterator[Sandbox]:
+    async with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        yield session
+
+
+def _no_server_errors(sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    failed = [r.getMessage() for r in caplog.records if "handler failed" in r.getMessage()]
+    assert failed == []
+    errors = {
+        route: counts
+        for route, counts in sb.stats()["requests"].items()
+        if any(status.startswith("5") for status in counts)
+    }
+    assert errors == {}
+
+
+async def _create(http: aiohttp.ClientSession, sb: Sandbox, invoices: list[dict[str, Any]]) -> list[str]:
+    async with http.post(
+        f"{sb.base_url}/invoices", json={"invoices": invoices}, headers={"X-API-KEY": sb.api_key}
+    ) as resp:
+        body = await resp.json()
+        assert resp.status == 202, body
+    return [item["faktooraId"] for item in body]
+
+
+async def _generated(sb: Sandbox, ids: list[str]) -> None:
+    """Wait (hang guard only) until every invoice's XML exists."""
+    with anyio.fail_after(60):
+        while True:
+            rows = {row["faktooraId"]: row for row in sb.invoices()}
+            assert all(rows[fid]["jobStatus"] != "failed" for fid in ids)
+            if all(rows[fid]["xmlSha256"] is not None for fid in ids):
+                return
+            await asyncio.sleep(0.02)
+
+
+async def _get(
+    http: aiohttp.ClientSession, sb: Sandbox, path: str, accept: str = "application/json", v2: bool = False
+) -> tuple[int, str, bytes]:
+    base = sb.base_url_v2 if v2 else sb.base_url
+    async with http.get(f"{base}{path}", headers={"X-API-KEY": sb.api_key, "Accept": accept}) as resp:
+        return resp.status, resp.content_type, await resp.read()
+
+
+async def test_twenty_concurrent_pdf_downloads_of_distinct_invoices_all_succeed(
+    sb: Sandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The PDF pool renders in 2 threads; reportlab is not thread-safe (this once gave 500 KeyError)."""
+    caplog.set_level(logging.WARNING, logger="faktoora_async")
+    invoices = [
+        generate_invoice(i, seed=31, lines=4 + i % 5, format=FORMATS[i % len(FORMATS)]) for i in range(20)
+    ]
+    ids = await _create(http, sb, invoices)
+    await _generated(sb, ids)
+
+    results = await asyncio.gather(*(_get(http, sb, f"/invoices/{fid}", "application/pdf") for fid in ids))
+
+    assert [status for status, _, _ in results] == [200] * 20
+    assert {ctype for _, ctype, _ in results} == {"application/pdf"}
+    listing = {row["faktooraId"]: row for row in sb.invoices()}
+    digests = set()
+    for fid, invoice, (_, _, pdf) in zip(ids, invoices, results, strict=True):
+        reader = PdfReader(io.BytesIO(pdf))
+        assert invoice["invoiceNumber"] in (reader.pages[0].extract_text() or "")
+        digest = hashlib.sha256(pdf).hexdigest()
+        assert listing[fid]["pdfSha256"] == digest
+        digests.add(digest)
+        if invoice["format"] == "zf:2":  # Factur-X: the XML the sandbox serves is embedded
+            assert "factur-x.xml" in reader.attachments
+    assert len(digests) == 20
+    _no_server_errors(sb, caplog)
+
+
+async def test_admin_listing_renders_missing_pdfs_on_request(
+    sb: Sandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = await _create(http, sb, [generate_invoice(i, seed=32, format=FORMATS[i]) for i in range(4)])
+    await _generated(sb, ids)
+    admin = f"{sb.root_url}/_sandbox/invoices"
+
+    async with http.get(admin) as resp:
+        assert resp.status == 200
+        assert [row["pdfSha256"] for row in await resp.json()] == [None] * 4  # lazy: no download yet
+    async with http.get(admin, params={"withPdf": "maybe"}) as resp:
+        assert resp.status == 400
+    async with http.get(admin, params={"withPdf": "1"}) as resp:
+        assert resp.status == 200
+        rows = {row["faktooraId"]: row for row in await resp.json()}
+
+    for fid in ids:
+        status, _, pdf = await _get(http, sb, f"/invoices/{fid}", "application/pdf")
+        assert status == 200
+        assert rows[fid]["pdfSha256"] == hashlib.sha256(pdf).hexdigest()
+        assert rows[fid]["pdfSize"] == len(pdf)
+    assert await sb.render_pdfs() == 0  # everything cached already
+
+    more = await _create(http, sb, [generate_invoice(9, seed=32)])
+    await _generated(sb, more)
+    assert await sb.render_pdfs() == 1
+    assert all(row["pdfSha256"] for row in sb.invoices())
+    _no_server_errors(sb, caplog)
+
+
+async def _settled(
+    http: aiohttp.ClientSession, sb: Sandbox, path: str, busy: bytes, *, v2: bool = False
+) -> None:
+    """Poll ``path`` until its body no longer contains ``busy`` (hang guard only)."""
+    with anyio.fail_after(60):
+        while True:
+            status, _, body = await _get(http, sb, path, v2=v2)
+            assert status == 200
+            if busy not in body:
+                return
+            await asyncio.sleep(0.02)
+
+
+def _hard_payloads() -> list[tuple[str, dict[str, Any]]]:
+    """Payloads within every limit of the sandbox's validation that stress the renderers."""
+    cases: list[tuple[str, dict[str, Any]]] = []
+    inv = generate_invoice(1, seed=33, lines=3)
+    for item in inv["invoiceItems"]:  # each row taller than an A4 page (this once failed: LayoutError)
+        item["product"]["description"] = "".join(f"Zeile {k:03d}\n" for k in range(400))[:2000]
+        item["product"]["name"] = ("Wort " * 100)[:500]
+    cases.append(("tall rows", inv))
+    inv = generate_invoice(2, seed=33)
+    inv["invoiceItems"][0]["product"]["description"] = "x" * 2000  # one unbreakable word
+    inv["note"] = "y" * 5000
+    cases.append(("long words", inv))
+    inv = generate_invoice(3, seed=33)
+    inv["paymentTerms"] = "Zahlbar sofort\n" * 333
+    inv["note"] = "Hinweis\n" * 600
+    cases.append(("many text lines", inv))
+    inv = generate_invoice(4, seed=33)
+    inv["seller"]["name"] = "😀 中文 Ω " * 20
+    inv["buyer"]["city"] = "<para>&#x41;&amp;</para>"
+    inv["invoiceNumber"] = "R<b>&amp;</b>'\"/" + "/" * 40
+    cases.append(("markup and non-Latin text", inv))
+    inv = generate_invoice(5, seed=33)
+    product = inv["invoiceItems"][0]["product"]
+    product["quantity"], product["price"] = "0.0000000001", "999999999999999.9999999999"
+    cases.append(("extreme decimals", inv))
+    return cases
+
+
+async def test_no_500_for_hard_but_valid_payloads_on_any_route(
+    sb: Sandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="faktoora_async")
+    payloads = []
+    for fmt in FORMATS:
+        for name, invoice in _hard_payloads():
+            body = copy.deepcopy(invoice)
+            body["format"], body["validate"] = fmt, True
+            body["invoiceNumber"] = f"{body['invoiceNumber'][:60]}-{fmt}"
+            payloads.append((f"{name} ({fmt})", body))
+    ids = await _create(http, sb, [body for _, body in payloads])
+    await _generated(sb, ids)
+
+    for (name, _), fid in zip(payloads, ids, strict=True):
+        files = {}
+        for accept in ("application/xml", "application/pdf"):
+            status, ctype, files[accept] = await _get(http, sb, f"/invoices/{fid}", accept)
+            assert (status, ctype) == (200, accept), name
+        assert len(PdfReader(io.BytesIO(files["application/pdf"])).pages) >= 1
+        await _settled(http, sb, f"/invoices/{fid}/status", b'"processing"', v2=True)  # validation
+        status, _, _ = await _get(http, sb, f"/invoices/{fid}/validation-report", "application/pdf")
+        assert status == 200, name
+
+        # re-import what was served: the Factur-X PDF for zf:2, else the XML
+        upload = files["application/pdf" if name.endswith("(zf:2)") else "application/xml"]
+        form = aiohttp.FormData()
+        form.add_field("file", upload, filename="upload.bin")
+        async with http.post(
+            f"{sb.base_url}/import/outgoing", data=form, headers={"X-API-KEY": sb.api_key}
+        ) as resp:
+            assert resp.status == 202, (name, await resp.text())
+            import_id = (await resp.json())["faktooraId"]
+        base = f"/import/outgoing/{import_id}"
+        await _settled(http, sb, f"{base}/status", b'"pending"')
+        for part in ("", "/summary", "/lineitems", "/taxes", "/paymentterms", "/paymentmeans", "/seller"):
+            assert (await _get(http, sb, f"{base}/content{part}"))[0] == 200, (name, part)
+        for path, accept in (
+            ("/content/pdf", "application/pdf"),
+            ("/validation/pdf", "application/pdf"),
+            ("/validation", "application/json"),
+            ("/source", "*/*"),
+            ("/attachments", "application/json"),
+        ):
+            assert (await _get(http, sb, f"{base}{path}", accept))[0] == 200, (name, path)
+
+    for query in ("?page=999&perPage=5000", "?sort=invoiceNumber&order=desc&keyword=%3Cpara%3E", ""):
+        assert (await _get(http, sb, f"/invoices{query}"))[0] == 200
+        assert (await _get(http, sb, f"/import/outgoing{query}"))[0] == 200
+    assert (await _get(http, sb, "/invoices/next-number?template=%7BYYYY%7D%7Bcounter%3A09%7D"))[0] == 200
+    _no_server_errors(sb, caplog)
