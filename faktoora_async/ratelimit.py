@@ -4,8 +4,7 @@ Every request of a client asks :meth:`AdaptiveRateLimiter.acquire` for a slot fi
 
 * **Slow start**: without ``max_rate`` the allowed rate starts at ``initial_rate`` and doubles every
   ``slow_start_period`` seconds (while it is used) until the server first throttles, so a fresh client
-  never floods a rate-limited server with a burst of concurrent requests.  A request that starts while
-  no other is in flight is never paced during slow start: a sequential caller cannot flood anyone.
+  never floods a rate-limited server with a burst of concurrent requests.
 * **Multiplicative decrease** on ``429``: the new rate is ``beta`` times the rate the server actually
   accepted in the last second of sending (time spent paused does not count), and never more than
   ``beta`` times the current rate.  Throttles of requests sent before that decrease are echoes of the same
@@ -49,7 +48,7 @@ class AdaptiveRateLimiter:
         max_rate: float | None = None,
         *,
         initial_rate: float = 20.0,
-        slow_start_period: float = 0.25,
+        slow_start_period: float = 0.15,
         min_rate: float = 0.5,
         beta: float = 0.9,
         first_beta: float = 0.8,
@@ -85,6 +84,8 @@ class AdaptiveRateLimiter:
         # requests sent, counted in 0.1 s buckets: [bucket number, count]
         self._sent: collections.deque[list[int]] = collections.deque()
         self._in_flight = 0
+        self._first_send: float | None = None
+        self._resumed_at = 0.0
         self._acquired = 0
         self._throttles = 0
         self._decreases = 0
@@ -108,6 +109,8 @@ class AdaptiveRateLimiter:
 
     def _record_send(self, now: float) -> None:
         self._acquired += 1
+        if self._first_send is None:
+            self._first_send = now
         bucket = int(now * 10)
         sent = self._sent
         if sent and sent[-1][0] == bucket:
@@ -124,7 +127,7 @@ class AdaptiveRateLimiter:
         if now < self._pause_until:
             return self._pause_until - now
         self._fill(now)
-        if self._tokens >= 1.0 - 1e-9 or (self._slow_start and self._in_flight == 0):
+        if self._tokens >= 1.0 - 1e-9:
             self._tokens = max(0.0, self._tokens - 1.0)
             self._record_send(now)
             return 0.0
@@ -169,15 +172,15 @@ class AdaptiveRateLimiter:
 
     def _sent_rate(self, now: float) -> float:
         """Requests sent per second over the last ``window`` seconds (time spent paused excluded)."""
-        begin = max(now - self.window, self._pause_until)
+        begin = max(now - self.window, self._pause_until, self._first_send or now)
         first = int(begin * 10)
         count = 0
         for bucket, n in reversed(self._sent):
             if bucket < first:
                 break
             count += n
-        span = now - first / 10
-        if span < 0.2 or count < 2:
+        span = max(now - first / 10, 0.1)
+        if now - begin < 0.2 or count < 2:
             return self._rate
         return count / span
 
@@ -188,20 +191,27 @@ class AdaptiveRateLimiter:
         echo = sent_at is not None and sent_at < self._last_decrease
         if not echo:
             base = min(self._rate, self._sent_rate(now))
-            interval = now - self._last_decrease
-            if self._last_decrease >= 0 and interval >= 0.5:
-                # what the server accepted since the last decrease, pause included (its bucket refilled
-                # meanwhile): close to its real rate, where the sent rate only says what we tried
-                base = min(base, self._ok_since_decrease / interval)
+            since = now - max(self._last_decrease, self._resumed_at, self._first_send or now)
+            if self._last_decrease >= 0 and since >= 0.5:
+                # what the server accepted since we resumed after the last decrease: its real rate plus at
+                # most its burst spread over the interval (an overestimate costs one more throttle; an
+                # underestimate would cost a long, slow climb)
+                base = min(base, self._ok_since_decrease / since)
             base = max(self.min_rate, base)
-            beta = self.beta
-            if self._slow_start:
-                beta = self.first_beta
-            elif now - self._last_decrease < self.cubic_seconds:
-                # throttled again before even reaching the last ceiling: that ceiling was too high
-                beta = self.beta * self.beta
-            self._w_max = base
-            self._rate = max(self.min_rate, beta * base)
+            if since < 1.0 and not self._slow_start:
+                # overloaded again within a second of resuming: far above the limit, halve
+                new_rate = 0.5 * base
+                self._w_max = max(self.min_rate, new_rate / self.beta)
+            else:
+                beta = self.beta
+                if self._slow_start:
+                    beta = self.first_beta
+                elif since < self.cubic_seconds:
+                    # throttled again before even reaching the last ceiling: that ceiling was too high
+                    beta = self.beta * self.beta
+                new_rate = beta * base
+                self._w_max = base
+            self._rate = max(self.min_rate, new_rate)
             if self.max_rate is not None:
                 self._rate = min(self._rate, self.max_rate)
             self._slow_start = False
@@ -209,11 +219,12 @@ class AdaptiveRateLimiter:
             self._last_decrease = now
             self._last_growth = now
             self._ok_since_decrease = 0
-            self._k = (
-                ((self._w_max - self._rate) / self._cubic_c()) ** (1.0 / 3.0)
-                if self._w_max > self._rate
-                else 0.0
-            )
+            if self._w_max > self._rate:
+                self._k = ((self._w_max - self._rate) / self._cubic_c()) ** (1.0 / 3.0)
+            else:
+                self._k = 0.0
         if retry_after is not None and retry_after > 0:
             self._pause_until = max(self._pause_until, now + retry_after)
+            if not echo:
+                self._resumed_at = self._pause_until
             self._tokens = min(self._tokens, 1.0)
