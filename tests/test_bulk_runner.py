@@ -86,7 +86,7 @@ async def test_run_then_resume_does_nothing_again(sandbox: Sandbox, tmp_path: Pa
     async with FaktooraClient(sandbox.api_key, base_url=sandbox.base_url) as client:
         second = await runner(client, tmp_path).run(again())
     assert second.ok and second.already_done == 45
-    assert second.requests["total"] == 0
+    assert second.requests["total"] == 0 and second.requests.get("http_attempts", 0) == 0
     assert route_count(sandbox.stats(), "POST", "/invoices") == posts
 
 

@@ -190,6 +190,7 @@ class BulkRunner:
         self._run_id = 0
         self._fatal: errors.FaktooraError | None = None
         self._input_error: Exception | None = None
+        self._client_stats_at_start: dict[str, int] = {}
         self.last_report: RunReport | None = None  # also set when run() was cancelled or failed
         self._scope: anyio.CancelScope | None = None
 
@@ -202,6 +203,7 @@ class BulkRunner:
         """
         started = time.monotonic()
         self._c = _Counters()
+        self._client_stats_at_start = self._client_stats()
         self._fatal = None
         self._input_error = None
         lock = _RunLock(self.journal_path)
@@ -234,6 +236,13 @@ class BulkRunner:
                                 report.counts)  # fmt: skip
                     self.last_report = report
         return report
+
+    def _client_stats(self) -> dict[str, int]:
+        """The client's own HTTP counters (attempts incl. retries), if it exposes them."""
+        stats = getattr(self.client, "stats", None)
+        if not isinstance(stats, Mapping):
+            return {}
+        return {str(k): int(v) for k, v in stats.items() if isinstance(v, int)}
 
     def _prepare_out_dir(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -767,6 +776,10 @@ class BulkRunner:
             counts[r.outcome] = counts.get(r.outcome, 0) + 1
         requests = dict(self._c.requests)
         requests["total"] = sum(self._c.requests.values())
+        # HTTP attempts the client made for them, retries included (when the client counts them).
+        before = self._client_stats_at_start
+        for key, value in self._client_stats().items():
+            requests[f"http_{key}"] = value - before.get(key, 0)
         polls = self._c.requests.get("status", 0)
         return RunReport(
             run_id=self._run_id,
