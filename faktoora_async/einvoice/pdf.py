@@ -99,6 +99,25 @@ def _p(value: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(_s(value)).replace("\n", "<br/>"), style)
 
 
+_CELL_FONT_SIZE: Final = 8.5
+_CELL_LEADING: Final = 10.5
+_CELL_PADDING: Final = 12.0  # left + right padding of a table cell (reportlab's default 6 + 6)
+
+
+def _cell(value: Any, style: ParagraphStyle, width: float) -> str | Paragraph:
+    """A table cell: the plain text when it fits on one line of ``width`` points, else a wrapping Paragraph.
+
+    Plain strings are drawn by the table itself (its FONTNAME/FONTSIZE/ALIGN), which costs a fraction of
+    a Paragraph (no markup parsing, no line breaking): most cells are numbers, codes and short names.
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    text = _s(value)
+    if "\n" not in text and stringWidth(text, _REGULAR, _CELL_FONT_SIZE) <= width - _CELL_PADDING:
+        return text
+    return _p(text, style)
+
+
 def _date(value: Any) -> str:
     text = _s(value)
     if len(text) == 8 and text.isdigit():
@@ -113,7 +132,17 @@ def _money(value: Any, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
+_STYLES: dict[str, ParagraphStyle] = {}
+
+
 def _styles() -> dict[str, ParagraphStyle]:
+    """The paragraph styles, built once (renders run under the module lock, so no race)."""
+    if not _STYLES:
+        _STYLES.update(_build_styles())
+    return _STYLES
+
+
+def _build_styles() -> dict[str, ParagraphStyle]:
     _register_fonts()
     base = getSampleStyleSheet()
     normal = ParagraphStyle("n", parent=base["Normal"], fontName=_REGULAR, fontSize=8.5, leading=10.5)
@@ -177,6 +206,13 @@ def _table_style(header: bool = True) -> TableStyle:
             ("LINEBELOW", (0, 0), (-1, 0), 0.75, _ACCENT),
         ]
     return TableStyle(commands)
+
+
+def _body_cells(style: TableStyle, first_row: int = 1) -> TableStyle:
+    """Plain-string body cells (``first_row`` on) drawn like the ``normal`` paragraph style."""
+    style.add("FONTSIZE", (0, first_row), (-1, -1), _CELL_FONT_SIZE)
+    style.add("LEADING", (0, first_row), (-1, -1), _CELL_LEADING)
+    return style
 
 
 def _facts_table(rows: list[list[Any]]) -> Table:
@@ -292,7 +328,17 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
     story.append(Spacer(1, 5 * mm))
     story.append(_p("Positionen / Lines", st["h2"]))
     header = ["Pos.", "Bezeichnung / Item", "Menge / Qty", "Einheit", "Preis / Price", "USt", "Netto / Net"]
+    col_widths = [
+        12 * mm,
+        width - 12 * mm - 20 * mm - 14 * mm - 24 * mm - 18 * mm - 26 * mm,
+        20 * mm,
+        14 * mm,
+        24 * mm,
+        18 * mm,
+        26 * mm,
+    ]
     rows: list[list[Any]] = [header]
+    normal, right = st["normal"], st["right"]
     for line in content.get("lineItems") or []:
         name = _s(line.get("name"))
         if line.get("description"):
@@ -302,32 +348,24 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
             vat = f"{vat} {_s(line.get('vatRate'))}%"
         rows.append(
             [
-                _p(line.get("lineId"), st["normal"]),
-                _p(name, st["normal"]),
-                _p(line.get("quantity"), st["right"]),
-                _p(line.get("unitCode"), st["normal"]),
-                _p(line.get("netPrice"), st["right"]),
-                _p(vat, st["normal"]),
-                _p(line.get("netAmount"), st["right"]),
+                _cell(line.get("lineId"), normal, col_widths[0]),
+                _cell(name, normal, col_widths[1]),
+                _cell(line.get("quantity"), right, col_widths[2]),
+                _cell(line.get("unitCode"), normal, col_widths[3]),
+                _cell(line.get("netPrice"), right, col_widths[4]),
+                _cell(vat, normal, col_widths[5]),
+                _cell(line.get("netAmount"), right, col_widths[6]),
             ]
         )
     lines_table = Table(
         rows,
-        colWidths=[
-            12 * mm,
-            width - 12 * mm - 20 * mm - 14 * mm - 24 * mm - 18 * mm - 26 * mm,
-            20 * mm,
-            14 * mm,
-            24 * mm,
-            18 * mm,
-            26 * mm,
-        ],
+        colWidths=col_widths,
         repeatRows=1,
         splitInRow=1,  # a line with a very long description may be taller than a page
     )
-    lines_style = _table_style()
+    lines_style = _body_cells(_table_style())
     for col in (2, 4, 6):
-        lines_style.add("ALIGN", (col, 0), (col, 0), "RIGHT")
+        lines_style.add("ALIGN", (col, 0), (col, -1), "RIGHT")
     lines_table.setStyle(lines_style)
     story.append(lines_table)
 
@@ -335,6 +373,7 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
     if taxes:
         story.append(Spacer(1, 4 * mm))
         story.append(_p("Umsatzsteuer / VAT breakdown", st["h2"]))
+        tax_widths = [38 * mm, 18 * mm, 30 * mm, 28 * mm, width - 114 * mm]
         tax_rows: list[list[Any]] = [
             ["Kategorie / Category", "Satz / Rate", "Basis", "Steuer / VAT", "Befreiungsgrund / Exemption"]
         ]
@@ -345,21 +384,20 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
             )
             tax_rows.append(
                 [
-                    _p(f"{category} {_CATEGORY_NAMES.get(category, '')}".strip(), st["normal"]),
-                    _p(f"{_s(tax.get('rate'))} %" if tax.get("rate") is not None else "", st["right"]),
-                    _p(_money(tax.get("basisAmount"), currency), st["right"]),
-                    _p(_money(tax.get("taxAmount"), currency), st["right"]),
-                    _p(reason, st["small"]),
+                    _cell(f"{category} {_CATEGORY_NAMES.get(category, '')}".strip(), normal, tax_widths[0]),
+                    _cell(
+                        f"{_s(tax.get('rate'))} %" if tax.get("rate") is not None else "",
+                        right,
+                        tax_widths[1],
+                    ),
+                    _cell(_money(tax.get("basisAmount"), currency), right, tax_widths[2]),
+                    _cell(_money(tax.get("taxAmount"), currency), right, tax_widths[3]),
+                    _p(reason, st["small"]) if reason else "",
                 ]
             )
-        tax_table = Table(
-            tax_rows,
-            colWidths=[38 * mm, 18 * mm, 30 * mm, 28 * mm, width - 114 * mm],
-            repeatRows=1,
-            splitInRow=1,
-        )
-        tax_style = _table_style()
-        tax_style.add("ALIGN", (1, 0), (3, 0), "RIGHT")
+        tax_table = Table(tax_rows, colWidths=tax_widths, repeatRows=1, splitInRow=1)
+        tax_style = _body_cells(_table_style())
+        tax_style.add("ALIGN", (1, 0), (3, -1), "RIGHT")
         tax_table.setStyle(tax_style)
         story.append(tax_table)
 
@@ -376,12 +414,15 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
         ("Zahlbetrag / Amount due", totals.get("duePayable")),
     ]
     shown = [
-        [_p(k, st["normal"]), _p(_money(v, currency), st["right"])] for k, v in total_rows if v is not None
+        [_cell(k, normal, 60 * mm), _cell(_money(v, currency), right, 35 * mm)]
+        for k, v in total_rows
+        if v is not None
     ]
     if shown:
         story.append(Spacer(1, 4 * mm))
-        totals_table = Table(shown, colWidths=[60 * mm, 35 * mm], hAlign="RIGHT")
-        style = _table_style(header=False)
+        totals_table = Table(shown, colWidths=[60 * mm, 35 * mm], hAlign="RIGHT", splitInRow=1)
+        style = _body_cells(_table_style(header=False), first_row=0)
+        style.add("ALIGN", (1, 0), (1, -1), "RIGHT")
         style.add("FONTNAME", (0, -1), (-1, -1), _BOLD)
         style.add("LINEABOVE", (0, -1), (-1, -1), 0.75, _ACCENT)
         totals_table.setStyle(style)
