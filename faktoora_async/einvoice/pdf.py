@@ -105,15 +105,17 @@ _CELL_PADDING: Final = 12.0  # left + right padding of a table cell (reportlab's
 
 
 def _cell(value: Any, style: ParagraphStyle, width: float) -> str | Paragraph:
-    """A table cell: the plain text when it fits on one line of ``width`` points, else a wrapping Paragraph.
+    """A table cell: the plain text when each of its lines fits ``width`` points, else a wrapping Paragraph.
 
-    Plain strings are drawn by the table itself (its FONTNAME/FONTSIZE/ALIGN), which costs a fraction of
-    a Paragraph (no markup parsing, no line breaking): most cells are numbers, codes and short names.
+    Plain strings are drawn by the table itself (its FONTNAME/FONTSIZE/LEADING/ALIGN, one line per
+    ``\\n``), which costs a fraction of a Paragraph (no markup parsing, no line breaking): most cells are
+    numbers, codes and short names.
     """
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     text = _s(value)
-    if "\n" not in text and stringWidth(text, _REGULAR, _CELL_FONT_SIZE) <= width - _CELL_PADDING:
+    room = width - _CELL_PADDING
+    if all(stringWidth(line, _REGULAR, _CELL_FONT_SIZE) <= room for line in text.split("\n")):
         return text
     return _p(text, style)
 
