@@ -4,7 +4,8 @@ Every request of a client asks :meth:`AdaptiveRateLimiter.acquire` for a slot fi
 
 * **Slow start**: without ``max_rate`` the allowed rate starts at ``initial_rate`` and doubles every
   ``slow_start_period`` seconds (while it is used) until the server first throttles, so a fresh client
-  never floods a rate-limited server with a burst of concurrent requests.
+  never floods a rate-limited server with a burst of concurrent requests.  A caller that is alone (no
+  other request waiting or in flight) is not paced during slow start: one sequential caller is no flood.
 * **Multiplicative decrease** on ``429``: the new rate is ``beta`` times the rate the server actually
   accepted in the last second of sending (time spent paused does not count), and never more than
   ``beta`` times the current rate.  Throttles of requests sent before that decrease are echoes of the same
@@ -121,13 +122,13 @@ class AdaptiveRateLimiter:
             while sent and sent[0][0] < horizon:
                 sent.popleft()
 
-    def try_acquire(self) -> float:
+    def try_acquire(self, *, alone: bool = False) -> float:
         """Take a token and return 0.0, or return the seconds to wait before trying again."""
         now = self._clock()
         if now < self._pause_until:
             return self._pause_until - now
         self._fill(now)
-        if self._tokens >= 1.0 - 1e-9:
+        if self._tokens >= 1.0 - 1e-9 or (alone and self._slow_start):
             self._tokens = max(0.0, self._tokens - 1.0)
             self._record_send(now)
             return 0.0
@@ -138,12 +139,16 @@ class AdaptiveRateLimiter:
 
         Pair every successful acquire with :meth:`release` once the response (or failure) is in.
         """
-        while True:
-            delay = self.try_acquire()
-            if delay <= 0:
-                self._in_flight += 1
-                return self._clock()
-            await anyio.sleep(delay)
+        self._in_flight += 1  # waiting or sending, until release()
+        try:
+            while True:
+                delay = self.try_acquire(alone=self._in_flight == 1)
+                if delay <= 0:
+                    return self._clock()
+                await anyio.sleep(delay)
+        except BaseException:
+            self._in_flight -= 1
+            raise
 
     def release(self) -> None:
         """The request of an :meth:`acquire` is finished."""
