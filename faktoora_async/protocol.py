@@ -33,6 +33,7 @@ __all__ = [
     "decoder_for",
     "encode_body",
     "encode_invoices",
+    "encode_payloads",
     "error_from_response",
     "invoice_resting_status",
     "invoice_to_builtins",
@@ -168,6 +169,15 @@ def encode_invoices(invoices: Sequence[Invoice | Mapping[str, Any]]) -> bytes:
                 f"an invoice must be a faktoora_async.Invoice or a dict, got {type(inv).__name__}"
             )
     return _ENCODER.encode({"invoices": items})
+
+
+def encode_payloads(payloads: Sequence[Mapping[str, Any]]) -> bytes:
+    """``{"invoices": [...]}`` from invoices already in wire form (see :func:`invoice_to_builtins`)."""
+    if not payloads:
+        raise ValueError("at least one invoice is required")
+    if len(payloads) > MAX_INVOICES_PER_REQUEST:
+        raise ValueError(f"at most {MAX_INVOICES_PER_REQUEST} invoices per request, got {len(payloads)}")
+    return _ENCODER.encode({"invoices": payloads})
 
 
 def encode_body(obj: Any) -> bytes:

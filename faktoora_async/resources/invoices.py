@@ -30,12 +30,10 @@ _ACCEPT = {"pdf": "application/pdf", "xml": "application/xml"}
 _MEMO_LIMIT = 100_000
 
 
-def _structure_errors(index: int, invoice: InvoiceInput) -> list[errors.FieldError]:
-    """Type/shape problems of a dict invoice (msgspec's message names the field path)."""
-    if isinstance(invoice, Invoice):
-        return []
+def _structure_errors(index: int, payload: Mapping[str, Any]) -> list[errors.FieldError]:
+    """Type/shape problems of a dict invoice, given as wire data (msgspec's message names the path)."""
     try:
-        msgspec.convert(protocol.invoice_to_builtins(invoice), Invoice, dec_hook=dec_hook, strict=False)
+        msgspec.convert(payload, Invoice, dec_hook=dec_hook, strict=False)
     except msgspec.ValidationError as exc:
         text = str(exc)
         field = None
@@ -87,8 +85,10 @@ class Invoices(Resource):
                     f"an invoice must be a faktoora_async.Invoice or a dict, got {type(item).__name__}"
                 )
         if preflight:
-            self.preflight(items)
-        body = protocol.encode_invoices(items)
+            # the wire form made for the checks is what gets sent: converted once
+            body = protocol.encode_payloads(self._preflight(items))
+        else:
+            body = protocol.encode_invoices(items)
         req = APIRequest("POST", "/invoices", body=body, content_type=protocol.JSON)
         resp = await self._transport.request(req)
         created: builtins.list[CreatedInvoice] = protocol.decode_json(
@@ -110,16 +110,18 @@ class Invoices(Resource):
 
     def preflight(self, invoices: InvoiceInput | Sequence[InvoiceInput]) -> None:
         """Run the pre-flight checks only; raise InvoiceValidationError listing every problem."""
-        items = [invoices] if isinstance(invoices, (Invoice, Mapping)) else list(invoices)
+        self._preflight([invoices] if isinstance(invoices, (Invoice, Mapping)) else list(invoices))
+
+    def _preflight(self, items: Sequence[InvoiceInput]) -> builtins.list[dict[str, Any]]:
         from ..einvoice import rules  # lazy: pure domain code, only needed here
 
-        field_errors: builtins.list[errors.FieldError] = []
-        violations: builtins.list[Any] = []
-        for index, inv in enumerate(items):
-            for fe in _structure_errors(index, inv):
-                field_errors.append(fe)
-                violations.append(_Violation("STRUCTURE", fe.field or f"invoices[{index}]", fe.message))
         payloads = [protocol.invoice_to_builtins(inv) for inv in items]
+        violations: builtins.list[Any] = []
+        for index, (inv, payload) in enumerate(zip(items, payloads, strict=True)):
+            if isinstance(inv, Invoice):
+                continue  # a struct is well-typed by construction
+            for fe in _structure_errors(index, payload):
+                violations.append(_Violation("STRUCTURE", fe.field or f"invoices[{index}]", fe.message))
         try:
             found = list(rules.check_invoices(payloads))
         except Exception as exc:  # a malformed dict can trip a rule; the structure errors already say why
@@ -130,6 +132,7 @@ class Invoices(Resource):
         violations.extend(found)
         if violations:
             raise errors.InvoiceValidationError(violations)
+        return payloads
 
     # ------------------------------------------------------------------ list
 
