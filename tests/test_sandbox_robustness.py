@@ -230,3 +230,81 @@ async def test_no_500_for_hard_but_valid_payloads_on_any_route(
         assert (await _get(http, sb, f"/import/outgoing{query}"))[0] == 200
     assert (await _get(http, sb, "/invoices/next-number?template=%7BYYYY%7D%7Bcounter%3A09%7D"))[0] == 200
     _no_server_errors(sb, caplog)
+
+
+async def test_odd_queries_headers_and_bodies_get_4xx_never_500(
+    sb: Sandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="faktoora_async")
+    ids = await _create(http, sb, [generate_invoice(1, seed=34), generate_invoice(2, seed=34, format="zf:2")])
+    paths = [f"/invoices/{ids[0]}", f"/invoices/{ids[1]}/validation-report", "/invoices", "/import/outgoing"]
+    paths += ["/webhooks", "/invoices/next-number"]
+    accepts = ["application/pdf", "*/*", "", "text/html", "application/pdf;q=0", "application/*"]
+    queries = ["?page=0", "?page=-1", "?page=abc", "?perPage=0", "?perPage=99999999999999999999"]
+    queries += ["?sort=foo&order=sideways", "?issueDateFrom=20261399", "?issueDateTo=x", "?keyword=%00"]
+    queries += ["?template=%7B", "?template=%7Bcounter:99%7D", "?template=%7Bfoo%7D", "?page=1&page=2"]
+    seen: set[int] = set()
+    for path in paths:
+        for accept in accepts:
+            for query in queries:
+                headers = {"X-API-KEY": sb.api_key, "x-account-id": "tenant-2"}
+                if accept:
+                    headers["Accept"] = accept
+                async with http.get(f"{sb.base_url}{path}{query}", headers=headers) as resp:
+                    await resp.read()
+                    seen.add(resp.status)
+    bodies = [b"[]", b"null", b'{"invoices": [null]}', b"[" * 50_000 + b"]" * 50_000, b"\xff\xfe", b"1e99999"]
+    bodies += [b'{"invoices": [{"invoiceNumber": 1e999}]}', b'{"invoices": [' + b"{}," * 100 + b"{}]}"]
+    for body in bodies:
+        for method, path in (("POST", "/invoices"), ("POST", "/webhooks"), ("PATCH", "/webhooks/WAAAAAAAA")):
+            headers = {"X-API-KEY": sb.api_key, "Content-Type": "application/json"}
+            async with http.request(method, f"{sb.base_url}{path}", data=body, headers=headers) as resp:
+                await resp.read()
+                seen.add(resp.status)
+    assert seen and max(seen) < 500 and {400, 406}.issubset(seen)
+    _no_server_errors(sb, caplog)
+
+
+async def test_mutated_uploads_are_rejected_or_imported_never_500(
+    sb: Sandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    import random
+
+    from faktoora_async.einvoice.render import render_files
+
+    caplog.set_level(logging.WARNING, logger="faktoora_async")
+    rng = random.Random(35)
+    uploads = []
+    for fmt in ("xrechnung", "xrechnung:ubl", "zf:2"):
+        files = render_files(generate_invoice(1, seed=35, lines=3, format=fmt))
+        for data in (files.xml, files.pdf):
+            for _ in range(6):
+                mutated = bytearray(data)
+                where = rng.randrange(len(mutated))
+                kind = rng.randrange(3)
+                if kind == 0:
+                    del mutated[where:]
+                elif kind == 1:
+                    for _ in range(rng.randrange(1, 20)):
+                        mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+                else:
+                    del mutated[where : where + rng.randrange(1, 200)]
+                uploads.append(bytes(mutated))
+    imported = []
+    statuses = []
+    for data in uploads:
+        form = aiohttp.FormData()
+        form.add_field("file", data, filename="mutated.bin")
+        headers = {"X-API-KEY": sb.api_key}
+        async with http.post(f"{sb.base_url}/import/outgoing", data=form, headers=headers) as resp:
+            body = await resp.json()
+            statuses.append(resp.status)
+            if resp.status == 202:
+                imported.append(body["faktooraId"])
+    assert set(statuses) <= {202, 400} and 400 in statuses
+    for fid in imported:
+        base = f"/import/outgoing/{fid}"
+        await _settled(http, sb, f"{base}/status", b'"pending"')
+        for part in ("/content", "/content/pdf", "/validation", "/validation/pdf", "/source", "/attachments"):
+            assert (await _get(http, sb, f"{base}{part}", "*/*"))[0] == 200, part
+    _no_server_errors(sb, caplog)
