@@ -114,8 +114,18 @@ def redact(text: str, secret: str | None) -> str:
 # --------------------------------------------------------------------------------------------- encoding
 
 
+_PLAIN: frozenset[type] = frozenset({str, int, bool, type(None), Decimal})
+
+
 def _to_wire(value: Any) -> Any:
     """Plain data given by a user (dicts in faktoora's own shape) made JSON-ready: dates to ``YYYYMMDD``."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else _to_wire(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else _to_wire(v) for v in value]
+    if kind in _PLAIN or isinstance(value, msgspec.Struct):
+        return value
     if isinstance(value, Mapping):
         return {str(k): _to_wire(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -127,8 +137,6 @@ def _to_wire(value: Any) -> Any:
     if isinstance(value, float):
         # binary floats are never money: go through their shortest repr, sent as a decimal string
         return str(Decimal(repr(value)))
-    if isinstance(value, msgspec.Struct):
-        return value
     return value
 
 
