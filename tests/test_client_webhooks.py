@@ -97,3 +97,19 @@ async def test_wait_resolves_from_events_with_fewer_polls(
         assert evented <= 3 < polled + 1
         assert evented < polled
         assert any(e["faktooraId"] == b.faktoora_id and e["status"] == "sent" for e in seen)
+
+
+async def test_an_early_event_is_confirmed_by_the_server_before_wait_returns() -> None:
+    hub = WebhookHub()
+    async with (
+        Sandbox(processing_delay=(0.6, 0.6)) as sb,
+        FaktooraClient(sb.api_key, base_url=sb.base_url, events=hub) as c,
+    ):
+        invoice = generate_invoice(2, seed=4)
+        invoice.pop("delivery", None)
+        (created,) = await c.invoices.create(invoice)
+        hub.publish(created.faktoora_id, "created")  # an event that runs ahead of the server
+        assert (await c.invoices.status(created.faktoora_id)).invoice_status is None
+        # event_poll_interval is far above the timeout: only the quick re-check can finish in time
+        final = await c.invoices.wait(created.faktoora_id, timeout=10, event_poll_interval=60)
+        assert final.invoice_status == "created"

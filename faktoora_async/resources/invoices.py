@@ -266,7 +266,12 @@ class Invoices(Resource):
             seen = hub.latest(faktoora_id)
             while True:
                 if hub.active:
-                    event = await hub.wait_for_change(faktoora_id, seen, event_poll_interval)
+                    listen = event_poll_interval
+                    if seen is not None and self._settled(seen, bool(last.delivery), expected):
+                        # an event already said "done" but the server did not agree yet: re-check soon
+                        listen = interval
+                        interval = min(interval * 1.6, max_poll_interval)
+                    event = await hub.wait_for_change(faktoora_id, seen, listen)
                     if event is not None:
                         seen = event
                         if not self._settled(event, bool(last.delivery), expected):
