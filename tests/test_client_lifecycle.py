@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import gc
 import logging
+import shutil
+import ssl
+import subprocess
 import warnings
+from pathlib import Path
 
 import aiohttp
 import anyio
 import pytest
+from aiohttp import web
 
 from faktoora_async import (
     ClientClosedError,
     ConfigurationError,
+    ConnectError,
     FaktooraClient,
     Limits,
     RetryConfig,
@@ -128,11 +134,56 @@ async def test_client_never_entered_nor_used_needs_no_close() -> None:
     assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
-async def test_tls_verification_is_on_by_default() -> None:
-    async with FaktooraClient("k") as c:
-        connector = c._transport.session().connector
-        assert connector is not None
-        assert getattr(connector, "_ssl", True) is not False
+def _self_signed(folder: Path) -> ssl.SSLContext:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl binary is needed to make a self-signed certificate")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+async def test_tls_verification_is_on_by_default(tmp_path: Path) -> None:
+    context = _self_signed(tmp_path)
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.json_response({"invoiceNumber": "X", "counter": 1})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/invoices/next-number", ok)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    try:
+        base = f"https://127.0.0.1:{runner.addresses[0][1]}/api/v1"
+        async with FaktooraClient("k", base_url=base, max_retries=3) as c:
+            with pytest.raises(ConnectError, match="certificate"):
+                await c.invoices.next_number()
+            assert c.stats["attempts"] == 1  # a certificate error is not retried
+    finally:
+        await runner.cleanup()
 
 
 async def test_account_id_header_selects_a_tenant() -> None:
