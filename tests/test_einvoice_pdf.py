@@ -220,3 +220,19 @@ def test_pdfs_render_correctly_from_several_threads_at_once() -> None:
     for number, view, other in results:
         for pdf in (view, other):
             assert number in _text(pdf)
+
+
+def test_facturx_pdf_is_written_once_not_appended_to_its_input() -> None:
+    """factur-x writes its result where its reader stopped: the input must not stay in front of it."""
+    from faktoora_async.einvoice.render import render_xml
+
+    invoice = _generated(1, lines=20, format="zf:2")[0]
+    xml, _ = render_xml(invoice)
+    content = parse_document(xml).content
+    view = render_content_pdf(content)
+    facturx = render_facturx_pdf(content, xml)
+    assert facturx.startswith(b"%PDF-1.6") and facturx.count(b"%%EOF") == 1
+    assert len(facturx) < len(view) + len(xml)  # one copy of pages and fonts (plus XMP, packed XML, ICC)
+    reader = PdfReader(io.BytesIO(facturx))
+    assert reader.attachments["factur-x.xml"] == [xml]
+    assert content["invoiceNumber"] in _text(facturx)

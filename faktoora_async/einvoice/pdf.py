@@ -493,9 +493,29 @@ def _with_output_intent(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
+class _Rewritten(io.BytesIO):
+    """The PDF handed to ``facturx.generate_from_file``, which writes its result into the same file object.
+
+    It writes at the position its reader left behind (the end), so the result would follow the input
+    (every page and font twice: twice the bytes; ``facturx.generate_from_binary`` does that, through a
+    temporary file on disk).  The first write here starts the buffer afresh, so it holds the result only.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self._rewriting = False
+
+    def write(self, data: Any, /) -> int:
+        if not self._rewriting:
+            self._rewriting = True
+            self.seek(0)
+            self.truncate()
+        return super().write(data)
+
+
 def _render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
     """A Factur-X / ZUGFeRD 2 PDF/A-3 (profile EN 16931) showing ``content`` with ``cii_xml`` embedded."""
-    from facturx import generate_from_binary
+    from facturx import generate_from_file
 
     visual = _with_output_intent(render_content_pdf(content))
     number = _s(content.get("invoiceNumber"))
@@ -506,8 +526,9 @@ def _render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
         "title": f"{seller}: Invoice {number}".strip(": "),
         "subject": f"Factur-X invoice {number}",
     }
-    result = generate_from_binary(
-        visual,
+    buffer = _Rewritten(visual)
+    generate_from_file(
+        buffer,
         cii_xml,
         flavor="factur-x",
         level="en16931",
@@ -515,6 +536,9 @@ def _render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
         pdf_metadata=metadata,
         lang="de-DE",
     )
+    result = buffer.getvalue()
+    if not result.startswith(b"%PDF") or result == visual:  # factur-x wrote nothing: never pass it off
+        raise RuntimeError("factur-x did not write a PDF")
     logger.debug("rendered Factur-X PDF for %s (%d bytes)", number, len(result))
     return bytes(result)
 
