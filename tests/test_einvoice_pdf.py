@@ -236,3 +236,21 @@ def test_facturx_pdf_is_written_once_not_appended_to_its_input() -> None:
     reader = PdfReader(io.BytesIO(facturx))
     assert reader.attachments["factur-x.xml"] == [xml]
     assert content["invoiceNumber"] in _text(facturx)
+
+
+def test_output_intent_written_by_reportlab_and_by_the_pypdf_fallback() -> None:
+    from faktoora_async.einvoice import pdf as pdf_module
+    from faktoora_async.einvoice.cii import render_cii
+
+    content = parse_document(render_cii(_generated(1, lines=2)[0])).content
+    view = render_content_pdf(content)
+    assert "/OutputIntents" not in PdfReader(io.BytesIO(view)).trailer["/Root"]  # a plain view has none
+    with_intent = pdf_module._render_content_pdf(content, output_intent=True)
+    fallback = pdf_module._with_output_intent(view)  # used only if reportlab ignores the catalog entry
+    for data in (with_intent, fallback):
+        root = PdfReader(io.BytesIO(data)).trailer["/Root"]
+        intent = root["/OutputIntents"][0].get_object()
+        assert (intent["/S"], intent["/OutputConditionIdentifier"]) == ("/GTS_PDFA1", "sRGB")
+        profile = intent["/DestOutputProfile"].get_object()
+        assert profile["/N"] == 3 and profile.get_data()[36:40] == b"acsp"  # an ICC profile
+        assert content["invoiceNumber"] in _text(data)

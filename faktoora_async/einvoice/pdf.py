@@ -240,7 +240,55 @@ class _Footer:
         canvas.restoreState()
 
 
-def _build(story: Sequence[Flowable], *, title: str, footer: str, subject: str) -> bytes:
+_SRGB_ICC: list[bytes] = []
+
+
+def _srgb_icc() -> bytes:
+    """Pillow's (LittleCMS) sRGB ICC profile, made once."""
+    if not _SRGB_ICC:
+        from PIL import ImageCms
+
+        _SRGB_ICC.append(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    return _SRGB_ICC[0]
+
+
+def _add_output_intent(canvas: Canvas) -> None:
+    """Put an sRGB OutputIntent (PDF/A needs one to define device colours) into the catalog being written."""
+    from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream, PDFString
+
+    document = canvas._doc
+    profile = PDFStream(PDFDictionary({"N": 3}), _srgb_icc())
+    intent = PDFDictionary(
+        {
+            "Type": PDFName("OutputIntent"),
+            "S": PDFName("GTS_PDFA1"),
+            "OutputConditionIdentifier": PDFString("sRGB"),
+            "Info": PDFString("sRGB IEC61966-2.1"),
+            "DestOutputProfile": document.Reference(profile),
+        }
+    )
+    catalog = document.Catalog
+    # reportlab writes only the catalog keys its class lists; this one instance lists one more
+    catalog.__NoDefault__ = [*type(catalog).__NoDefault__, "OutputIntents"]
+    canvas.setCatalogEntry("OutputIntents", PDFArray([document.Reference(intent)]))
+
+
+class _FirstPage:
+    """The first page's callback: the footer, plus (once) the output intent."""
+
+    def __init__(self, footer: _Footer, output_intent: bool) -> None:
+        self.footer = footer
+        self.output_intent = output_intent
+
+    def __call__(self, canvas: Canvas, doc: Any) -> None:
+        if self.output_intent:
+            _add_output_intent(canvas)
+        self.footer(canvas, doc)
+
+
+def _build(
+    story: Sequence[Flowable], *, title: str, footer: str, subject: str, output_intent: bool = False
+) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -257,15 +305,18 @@ def _build(story: Sequence[Flowable], *, title: str, footer: str, subject: str) 
         initialFontName=_REGULAR,
     )
     on_page = _Footer(_s(footer))
-    doc.build(list(story), onFirstPage=on_page, onLaterPages=on_page)
+    doc.build(list(story), onFirstPage=_FirstPage(on_page, output_intent), onLaterPages=on_page)
     return buffer.getvalue()
 
 
 # ------------------------------------------------------------------------------------ content view
 
 
-def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
-    """A4 PDF view of an invoice content dict (as produced by ``parse_document(...).content``)."""
+def _render_content_pdf(content: Mapping[str, Any], *, output_intent: bool = False) -> bytes:
+    """A4 PDF view of an invoice content dict (as produced by ``parse_document(...).content``).
+
+    ``output_intent`` adds the sRGB OutputIntent a PDF/A needs (for the Factur-X PDF).
+    """
     st = _styles()
     currency = _s(content.get("currency"))
     number = _s(content.get("invoiceNumber"))
@@ -453,7 +504,13 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
         story.append(_p("Hinweis / Note", st["h2"]))
         story.append(_p(content.get("note"), st["small"]))
 
-    pdf = _build(story, title=f"{kind} {number}", footer=f"{kind} {number}", subject=f"Invoice {number}")
+    pdf = _build(
+        story,
+        title=f"{kind} {number}",
+        footer=f"{kind} {number}",
+        subject=f"Invoice {number}",
+        output_intent=output_intent,
+    )
     logger.debug("rendered content PDF for %s (%d lines, %d bytes)", number, len(rows) - 1, len(pdf))
     return pdf
 
@@ -462,8 +519,7 @@ def _render_content_pdf(content: Mapping[str, Any]) -> bytes:
 
 
 def _with_output_intent(pdf: bytes) -> bytes:
-    """Add an sRGB OutputIntent (PDF/A needs one to define device colours); pypdf + Pillow's sRGB profile."""
-    from PIL import ImageCms
+    """Add the sRGB OutputIntent with pypdf (a second pass: only if reportlab could not write it itself)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -476,7 +532,7 @@ def _with_output_intent(pdf: bytes) -> bytes:
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     icc = DecodedStreamObject()
-    icc.set_data(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    icc.set_data(_srgb_icc())
     icc[NameObject("/N")] = NumberObject(3)
     intent = DictionaryObject(
         {
@@ -517,7 +573,9 @@ def _render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
     """A Factur-X / ZUGFeRD 2 PDF/A-3 (profile EN 16931) showing ``content`` with ``cii_xml`` embedded."""
     from facturx import generate_from_file
 
-    visual = _with_output_intent(render_content_pdf(content))
+    visual = _render_content_pdf(content, output_intent=True)
+    if b"/OutputIntents" not in visual:  # a reportlab that ignored the catalog entry: add it with pypdf
+        visual = _with_output_intent(visual)
     number = _s(content.get("invoiceNumber"))
     seller = _s((content.get("seller") or {}).get("name"))
     metadata = {
