@@ -308,3 +308,31 @@ async def test_mutated_uploads_are_rejected_or_imported_never_500(
         for part in ("/content", "/content/pdf", "/validation", "/validation/pdf", "/source", "/attachments"):
             assert (await _get(http, sb, f"{base}{part}", "*/*"))[0] == 200, part
     _no_server_errors(sb, caplog)
+
+
+async def test_client_leaving_mid_download_is_counted_not_logged_as_an_error(
+    sb: Sandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cancelled or ruptured download is normal client behaviour: no ERROR line, no 500."""
+    caplog.set_level(logging.WARNING)  # every logger, aiohttp.server included
+    [fid] = await _create(http, sb, [generate_invoice(1, seed=36)])
+    await _generated(sb, [fid])
+    async with http.post(
+        f"{sb.root_url}/_sandbox/inflate/{fid}", params={"bytes": str(64 * 1024**2)}
+    ) as resp:
+        assert resp.status == 200  # a 64 MiB streamed PDF: far more than the socket buffers hold
+    for _ in range(3):
+        resp = await http.get(
+            f"{sb.base_url}/invoices/{fid}", headers={"X-API-KEY": sb.api_key, "Accept": "application/pdf"}
+        )
+        assert resp.status == 200
+        assert len(await resp.content.readexactly(256 * 1024)) == 256 * 1024
+        resp.close()  # drop the connection mid-body
+    with anyio.fail_after(30):
+        while True:
+            counts = sb.stats()["requests"]["GET /api/v1/invoices/{faktooraId}"]
+            if counts.get("aborted", 0) == 3:
+                break
+            await asyncio.sleep(0.02)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    _no_server_errors(sb, caplog)

@@ -461,9 +461,18 @@ async def sandbox_middleware(
         err = _error_from_http_exception(exc)
         resp = err.response()
         status = err.status
-    except (asyncio.CancelledError, ConnectionError):
+    except asyncio.CancelledError:
         state.stats.count(key, "aborted")
         raise
+    except ConnectionError:
+        # The client went away mid-response (a cancelled or ruptured download): normal, not a server
+        # error.  Re-raising would make aiohttp log it at ERROR; answer a placeholder on the dead
+        # connection instead (aiohttp drops it quietly).
+        state.stats.count(key, "aborted")
+        logger.debug("client disconnected during %s %s", request.method, request.path)
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=499)
     except Exception:
         logger.exception("sandbox handler failed on %s %s", request.method, request.path)
         err = http_error(500, "internal sandbox error")
