@@ -24,6 +24,7 @@ from faktoora_async.einvoice._util import (
     type_code,
     vat_tax,
 )
+from faktoora_async.einvoice._xmlbuild import ElementMaker
 from faktoora_async.einvoice.totals import Totals, compute_totals
 
 __all__ = ["BUSINESS_PROCESS_ID", "NAMESPACES", "XRECHNUNG_CIUS_ID", "render_cii"]
@@ -38,23 +39,9 @@ QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 NAMESPACES = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 
 
-_QNAMES: dict[str, str] = {}
-
-
-def _el(parent: etree._Element, tag: str, value: str | None = None, **attrib: str) -> etree._Element:
-    qname = _QNAMES.get(tag)
-    if qname is None:
-        prefix, _, local = tag.partition(":")
-        qname = _QNAMES[tag] = f"{{{NAMESPACES[prefix]}}}{local}"
-    element = etree.SubElement(parent, qname, attrib)
-    if value is not None:
-        element.text = value
-    return element
-
-
-def _opt(parent: etree._Element, tag: str, value: str | None, **attrib: str) -> None:
-    if value is not None:
-        _el(parent, tag, value, **attrib)
+_MAKER = ElementMaker(NAMESPACES)
+_el = _MAKER.el
+_opt = _MAKER.opt
 
 
 def _date(parent: etree._Element, tag: str, value: str) -> None:

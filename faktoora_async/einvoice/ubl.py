@@ -26,6 +26,7 @@ from faktoora_async.einvoice._util import (
     type_code,
     vat_tax,
 )
+from faktoora_async.einvoice._xmlbuild import ElementMaker
 from faktoora_async.einvoice.cii import BUSINESS_PROCESS_ID, XRECHNUNG_CIUS_ID, electronic_scheme
 from faktoora_async.einvoice.totals import Totals, compute_totals
 
@@ -43,23 +44,9 @@ CREDIT_NOTE_TYPE_CODES = frozenset(
 """UNTDID 1001 codes that EN 16931 expects in a UBL ``CreditNote`` (BR-CL-01, UBL)."""
 
 
-_QNAMES: dict[str, str] = {}
-
-
-def _el(parent: etree._Element, tag: str, value: str | None = None, **attrib: str) -> etree._Element:
-    qname = _QNAMES.get(tag)
-    if qname is None:
-        prefix, _, local = tag.partition(":")
-        qname = _QNAMES[tag] = f"{{{_NS[prefix]}}}{local}"
-    element = etree.SubElement(parent, qname, attrib)
-    if value is not None:
-        element.text = value
-    return element
-
-
-def _opt(parent: etree._Element, tag: str, value: str | None, **attrib: str) -> None:
-    if value is not None:
-        _el(parent, tag, value, **attrib)
+_MAKER = ElementMaker(_NS)
+_el = _MAKER.el
+_opt = _MAKER.opt
 
 
 def _iso_date(value: str) -> str:
