@@ -11,6 +11,12 @@ Thread safety: reportlab keeps module-level caches that are not safe to use from
 once (concurrent renders were seen to fail with ``KeyError`` inside reportlab), so the three public
 functions hold one module-level lock while they draw.  They may be called from any thread.
 
+Cost (the sandbox renders PDFs lazily, so this bounds bulk runs with PDFs): table cells whose text fits
+its column are drawn as plain table strings, only text that must wrap becomes a ``Paragraph`` (markup
+parsing and line breaking are most of reportlab's time); a 20-line view takes ~17 ms of CPU.  The Factur-X
+sRGB output intent is written by reportlab itself, and factur-x's result replaces its input instead of
+being appended to it (which stored every page and font twice).
+
 reportlab draws; factur-x embeds.  The standard Helvetica fonts are used (WinAnsi: German umlauts, ß and
 the euro sign are fine; characters outside it are replaced by ``?``).
 """
