@@ -155,6 +155,8 @@ def run(*, smoke: bool = False, n: int | None = None, repeats: int | None = None
     ok = True
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     errors: list[str] = []
+    started = h.utc_now()
+    load_before = h.machine_line()
     with tempfile.TemporaryDirectory(prefix="bench-b3-") as tmp:
         inv_path, st_path = write_documents(Path(tmp), n)
         for r in range(repeats):
@@ -169,7 +171,12 @@ def run(*, smoke: bool = False, n: int | None = None, repeats: int | None = None
                         errors.append(f"{c}/{kind}: {outcome.error}")
                         continue
                     results.setdefault((c, kind), []).append(outcome.result)
-    lines = [f"### B3 (de)serialisation: {n:,} documents each, median of {repeats} run(s)", ""]
+    lines = [
+        f"### B3 (de)serialisation: {n:,} documents each, median of {repeats} run(s)",
+        "",
+        f"Started {started}; {load_before}.",
+        "",
+    ]
     for kind, title in (
         ("invoice", "invoice payloads, 20 lines, Decimal money"),
         ("status", "status objects"),
