@@ -149,6 +149,98 @@ async def test_webhook_events_replace_polling(sandbox: Sandbox, tmp_path: Path) 
     assert route_count(stats, "GET", "/status") == report.requests.get("status", 0)
 
 
+async def test_webhook_mode_needs_almost_no_status_gets(tmp_path: Path) -> None:
+    """webhooks=True from the start (no warm-up event): ~100 invoices, <= 0.1 status GETs per invoice."""
+    import secrets
+
+    from aiohttp import web
+
+    from faktoora_async.integrations.aiohttp import webhook_handler
+    from faktoora_async.webhooks import WebhookReceiver
+
+    count = 100
+    invoices = list(generate_invoices(count, seed=31))
+    secret = secrets.token_urlsafe(16)
+    async with Sandbox(processing_delay=(0.05, 0.3), seed=14) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            receiver = WebhookReceiver(client.events, secret=secret)
+            app = web.Application()
+            app.router.add_post("/hook", webhook_handler(receiver))
+            app_runner = web.AppRunner(app, access_log=None)
+            await app_runner.setup()
+            try:
+                await web.TCPSite(app_runner, "127.0.0.1", 0).start()
+                port = app_runner.addresses[0][1]
+                target = f"http://127.0.0.1:{port}/hook?token={secret}"
+                for action in ("invoiceCreate", "invoiceSent"):
+                    await client.webhooks.create(action, target)
+                assert not client.events.active
+                bulk = runner(client, tmp_path, concurrency=16, batch_size=50, webhooks=True)
+                report = await bulk.run(invoices)
+            finally:
+                await app_runner.cleanup()
+        stats = sb.stats()
+        status_gets = route_count(stats, "GET", "/status")
+        assert report.ok, report.failed[:3]
+        assert report.counts == {"done": count}
+        assert status_gets == report.requests.get("status", 0)
+        assert status_gets <= 0.1 * count, (status_gets, report.wait_stats, receiver.stats)
+        assert report.wait_stats["webhook_ready"] >= 0.9 * count
+        assert receiver.stats.rejected == 0
+        print(f"webhook mode: {status_gets} status GETs for {count} invoices; waits {report.wait_stats}")
+        # every file downloaded once and equal to the server's
+        assert route_count(stats, "GET", "/invoices/{faktooraId}", "200") == 2 * count
+        verify_exactly_once(
+            sandbox_invoices=sb.invoices(),
+            stats=stats,
+            journal=tmp_path / "journal.sqlite",
+            out_dir=tmp_path / "out",
+            numbers=[i["invoiceNumber"] for i in invoices],
+        )
+
+
+async def test_webhook_ready_but_download_not_ready_falls_back_to_polling(tmp_path: Path) -> None:
+    """An early "created" event (no file yet): the download meets 409 NOT_READY and falls back to polling."""
+    count = 6
+    invoices = list(generate_invoices(count, seed=32))
+    async with Sandbox(processing_delay=(0.6, 0.8), seed=15) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            hub = client.events
+            announced: set[str] = set()
+
+            async def premature_events() -> None:
+                # Announce every invoice as "created" as soon as the server stores it, long before its
+                # file exists (an event that arrived too early, or was about another state).
+                while len(announced) < count:
+                    for inv in sb.invoices():
+                        fid = inv["faktooraId"]
+                        if fid not in announced and inv["xmlSha256"] is None:
+                            announced.add(fid)
+                            hub.publish(fid, "created")
+                    await anyio.sleep(0.005)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(premature_events)
+                bulk = runner(client, tmp_path, formats=("xml",), webhooks=True, retry_backoff=0.01)
+                report = await bulk.run(invoices)
+        stats = sb.stats()
+    assert len(announced) == count
+    assert report.ok, report.failed[:3]
+    assert report.wait_stats["webhook_ready"] == count
+    assert report.wait_stats["not_ready_downloads"] == count
+    assert route_count(stats, "GET", "/invoices/{faktooraId}", "409") == count
+    assert route_count(stats, "GET", "/invoices/{faktooraId}", "200") == count
+    assert route_count(stats, "GET", "/status") >= count
+    verify_exactly_once(
+        sandbox_invoices=sb.invoices(),
+        stats=stats,
+        journal=tmp_path / "journal.sqlite",
+        out_dir=tmp_path / "out",
+        numbers=[i["invoiceNumber"] for i in invoices],
+        formats=("xml",),
+    )
+
+
 async def test_broken_input_finishes_what_was_read_then_raises(sandbox: Sandbox, tmp_path: Path) -> None:
     def source() -> Any:
         yield from generate_invoices(10, seed=22)

@@ -102,6 +102,7 @@ class _Item:
     submitted_at: float | None = None  # wall clock
     ahead: int = 0  # invoices the server still had to finish when this one was submitted
     resumed: bool = False  # submitted by an earlier run
+    problem: str = "no status yet"  # why the last status poll did not find it ready
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class _Counters:
     waited: int = 0
     first_poll_hits: int = 0
     webhook_ready: int = 0
+    not_ready_downloads: int = 0  # downloads answered 409 NOT_READY (then waited for by polling)
 
 
 class BulkRunner:
@@ -135,6 +137,13 @@ class BulkRunner:
     POSTs), ``batch_size`` (1-100) the invoices per POST, ``wait_timeout`` the seconds an invoice may take
     from its submission until its file exists.  ``progress`` is called with a :class:`ProgressEvent` on
     every step.  The journal file is created if missing and resumed if present.
+
+    ``webhooks``: True when webhook events will be fed to ``client.events`` (e.g. a
+    :class:`~faktoora_async.webhooks.WebhookReceiver` is subscribed): each invoice then waits on the hub
+    first, for ``max(2 x expected time, hub_safety_poll)`` (the windows after that double), and a status
+    GET is only a safety net after the window or at the deadline; a hub status of a resting state starts
+    the downloads without any GET (a download answered 409 NOT_READY falls back to polling).  None (auto)
+    switches to that mode once the hub has been fed its first event; False never listens to the hub.
     """
 
     def __init__(
@@ -155,6 +164,7 @@ class BulkRunner:
         max_download_attempts: int = 5,
         hub_safety_poll: float = 10.0,
         retry_backoff: float = 0.2,
+        webhooks: bool | None = None,
     ) -> None:
         if not 1 <= batch_size <= 100:
             raise errors.ConfigurationError("batch_size must be between 1 and 100")
@@ -177,6 +187,7 @@ class BulkRunner:
         self.max_submit_attempts = max_submit_attempts
         self.max_download_attempts = max_download_attempts
         self.hub_safety_poll = hub_safety_poll
+        self.webhooks = webhooks
         self.retry_backoff = retry_backoff  # first pause (doubling) between the runner's own retries
         self._http = anyio.CapacityLimiter(concurrency)
         # Poll schedule: time to ready ~ est + ahead * gap, where ``ahead`` counts the invoices the server
@@ -647,74 +658,172 @@ class BulkRunner:
             self._outstanding = max(0, self._outstanding - 1)
 
     def _hub(self) -> WebhookHub | None:
+        """The hub to wait on in webhook mode, or None while the runner waits by polling.
+
+        ``webhooks=True``: always (the caller feeds ``client.events``); ``False``: never; ``None`` (auto):
+        once the hub has been fed an event, which may happen in the middle of a wait.
+        """
         hub = getattr(self.client, "events", None)
-        return hub if isinstance(hub, WebhookHub) and hub.active else None
+        if not isinstance(hub, WebhookHub) or self.webhooks is False:
+            return None
+        return hub if self.webhooks or hub.active else None
 
     async def _pause(self, faktoora_id: str, seconds: float) -> bool:
-        """Sleep ``seconds``; with a fed webhook hub, wake early and return True when the invoice is ready."""
-        hub = self._hub()
-        if hub is None:
+        """Sleep ``seconds``; wake early and return True when a webhook says the invoice is ready.
+
+        In auto mode the hub is listened to even before its first event, so that a wait which started
+        before webhooks arrived ends with them instead of with a poll.
+        """
+        hub = getattr(self.client, "events", None)
+        if not isinstance(hub, WebhookHub) or self.webhooks is False:
             await anyio.sleep(seconds)
             return False
-        return await hub.wait_for_change(faktoora_id, None, seconds) in _READY_STATUSES
+        return await self._listen(hub, faktoora_id, seconds)
+
+    @staticmethod
+    async def _listen(hub: WebhookHub, faktoora_id: str, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the hub to report a resting status; True when it did."""
+        end = time.monotonic() + seconds
+        while True:
+            seen = hub.latest(faktoora_id)
+            if seen in _READY_STATUSES:
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            # A status that is not a resting one (unknown to the runner) must not end the wait early.
+            if await hub.wait_for_change(faktoora_id, seen, left) is None:
+                return False
+
+    def _deadline(self, item: _Item) -> float:
+        submitted = item.submitted_at or time.time()
+        # An invoice submitted by an earlier run gets a fresh wait_timeout from now.
+        return (time.time() if item.resumed else submitted) + self.wait_timeout
 
     async def _wait_inner(self, item: _Item) -> bool:
         assert item.faktoora_id is not None
         fid = item.faktoora_id
         self._c.waited += 1
         submitted = item.submitted_at or time.time()
-        # An invoice submitted by an earlier run gets a fresh wait_timeout from now.
-        deadline = (time.time() if item.resumed else submitted) + self.wait_timeout
-        # First poll when the file is expected (learned from the run), then back off up to poll_cap.  While
-        # webhook events arrive (client.events is fed) they end the wait and polls are only a safety net.
+        deadline = self._deadline(item)
         expected = self._expected_wait(item)
+        hub = self._hub()
+        if hub is not None:
+            return await self._wait_on_hub(item, hub, deadline, expected, poll_first=item.resumed)
+        # Polling: first poll when the file is expected (learned from the run), then back off up to
+        # poll_cap.  In auto mode, once webhook events start arriving the wait moves over to the hub.
         delay = submitted + expected - time.time()
-        timed = delay > 0 and self._hub() is None  # a first poll whose hit/miss teaches the schedule
+        timed = delay > 0  # a first poll whose hit/miss teaches the schedule
         if delay > 0:
-            hub_wait = max(delay, self.hub_safety_poll) if self._hub() is not None else delay
-            if await self._pause(fid, min(hub_wait, max(0.0, deadline - time.time()))):
+            if await self._pause(fid, min(delay, max(0.0, deadline - time.time()))):
                 self._c.webhook_ready += 1
                 return True
+            hub = self._hub()
+            if hub is not None:
+                return await self._wait_on_hub(item, hub, deadline, expected, poll_first=False)
         interval = min(max(0.05, expected * 0.25), self.poll_cap)
-        first = True
-        last_problem = "no status yet"
+        return await self._poll_loop(item, deadline, interval, timed=timed)
+
+    async def _wait_on_hub(
+        self, item: _Item, hub: WebhookHub, deadline: float, expected: float, *, poll_first: bool
+    ) -> bool:
+        """Webhook mode: wait on the hub for a generous window; poll only as a safety net.
+
+        A status of the resting states already known to the hub is enough (no GET at all); a download that
+        then meets 409 NOT_READY falls back to polling (see :meth:`_download_one`).  The safety poll comes
+        ``max(2 x expected, hub_safety_poll)`` after submission, the windows after it double, and the last
+        one ends at the deadline.  ``poll_first``: ask the server before listening (an invoice submitted by
+        an earlier run, whose events went to that run's receiver).
+        """
+        assert item.faktoora_id is not None
+        fid = item.faktoora_id
+        window = max(2.0 * expected, self.hub_safety_poll)
+        cap = 4.0 * window
+        start = time.time() if item.resumed or item.submitted_at is None else item.submitted_at
+        due = time.time() if poll_first else start + window
         while True:
-            try:
-                status = await self._poll(fid)
-            except errors.NotFoundError:
-                status = None
-                last_problem = "status: 404 not found"
-            except (errors.AuthenticationError, errors.PermissionDeniedError) as exc:
-                self._abort(exc)
+            if await self._listen(hub, fid, min(due, deadline) - time.time()):
+                self._c.webhook_ready += 1
+                return True
+            polled = await self._poll_once(item)
+            if polled in ("ready", "failed"):
+                return polled == "ready"
+            if time.time() >= deadline:
+                await self._fail([item], f"not ready after {self.wait_timeout:g} s ({item.problem})")
                 return False
-            except errors.FaktooraError as exc:
-                status = None
-                last_problem = f"status poll failed: {exc}"
-            if status is not None:
-                job = _attr(status, "job_status", "jobStatus")
-                inv = _attr(status, "invoice_status", "invoiceStatus")
-                if job == "failed":
-                    err = _attr(status, "error", "error") or "no reason given"
-                    await self._fail([item], f"generation failed: {err}", final=True)
-                    return False
-                if inv is not None and job not in ("queued", "processing"):
-                    if first and timed:
-                        self._c.first_poll_hits += 1
-                        self._first_poll_result(item, hit=True)
-                    return True
-                last_problem = f"still {job or 'processing'}"
-                if first and timed:
-                    self._first_poll_result(item, hit=False)
+            window = min(2.0 * window, cap)
+            due = time.time() + window
+
+    async def _poll_once(self, item: _Item) -> str:
+        """One status GET: ``ready`` (the file exists), ``failed`` (journalled, or the run was aborted),
+        ``pending`` (not yet) or ``error`` (the poll itself failed); the reason is left in ``item.problem``.
+        """
+        assert item.faktoora_id is not None
+        try:
+            status = await self._poll(item.faktoora_id)
+        except errors.NotFoundError:
+            item.problem = "status: 404 not found"
+            return "error"
+        except (errors.AuthenticationError, errors.PermissionDeniedError) as exc:
+            self._abort(exc)
+            return "failed"
+        except errors.FaktooraError as exc:
+            item.problem = f"status poll failed: {exc}"
+            return "error"
+        job = _attr(status, "job_status", "jobStatus")
+        inv = _attr(status, "invoice_status", "invoiceStatus")
+        if job == "failed":
+            err = _attr(status, "error", "error") or "no reason given"
+            await self._fail([item], f"generation failed: {err}", final=True)
+            return "failed"
+        if inv is not None and job not in ("queued", "processing"):
+            return "ready"
+        item.problem = f"still {job or 'processing'}"
+        return "pending"
+
+    async def _poll_loop(
+        self, item: _Item, deadline: float, interval: float, *, timed: bool, listen: bool = True
+    ) -> bool:
+        """Poll with growing pauses until ready, failed or past ``deadline``.
+
+        ``listen=False``: ignore webhook events (the server contradicted them: a download met NOT_READY).
+        """
+        assert item.faktoora_id is not None
+        fid = item.faktoora_id
+        first = True
+        while True:
+            polled = await self._poll_once(item)
+            if first and timed and polled in ("ready", "pending"):
+                if polled == "ready":
+                    self._c.first_poll_hits += 1
+                self._first_poll_result(item, hit=polled == "ready")
+            if polled in ("ready", "failed"):
+                return polled == "ready"
             first = False
             now = time.time()
             if now >= deadline:
-                await self._fail([item], f"not ready after {self.wait_timeout:g} s ({last_problem})")
+                await self._fail([item], f"not ready after {self.wait_timeout:g} s ({item.problem})")
                 return False
-            pause = interval if self._hub() is None else max(interval, self.hub_safety_poll)
+            pause = interval
             interval = min(interval * 1.5, self.poll_cap)
+            if not listen:
+                await anyio.sleep(min(pause, deadline - now))
+                continue
             if await self._pause(fid, min(pause, deadline - now)):
                 self._c.webhook_ready += 1
                 return True
+            hub = self._hub()
+            if hub is not None:  # auto mode: webhook events started arriving
+                return await self._wait_on_hub(
+                    item, hub, deadline, self._expected_wait(item), poll_first=False
+                )
+
+    async def _poll_until_ready(self, item: _Item) -> bool:
+        """Polling only (no webhooks), with a fresh ``wait_timeout``: used when a download met NOT_READY."""
+        interval = min(max(0.05, self._expected_wait(item) * 0.25), self.poll_cap)
+        return await self._poll_loop(
+            item, time.time() + self.wait_timeout, interval, timed=False, listen=False
+        )
 
     # -- stage 4: download -----------------------------------------------------------------------
     async def _download_worker(self, recv: MemoryObjectReceiveStream[_Item]) -> None:
@@ -726,6 +835,7 @@ class BulkRunner:
         assert item.faktoora_id is not None
         stem = file_stem(item.number)
         files: dict[str, dict[str, Any]] = {}
+        polled_for_file = False
         for fmt in self.formats:
             name = f"{stem}.{fmt}"
             target = self.out_dir / name
@@ -742,6 +852,18 @@ class BulkRunner:
                 except (errors.AuthenticationError, errors.PermissionDeniedError) as exc:
                     self._abort(exc)
                     return
+                except errors.NotReadyError as exc:
+                    last = f"{type(exc).__name__}: {exc}"
+                    if polled_for_file:
+                        continue
+                    # Readiness came from a webhook (early, stray or about another state) and the server
+                    # disagrees: wait for the file by polling, as without webhooks, then try again.
+                    polled_for_file = True
+                    self._c.not_ready_downloads += 1
+                    logger.info("invoice %s: download found no file yet; polling for it", item.number)
+                    if not await self._poll_until_ready(item):
+                        return
+                    continue
                 except (errors.FaktooraError, OSError) as exc:
                     last = f"{type(exc).__name__}: {exc}"
                     continue
@@ -796,6 +918,7 @@ class BulkRunner:
                 "waited": self._c.waited,
                 "first_poll_hits": self._c.first_poll_hits,
                 "webhook_ready": self._c.webhook_ready,
+                "not_ready_downloads": self._c.not_ready_downloads,
             },
             journal_stats={
                 "transactions": float(self._j.transactions),
