@@ -513,3 +513,25 @@ async def test_2000_invoices_with_faults_exactly_once(tmp_path: Path) -> None:
     assert injected.get("reset", 0) > 0 and sum(v for k, v in injected.items() if k.startswith("http_5")) > 0
     by_status = api_requests(stats)
     print(f"\n2000 with faults: {report.summary()} server statuses {by_status} injected {injected}")
+
+
+async def test_polling_schedule_learns_time_to_ready_without_overpolling(tmp_path: Path) -> None:
+    """Polling alone, 200 invoices submitted at once to a server that processes them in parallel.
+
+    A few probes measure the time to ready; the rest first poll at a high quantile of it (not scaled by
+    how many were submitted before them), so most first polls hit and the total stays under 1.5 per
+    invoice.
+    """
+    count = 200
+    async with Sandbox(processing_delay=(0.3, 0.9), seed=21) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+            bulk = runner(client, tmp_path, formats=("xml",), concurrency=16, batch_size=100, webhooks=False)
+            report = await bulk.run(generate_invoices(count, seed=41))
+        stats = sb.stats()
+    assert report.ok, report.failed[:3]
+    status_gets = route_count(stats, "GET", "/status")
+    assert status_gets == report.requests["status"]
+    assert count <= status_gets <= 1.5 * count
+    assert report.polls_per_invoice <= 1.5
+    # Most invoices are found ready by their first poll (the probes poll several times by design).
+    assert report.wait_stats["first_poll_hits"] >= count // 2

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import math
 import os
 import re
 import time
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -42,6 +44,16 @@ T = TypeVar("T")
 _FORMATS = ("pdf", "xml")
 _READY_STATUSES = frozenset({"draft", "review", "created", "sent"})
 _NAME_OK = re.compile(r"[^A-Za-z0-9._-]")
+
+# Polling schedule (see BulkRunner.__init__).
+_PROBES = 8  # invoices measuring the time to ready at a time
+_PROBE_EVERY = 64  # after the first probes, one invoice in this many probes again
+_PROBE_FIRST = 0.1  # a probe's first pause (s), growing by _PROBE_GROWTH per miss
+_PROBE_GROWTH = 1.25
+_SAMPLE_WINDOW = 32  # measurements the estimate is taken from (the latest)
+_MIN_SAMPLES = 4
+_FIRST_POLL_QUANTILE = 0.85
+_RECHECK = 0.25  # s between looks at the estimate while an invoice waits for its first poll
 
 
 def _enc_hook(obj: Any) -> Any:
@@ -100,7 +112,6 @@ class _Item:
     attempts: int = 0  # POSTs of this invoice that may have reached the server (journal: all POSTs)
     lookup_first: bool = False  # the POST may have arrived: look the number up before sending again
     submitted_at: float | None = None  # wall clock
-    ahead: int = 0  # invoices the server still had to finish when this one was submitted
     resumed: bool = False  # submitted by an earlier run
     problem: str = "no status yet"  # why the last status poll did not find it ready
 
@@ -190,12 +201,13 @@ class BulkRunner:
         self.webhooks = webhooks
         self.retry_backoff = retry_backoff  # first pause (doubling) between the runner's own retries
         self._http = anyio.CapacityLimiter(concurrency)
-        # Poll schedule: time to ready ~ est + ahead * gap, where ``ahead`` counts the invoices the server
-        # still had to finish when this one was submitted (it works through a queue) and ``est``/``gap``
-        # adapt to whether first polls find the file ready.
-        self._est = 0.5
-        self._gap = 0.01
-        self._outstanding = 0
+        # Poll schedule (polling mode): a few "probe" invoices poll often from submission on and so measure
+        # the time from submission to ready; every other invoice first polls at a high quantile of those
+        # measurements (probes still under way count as longer than any), and a miss re-polls after a
+        # short, growing pause.  A probe every ``_PROBE_EVERY`` invoices keeps the measurements current.
+        self._samples: deque[float] = deque(maxlen=_SAMPLE_WINDOW)
+        self._probing = 0
+        self._waits_started = 0
         self._c = _Counters()
         self._journal: Journal | None = None
         self._run_id = 0
@@ -509,10 +521,7 @@ class BulkRunner:
         await self._j.mark_submitted(pairs)
         self._emit("submitted", len(items))
         now = time.time()
-        ahead = self._outstanding
-        self._outstanding += len(items)
-        for k, (item, (_, fid)) in enumerate(zip(items, pairs, strict=True)):
-            item.ahead = ahead + k
+        for item, (_, fid) in zip(items, pairs, strict=True):
             item.faktoora_id = fid
             item.payload = None  # the journal has what is needed from here on
             item.submitted_at = item.submitted_at or now
@@ -639,23 +648,25 @@ class BulkRunner:
             self._count_request("status")
             return await self.client.invoices.status(faktoora_id)
 
-    def _expected_wait(self, item: _Item) -> float:
-        return self._est + item.ahead * self._gap
+    def _estimate(self) -> float | None:
+        """Seconds from submission by which ``_FIRST_POLL_QUANTILE`` of invoices are ready, or None while
+        too few probes have finished to tell (a probe still under way counts as slower than all others).
+        """
+        n = len(self._samples) + self._probing
+        k = math.ceil(_FIRST_POLL_QUANTILE * n) - 1
+        if len(self._samples) < _MIN_SAMPLES or k >= len(self._samples):
+            return None
+        return sorted(self._samples)[max(0, k)]
 
-    def _first_poll_result(self, item: _Item, hit: bool) -> None:
-        # Hit/miss feedback settles the first poll near the 73rd percentile of the time to ready.
-        factor = 0.95 if hit else 1.15
-        if item.ahead * self._gap > self._est:
-            self._gap = min(10.0, max(1e-4, self._gap * factor))
-        else:
-            self._est = min(60.0, max(0.02, self._est * factor))
+    def _expected_wait(self, item: _Item) -> float:
+        est = self._estimate()
+        if est is None:
+            return max(self._samples, default=1.0)
+        return est
 
     async def _wait_one(self, item: _Item) -> bool:
         """Wait until the invoice's file exists; journal a failure and return False otherwise."""
-        try:
-            return await self._wait_inner(item)
-        finally:
-            self._outstanding = max(0, self._outstanding - 1)
+        return await self._wait_inner(item)
 
     def _hub(self) -> WebhookHub | None:
         """The hub to wait on in webhook mode, or None while the runner waits by polling.
@@ -710,19 +721,72 @@ class BulkRunner:
         hub = self._hub()
         if hub is not None:
             return await self._wait_on_hub(item, hub, deadline, expected, poll_first=item.resumed)
-        # Polling: first poll when the file is expected (learned from the run), then back off up to
-        # poll_cap.  In auto mode, once webhook events start arriving the wait moves over to the hub.
-        delay = submitted + expected - time.time()
-        timed = delay > 0  # a first poll whose hit/miss teaches the schedule
-        if delay > 0:
-            if await self._pause(fid, min(delay, max(0.0, deadline - time.time()))):
+        # Polling.  In auto mode, once webhook events start arriving the wait moves over to the hub.
+        self._waits_started += 1
+        if item.resumed:  # submitted by an earlier run: it may well be ready; ask at once
+            return await self._poll_loop(item, deadline, self._repoll_interval(), timed=False)
+        refresh = self._waits_started % _PROBE_EVERY == 0
+        # First poll at the estimate; until there is one, look again every ``_RECHECK`` seconds (and take
+        # over as a probe when one ended without a measurement).
+        timed = False
+        while True:
+            if self._probing < _PROBES and (len(self._samples) < _PROBES or refresh):
+                return await self._probe(item, submitted, deadline)
+            now = time.time()
+            est = self._estimate()
+            due = deadline if est is None else min(submitted + est, deadline)
+            timed = est is not None  # a first poll at the estimate: its hit is counted
+            if now >= due:
+                break
+            if await self._pause(fid, min(due - now, _RECHECK)):
                 self._c.webhook_ready += 1
                 return True
             hub = self._hub()
             if hub is not None:
                 return await self._wait_on_hub(item, hub, deadline, expected, poll_first=False)
-        interval = min(max(0.05, expected * 0.25), self.poll_cap)
-        return await self._poll_loop(item, deadline, interval, timed=timed)
+        return await self._poll_loop(item, deadline, self._repoll_interval(), timed=timed)
+
+    def _repoll_interval(self) -> float:
+        """The first pause after a miss: short (a tenth of the typical time to ready), then growing."""
+        est = self._estimate()
+        base = 0.1 * est if est is not None else 0.25
+        return min(max(0.05, base), self.poll_cap)
+
+    async def _probe(self, item: _Item, submitted: float, deadline: float) -> bool:
+        """Poll from submission on with short pauses; record the time to ready it measures."""
+        self._probing += 1
+        try:
+            last_miss = submitted
+            interval = _PROBE_FIRST
+            while True:
+                now = time.time()
+                if now >= deadline:
+                    await self._fail([item], f"not ready after {self.wait_timeout:g} s ({item.problem})")
+                    return False
+                assert item.faktoora_id is not None
+                if await self._pause(item.faktoora_id, min(interval, deadline - now)):
+                    self._c.webhook_ready += 1
+                    return True
+                hub = self._hub()
+                if hub is not None:
+                    return await self._wait_on_hub(
+                        item, hub, deadline, self._expected_wait(item), poll_first=False
+                    )
+                asked = time.time()
+                polled = await self._poll_once(item)
+                if polled == "ready":
+                    # Ready somewhere between the last miss and this poll: a measurement when that is a
+                    # narrow window (not so for a probe that started long after its submission).
+                    if asked - last_miss <= max(0.2, 0.5 * (asked - submitted)):
+                        self._samples.append(max(0.0, (last_miss + asked) / 2 - submitted))
+                    return True
+                if polled == "failed":
+                    return False
+                if polled == "pending":
+                    last_miss = asked
+                interval = min(interval * _PROBE_GROWTH, self.poll_cap)
+        finally:
+            self._probing -= 1
 
     async def _wait_on_hub(
         self, item: _Item, hub: WebhookHub, deadline: float, expected: float, *, poll_first: bool
@@ -793,10 +857,8 @@ class BulkRunner:
         first = True
         while True:
             polled = await self._poll_once(item)
-            if first and timed and polled in ("ready", "pending"):
-                if polled == "ready":
-                    self._c.first_poll_hits += 1
-                self._first_poll_result(item, hit=polled == "ready")
+            if first and timed and polled == "ready":
+                self._c.first_poll_hits += 1
             if polled in ("ready", "failed"):
                 return polled == "ready"
             first = False
