@@ -61,3 +61,42 @@ async def test_max_rate_caps_the_client_below_the_server_limit() -> None:
         counts = sb.stats()["requests"]["GET /api/v1/invoices/next-number"]
         assert counts == {"200": 30}  # never above the cap, so never throttled
         assert c.rate_limiter.rate == RATE / 2
+
+
+async def test_governor_settles_below_the_limit_after_a_few_throttles() -> None:
+    # 1,000 requests from 24 workers against 100 req/s (burst 10, so each 1 s Retry-After pause wastes
+    # ~90 requests of capacity): the governor must find the limit from what the server accepted, hold
+    # right below it, and not keep re-hitting it.  Checks are counts and the learned rate, no timing.
+    rate, n = 100.0, 1000
+    async with (
+        Sandbox(rate=rate, burst=10) as sb,
+        FaktooraClient(
+            sb.api_key, base_url=sb.base_url, retry=RetryConfig(max_retries=20, deadline=None)
+        ) as c,
+    ):
+        remaining = n
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                await c.invoices.next_number()
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(24):
+                tg.start_soon(worker)
+
+        counts = sb.stats()["requests"]["GET /api/v1/invoices/next-number"]
+        total = sum(counts.values())
+        throttled = counts.get("429", 0)
+        stats = c.rate_limiter.stats()
+        learned = c.rate_limiter.rate
+        print(
+            f"governor at {rate:g}/s: {throttled}/{total} throttled, {stats.decreases} decreases, "
+            f"learned {learned:.1f}/s"
+        )
+        assert counts.get("200") == n
+        assert throttled >= 1, "the limit was never reached: the test proves nothing"
+        assert throttled / total <= 0.02, counts
+        assert stats.decreases <= 4  # the limit is found in a few throttles, then held
+        assert learned is not None and 0.8 * rate <= learned <= 1.05 * rate
