@@ -7,6 +7,7 @@ The API key comes from ``--api-key`` or ``FAKTOORA_API_KEY`` and is never printe
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -261,13 +262,15 @@ def print_summary(console: Console, report: RunReport) -> None:
             f"journal: {int(js.get('transactions', 0))} transactions, {js.get('seconds', 0):.2f} s in SQLite"
             " (worker thread)"
         )
-    failures = report.failed
-    if failures:
-        ft = Table(title=f"Not done ({len(failures)}; first 10)")
+    not_done = report.total - report.counts.get("done", 0)
+    if not_done:
+        # Only the first 10 are read (streamed from the journal): a big run's rows are never all loaded.
+        failures = list(itertools.islice(report.iter_failed(), 10))
+        ft = Table(title=f"Not done ({not_done}; first 10)")
         ft.add_column("invoice")
         ft.add_column("outcome")
         ft.add_column("reason", overflow="fold")
-        for row in failures[:10]:
+        for row in failures:
             ft.add_row(escape(row.number), row.outcome, escape(row.reason or ""))
         console.print(ft)
 

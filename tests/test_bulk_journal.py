@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -95,4 +96,132 @@ def test_report_files(tmp_path: Path) -> None:
     assert lines[0]["pdf_sha256"] == "ab" * 32
     assert lines[1]["invoice_number"] == "'=cmd()"  # no spreadsheet formula injection
     assert not report.ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.csv", "report.json"]
+
+
+async def _big_journal(path: Path, n: int) -> int:
+    """A journal whose run has ``n`` invoices: every 10th downloaded, most failed, a few left submitted."""
+    nums = [f"RE-2026-{i:06d}" for i in range(n)]
+    async with Journal(path) as j:
+        run = await j.begin_run()
+        for start in range(0, n, 5000):
+            chunk = nums[start : start + 5000]
+            await j.plan(run, [Planned(x, f"{x}-hash") for x in chunk])
+            await j.mark_submitting(chunk)
+            await j.mark_submitted([(x, f"F{x[-6:]}") for x in chunk])
+            await j.mark_failed(
+                [x for k, x in enumerate(chunk) if k % 10 not in (0, 9)],
+                "download of xml failed after 5 tries: ReadError: connection reset by peer",
+                final=False,
+            )
+        for x in nums[::10]:
+            await j.mark_downloaded(
+                x,
+                {
+                    "pdf": {"path": f"{x}.pdf", "sha256": "ab" * 32, "size": 20_000},
+                    "xml": {"path": f"{x}.xml", "sha256": "cd" * 32, "size": 4_000},
+                },
+            )
+        await j.add_extra(run, "=HYPERLINK()", "conflict", "a different payload is already journalled")
+        await j.finish_run(run, "interrupted")
+    return run
+
+
+async def test_report_of_a_big_run_is_streamed_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from faktoora_async.bulk.report import JournalRows, outcome_counts
+
+    n = 50_000
+    path = tmp_path / "journal.sqlite"
+    run = await _big_journal(path, n)
+    async with Journal(path) as j:
+        counts = outcome_counts(await j.counts(run), await j.extra_counts(run), interrupted=True)
+    assert counts == {"done": 5_000, "failed": 40_000, "pending": 5_000, "conflict": 1}
+    out = tmp_path / "out"
+    report = RunReport(
+        run_id=run,
+        out_dir=out,
+        journal=path,
+        counts=counts,
+        rows=JournalRows(path, run, interrupted=True),
+        requests={"create": 500},
+        polls_per_invoice=1.0,
+        wall_time=1.0,
+        interrupted=True,
+    )
+    assert report.total == n + 1 and not report.ok
+
+    tracemalloc.start()
+    try:
+        json_path, csv_path = report.write()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Holding the 50,001 rows as ReportRows plus the JSON blob (the old way) peaks at ~60 MB here;
+    # streaming needs a chunk of rows and the file buffers.
+    assert peak < 20 * 2**20, f"report.write() peaked at {peak / 2**20:.1f} MiB"
+
+    assert sorted(p.name for p in out.iterdir()) == ["report.csv", "report.json"]  # no temp files left
+    doc = json.loads(json_path.read_text(encoding="utf-8"))
+    assert doc["total"] == n + 1 and doc["counts"] == counts and doc["interrupted"] is True
+    invoices = doc["invoices"]
+    assert len(invoices) == n + 1
+    assert [r["number"] for r in invoices[:n]] == [f"RE-2026-{i:06d}" for i in range(n)]
+    assert invoices[0]["outcome"] == "done"
+    assert invoices[0]["files"] == {"pdf": "RE-2026-000000.pdf", "xml": "RE-2026-000000.xml"}
+    assert invoices[0]["sha256"]["xml"] == "cd" * 32
+    assert invoices[1]["outcome"] == "failed" and invoices[1]["reason"].startswith("download of xml")
+    assert invoices[9]["outcome"] == "pending" and invoices[9]["faktoora_id"] == "F000009"
+    assert invoices[-1] == {
+        "number": "=HYPERLINK()", "outcome": "conflict", "state": "not journalled", "faktoora_id": None,
+        "files": {}, "sha256": {}, "reason": "a different payload is already journalled", "rule_ids": [],
+        "attempts": 0,
+    }  # fmt: skip
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        lines = list(csv.DictReader(fh))
+    assert len(lines) == n + 1
+    assert [r["invoice_number"] for r in lines[:n]] == [r["number"] for r in invoices[:n]]
+    assert lines[0]["xml_sha256"] == "cd" * 32 and lines[0]["attempts"] == "1"
+    assert lines[-1]["invoice_number"] == "'=HYPERLINK()"  # formula protection kept
+    # Rows are streamed on demand too, and the failures list only what did not end done.
+    assert sum(1 for _ in report.iter_rows()) == n + 1
+    assert sum(1 for _ in report.iter_failed()) == n + 1 - 5_000
+
+
+async def test_report_rows_read_from_the_journal(tmp_path: Path) -> None:
+    from faktoora_async.bulk.report import JournalRows
+
+    path = tmp_path / "j.sqlite"
+    async with Journal(path) as j:
+        run = await j.begin_run()
+        await j.plan(run, [Planned("A-1", "h1"), Planned("A-2", "h2", (("BR-16", "no lines"),))])
+        await j.mark_submitting(["A-1"])
+    rows = JournalRows(path, run, interrupted=False)
+    report = RunReport(run, tmp_path, path, {"failed": 2}, rows, {}, 0.0, 0.0)
+    assert [(r.number, r.outcome, r.rule_ids) for r in report.rows] == [
+        ("A-1", "failed", ()),
+        ("A-2", "failed", ("BR-16",)),
+    ]
+    assert report.rows[0].reason == "did not finish (left in submitting)"
+    assert [r.outcome for r in JournalRows(path, run, interrupted=True)] == ["pending", "failed"]
+    assert report.total == 2 and not report.ok and len(report.failed) == 2
+
+
+def test_report_write_failure_keeps_the_old_files(tmp_path: Path) -> None:
+    good = RunReport(
+        1, tmp_path, tmp_path / "j", {"done": 1}, [ReportRow("A", "done", "downloaded")], {}, 0, 0
+    )
+    good.write()
+    before = (tmp_path / "report.json").read_bytes(), (tmp_path / "report.csv").read_bytes()
+
+    class Broken:
+        def __iter__(self) -> Iterator[ReportRow]:
+            yield ReportRow("B", "done", "downloaded")
+            raise OSError("disk on fire")
+
+    bad = RunReport(2, tmp_path, tmp_path / "j", {"done": 2}, Broken(), {}, 0, 0)
+    with pytest.raises(OSError, match="disk on fire"):
+        bad.write()
+    assert ((tmp_path / "report.json").read_bytes(), (tmp_path / "report.csv").read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.csv", "report.json"]

@@ -34,7 +34,10 @@ from typing import Any, Literal, TypeVar
 import anyio
 import anyio.to_thread
 
-__all__ = ["PLANNED", "STATES", "Journal", "JournalRow", "PlanResult", "Planned", "State", "read_rows"]
+__all__ = [
+    "PLANNED", "STATES", "Journal", "JournalRow", "PlanResult", "Planned", "State", "iter_run_rows",
+    "read_rows",
+]  # fmt: skip
 
 logger = logging.getLogger("faktoora_async.bulk")
 
@@ -396,6 +399,17 @@ class Journal:
 
         return await self._call(do)
 
+    async def extra_counts(self, run_id: int) -> dict[str, int]:
+        """Outcome -> number of the run's not-journalled invoices (conflicts, repeats)."""
+
+        def do() -> dict[str, int]:
+            cur = self._db.execute(
+                "SELECT outcome, COUNT(*) FROM run_extras WHERE run_id = ? GROUP BY outcome", (run_id,)
+            )
+            return {str(outcome): int(n) for outcome, n in cur.fetchall()}
+
+        return await self._call(do)
+
     async def fetch_extras(self, run_id: int) -> list[tuple[str, str, str]]:
         def do() -> list[tuple[str, str, str]]:
             cur = self._db.execute(
@@ -404,6 +418,21 @@ class Journal:
             return [(str(a), str(b), str(c)) for a, b, c in cur.fetchall()]
 
         return await self._call(do)
+
+
+def iter_run_rows(conn: sqlite3.Connection, run_id: int, *, chunk: int = 1000) -> Iterator[JournalRow]:
+    """Stream the rows of ``run_id`` in invoice-number order, ``chunk`` rows in memory at a time.
+
+    One cursor (one read transaction: a consistent snapshot) read with ``fetchmany``; synchronous, so call it
+    from a worker thread, on a connection no other thread uses meanwhile.
+    """
+    cur = conn.execute(f"SELECT {_ROW_COLUMNS} FROM invoices WHERE run_id = ? ORDER BY number", (run_id,))
+    try:
+        while rows := cur.fetchmany(chunk):
+            for r in rows:
+                yield JournalRow._from_db(r)
+    finally:
+        cur.close()
 
 
 def read_rows(path: str | Path) -> Iterator[JournalRow]:

@@ -1,17 +1,30 @@
-"""The outcome of a bulk run: counts, a row per invoice, request counts; ``report.json`` + ``report.csv``."""
+"""The outcome of a bulk run: counts, a row per invoice, request counts; ``report.json`` + ``report.csv``.
+
+Memory: a :class:`RunReport` made by the runner holds only counts, request counts and timings.  Its
+per-invoice rows stay in the journal: :meth:`RunReport.iter_rows` streams them from SQLite in chunks of
+:data:`CHUNK` rows, and :meth:`RunReport.write` streams them into temp files that are then renamed over
+``report.json`` / ``report.csv``.  So writing the report of a 100,000-invoice run needs a few MB, not one
+object per invoice.  ``rows`` and ``failed`` still return lists (read from the journal on each access,
+never kept): handy for small runs and tests, but O(invoices) memory, so big runs use ``iter_rows()`` /
+``iter_failed()`` or the files.  Rows read from the journal show its state when read (a later run over the
+same journal takes its invoices over); ``report.json`` / ``report.csv`` are the snapshot at the end of the
+run.  Reading rows is blocking file I/O: the runner writes the report in a worker thread.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import os
+import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from .journal import JournalRow, iter_run_rows
 
 __all__ = ["ReportRow", "RunReport", "write_atomic"]
 
@@ -20,6 +33,13 @@ DONE = "done"  # every requested file is on disk (in this run or an earlier one)
 FAILED = "failed"  # see ``reason``
 CONFLICT = "conflict"  # a different payload was journalled under this number: nothing sent
 PENDING = "pending"  # the run stopped (cancelled) before the invoice finished; a new run resumes it
+
+CHUNK = 1000  # rows fetched from the journal at a time
+
+_CSV_HEADER = (
+    "invoice_number", "outcome", "state", "faktoora_id", "attempts", "pdf", "pdf_sha256", "xml",
+    "xml_sha256", "rule_ids", "reason",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,36 +57,148 @@ class ReportRow:
     attempts: int = 0
 
 
-@dataclass(slots=True)
-class RunReport:
-    """Everything a run did.  ``counts`` maps outcome -> number of invoices."""
+def report_row(r: JournalRow, interrupted: bool) -> ReportRow:
+    """The report row of one journal row (``interrupted``: unfinished rows are ``pending``)."""
+    if r.state == "downloaded":
+        outcome, reason = DONE, None
+    elif r.state == "failed":
+        outcome, reason = FAILED, r.reason
+    elif interrupted:
+        outcome, reason = PENDING, "the run stopped before this invoice finished; run again to resume"
+    else:
+        outcome, reason = FAILED, f"did not finish (left in {r.state})"
+    return ReportRow(
+        number=r.number,
+        outcome=outcome,
+        state=r.state,
+        faktoora_id=r.faktoora_id,
+        files={k: str(v.get("path", "")) for k, v in r.files.items()},
+        sha256={k: str(v.get("sha256", "")) for k, v in r.files.items()},
+        reason=reason,
+        rule_ids=r.rule_ids,
+        attempts=r.attempts,
+    )
 
-    run_id: int
-    out_dir: Path
-    journal: Path
-    counts: dict[str, int]
-    rows: list[ReportRow]
-    requests: dict[str, int]
-    polls_per_invoice: float
-    wall_time: float
-    interrupted: bool = False
-    already_done: int = 0
-    journal_stats: dict[str, float] = field(default_factory=dict)  # transactions, seconds in SQLite
-    wait_stats: dict[str, int] = field(default_factory=dict)  # waited, first_poll_hits, webhook_ready
+
+def outcome_counts(
+    state_counts: dict[str, int], extra_counts: dict[str, int], interrupted: bool
+) -> dict[str, int]:
+    """Outcome -> invoices from a run's per-state journal counts (the mapping of :func:`report_row`)."""
+    counts: dict[str, int] = {}
+    for state, n in state_counts.items():
+        unfinished = state not in ("downloaded", "failed")
+        outcome = DONE if state == "downloaded" else PENDING if interrupted and unfinished else FAILED
+        counts[outcome] = counts.get(outcome, 0) + n
+    for outcome, n in extra_counts.items():
+        counts[outcome] = counts.get(outcome, 0) + n
+    return counts
+
+
+class JournalRows:
+    """The rows of one run, streamed from its journal file on every iteration (never held)."""
+
+    __slots__ = ("interrupted", "path", "run_id")
+
+    def __init__(self, path: Path, run_id: int, *, interrupted: bool) -> None:
+        self.path = Path(path)
+        self.run_id = run_id
+        self.interrupted = interrupted
+
+    def __iter__(self) -> Iterator[ReportRow]:
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
+        try:
+            for r in iter_run_rows(conn, self.run_id, chunk=CHUNK):
+                yield report_row(r, self.interrupted)
+            cur = conn.execute(
+                "SELECT number, outcome, reason FROM run_extras WHERE run_id = ? ORDER BY rowid",
+                (self.run_id,),
+            )
+            while chunk := cur.fetchmany(CHUNK):
+                for number, outcome, reason in chunk:
+                    yield ReportRow(
+                        number=str(number), outcome=str(outcome), state="not journalled", reason=reason
+                    )
+        finally:
+            conn.close()
+
+
+class RunReport:
+    """Everything a run did.  ``counts`` maps outcome -> number of invoices.
+
+    ``rows`` is either a list (a report built by hand) or a re-iterable source such as :class:`JournalRows`
+    (the runner's reports: rows stay in the journal).  See the module docstring for the memory trade-offs.
+    """
+
+    __slots__ = (
+        "_rows", "already_done", "counts", "interrupted", "journal", "journal_stats", "out_dir",
+        "polls_per_invoice", "requests", "run_id", "wait_stats", "wall_time",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        run_id: int,
+        out_dir: Path,
+        journal: Path,
+        counts: dict[str, int],
+        rows: Sequence[ReportRow] | Iterable[ReportRow],
+        requests: dict[str, int],
+        polls_per_invoice: float,
+        wall_time: float,
+        interrupted: bool = False,
+        already_done: int = 0,
+        journal_stats: dict[str, float] | None = None,  # transactions, seconds in SQLite
+        wait_stats: dict[str, int] | None = None,  # waited, first_poll_hits, webhook_ready
+    ) -> None:
+        self.run_id = run_id
+        self.out_dir = out_dir
+        self.journal = journal
+        self.counts = counts
+        self._rows: Iterable[ReportRow] = rows
+        self.requests = requests
+        self.polls_per_invoice = polls_per_invoice
+        self.wall_time = wall_time
+        self.interrupted = interrupted
+        self.already_done = already_done
+        self.journal_stats: dict[str, float] = journal_stats if journal_stats is not None else {}
+        self.wait_stats: dict[str, int] = wait_stats if wait_stats is not None else {}
+
+    def __repr__(self) -> str:
+        return f"RunReport(run_id={self.run_id}, counts={self.counts!r}, interrupted={self.interrupted})"
+
+    # -- rows --------------------------------------------------------------------------------------
+    def iter_rows(self) -> Iterator[ReportRow]:
+        """Every invoice of the run, streamed (invoice-number order, then the not-journalled ones)."""
+        return iter(self._rows)
+
+    def iter_failed(self) -> Iterator[ReportRow]:
+        """The invoices that did not end ``done``, streamed."""
+        return (r for r in self.iter_rows() if r.outcome != DONE)
+
+    @property
+    def rows(self) -> list[ReportRow]:
+        """Every row as a list: O(invoices) memory, read anew on each access (prefer :meth:`iter_rows`)."""
+        return list(self.iter_rows())
+
+    @property
+    def failed(self) -> list[ReportRow]:
+        """The rows that did not end ``done`` (read anew on each access)."""
+        return list(self.iter_failed())
 
     @property
     def ok(self) -> bool:
         """True when every invoice of the run ended done."""
-        return not self.interrupted and all(r.outcome == DONE for r in self.rows)
-
-    @property
-    def failed(self) -> list[ReportRow]:
-        return [r for r in self.rows if r.outcome != DONE]
+        if self.interrupted:
+            return False
+        if isinstance(self._rows, Sequence):  # rows given in memory: judge them, as before
+            return all(r.outcome == DONE for r in self._rows)
+        return all(outcome == DONE for outcome, n in self.counts.items() if n)
 
     @property
     def total(self) -> int:
-        return len(self.rows)
+        """Invoices in the run (from ``counts`` when the rows stay in the journal)."""
+        return len(self._rows) if isinstance(self._rows, Sequence) else sum(self.counts.values())
 
+    # -- output ------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
@@ -81,23 +213,30 @@ class RunReport:
             "waits": dict(self.wait_stats),
         }
 
-    def to_json_bytes(self) -> bytes:
-        doc = {
+    def write_json(self, fh: IO[str]) -> None:
+        """Stream ``report.json`` into ``fh``: the summary, then ``invoices`` one row at a time."""
+        head = {
             **self.summary(),
             "out_dir": str(self.out_dir),
             "journal_path": str(self.journal),
-            "invoices": [_row_dict(r) for r in self.rows],
+            "invoices": [],
         }
-        return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+        text = json.dumps(head, ensure_ascii=False, indent=1)
+        # Same layout as ``json.dumps(doc, indent=1)`` of the whole document: split at the empty list.
+        assert text.endswith('"invoices": []\n}')
+        fh.write(text[: -len("[]\n}")] + "[")
+        first = True
+        for r in self.iter_rows():
+            item = json.dumps(_row_dict(r), ensure_ascii=False, indent=1).replace("\n", "\n  ")
+            fh.write(("\n  " if first else ",\n  ") + item)
+            first = False
+        fh.write("]\n}" if first else "\n ]\n}")
 
-    def to_csv_bytes(self) -> bytes:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(
-            ["invoice_number", "outcome", "state", "faktoora_id", "attempts", "pdf", "pdf_sha256", "xml",
-             "xml_sha256", "rule_ids", "reason"]
-        )  # fmt: skip
-        for r in self.rows:
+    def write_csv(self, fh: IO[str]) -> None:
+        """Stream ``report.csv`` into ``fh`` (cells protected against spreadsheet formulas)."""
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(_CSV_HEADER)
+        for r in self.iter_rows():
             w.writerow(
                 [
                     _csv_safe(r.number),
@@ -113,14 +252,29 @@ class RunReport:
                     _csv_safe(r.reason or ""),
                 ]
             )
-        return buf.getvalue().encode("utf-8")
+
+    def to_json_bytes(self) -> bytes:
+        """The whole ``report.json`` in memory (small runs; :meth:`write` streams)."""
+        return _collect(self.write_json)
+
+    def to_csv_bytes(self) -> bytes:
+        """The whole ``report.csv`` in memory (small runs; :meth:`write` streams)."""
+        return _collect(self.write_csv)
 
     def write(self, out_dir: Path | None = None) -> tuple[Path, Path]:
-        """Write ``report.json`` and ``report.csv`` atomically into ``out_dir``; return both paths."""
+        """Stream ``report.json`` and ``report.csv`` to temp files in ``out_dir`` and rename them."""
         target = Path(out_dir or self.out_dir)
-        json_path = write_atomic(target / "report.json", self.to_json_bytes())
-        csv_path = write_atomic(target / "report.csv", self.to_csv_bytes())
+        json_path = write_atomic_stream(target / "report.json", self.write_json)
+        csv_path = write_atomic_stream(target / "report.csv", self.write_csv)
         return json_path, csv_path
+
+
+def _collect(fill: Callable[[IO[str]], None]) -> bytes:
+    import io
+
+    buf = io.StringIO()
+    fill(buf)
+    return buf.getvalue().encode("utf-8")
 
 
 def _row_dict(r: ReportRow) -> dict[str, Any]:
@@ -132,6 +286,26 @@ def _row_dict(r: ReportRow) -> dict[str, Any]:
 def _csv_safe(text: str) -> str:
     # Spreadsheet formula injection: a cell starting with these is treated as a formula by Excel & co.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def write_atomic_stream(path: Path, fill: Callable[[IO[str]], None]) -> Path:
+    """Let ``fill`` write UTF-8 text into a temp file beside ``path``; fsync; rename over ``path``.
+
+    A failure (or a kill) part-way leaves ``path`` as it was: readers only ever see a complete file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 16) as fh:
+            fill(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

@@ -28,9 +28,9 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .. import errors
 from ..webhooks import WebhookHub
-from .journal import Journal, JournalRow, Planned
+from .journal import Journal, Planned
 from .progress import ProgressCallback, ProgressEvent
-from .report import DONE, FAILED, PENDING, ReportRow, RunReport
+from .report import FAILED, JournalRows, RunReport, outcome_counts
 
 if TYPE_CHECKING:
     from ..client import FaktooraClient
@@ -945,19 +945,10 @@ class BulkRunner:
 
     # -- report ----------------------------------------------------------------------------------
     async def _build_report(self, wall_time: float, interrupted: bool) -> RunReport:
-        rows: list[ReportRow] = []
-        after = ""
-        while True:
-            chunk = await self._j.fetch_run_rows(self._run_id, after=after)
-            if not chunk:
-                break
-            rows.extend(_report_row(r, interrupted) for r in chunk)
-            after = chunk[-1].number
-        for number, outcome, reason in await self._j.fetch_extras(self._run_id):
-            rows.append(ReportRow(number=number, outcome=outcome, state="not journalled", reason=reason))
-        counts: dict[str, int] = {}
-        for r in rows:
-            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        # Counts only: the per-invoice rows stay in the journal and are streamed when the report is written.
+        counts = outcome_counts(
+            await self._j.counts(self._run_id), await self._j.extra_counts(self._run_id), interrupted
+        )
         requests = dict(self._c.requests)
         requests["total"] = sum(self._c.requests.values())
         # HTTP attempts the client made for them, retries included (when the client counts them).
@@ -970,7 +961,7 @@ class BulkRunner:
             out_dir=self.out_dir,
             journal=self.journal_path,
             counts=counts,
-            rows=rows,
+            rows=JournalRows(self.journal_path, self._run_id, interrupted=interrupted),
             requests=requests,
             polls_per_invoice=polls / self._c.waited if self._c.waited else 0.0,
             wall_time=wall_time,
@@ -1021,28 +1012,6 @@ class _RunLock:
         fh, self._fh = self._fh, None
         if fh is not None:
             fh.close()
-
-
-def _report_row(r: JournalRow, interrupted: bool) -> ReportRow:
-    if r.state == "downloaded":
-        outcome, reason = DONE, None
-    elif r.state == "failed":
-        outcome, reason = FAILED, r.reason
-    elif interrupted:
-        outcome, reason = PENDING, "the run stopped before this invoice finished; run again to resume"
-    else:
-        outcome, reason = FAILED, f"did not finish (left in {r.state})"
-    return ReportRow(
-        number=r.number,
-        outcome=outcome,
-        state=r.state,
-        faktoora_id=r.faktoora_id,
-        files={k: str(v.get("path", "")) for k, v in r.files.items()},
-        sha256={k: str(v.get("sha256", "")) for k, v in r.files.items()},
-        reason=reason,
-        rule_ids=r.rule_ids,
-        attempts=r.attempts,
-    )
 
 
 def _sha256_file(path: Path) -> tuple[str, int]:
