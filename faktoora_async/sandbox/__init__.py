@@ -9,9 +9,11 @@ It never imports the SDK's client, transport, protocol or models: requests are c
 
 from __future__ import annotations
 
-from .app import ApiError, SandboxConfig, create_app
+from .app import create_app
+from .errors import ApiError
 from .faults import FaultConfig
 from .server import Sandbox, SandboxProcess
+from .state import SandboxConfig
 from .store import FEATURES
 
 __all__ = ["FEATURES", "ApiError", "FaultConfig", "Sandbox", "SandboxConfig", "SandboxProcess", "create_app"]

@@ -15,9 +15,10 @@ from typing import Any
 import anyio
 from aiohttp import web
 
-from .admin import invoices_snapshot, render_missing_pdfs, stats_snapshot
-from .app import DEFAULT_MAX_UPLOAD, SandboxConfig, SandboxState, create_app
+from .app import create_app
 from .faults import FaultConfig
+from .routes.admin import invoices_snapshot, render_missing_pdfs, stats_snapshot
+from .state import DEFAULT_MAX_UPLOAD, SandboxConfig, SandboxState
 from .store import FEATURES, Account
 
 __all__ = ["Sandbox", "SandboxProcess"]

@@ -6,12 +6,13 @@ import asyncio
 import datetime as _dt
 import json
 import random
+import re
 import string
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .ratelimit import TokenBucket
 
@@ -25,8 +26,11 @@ __all__ = [
     "Subscription",
     "Tenant",
     "dumps",
+    "safe_name",
     "utcnow",
 ]
+
+T = TypeVar("T")
 
 FEATURES = frozenset({"invoiceValidation", "invoiceDeleteMode"})
 _ID_ALPHABET = string.ascii_uppercase + string.digits
@@ -263,6 +267,18 @@ class Tenant:
     imports: dict[str, ImportRecord] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     counter: int = 0
+    areas: dict[str, Any] = field(default_factory=dict)
+
+    def area(self, name: str, factory: Callable[[], T]) -> T:
+        """The tenant's state of API area ``name`` (created by ``factory`` on first use).
+
+        New API areas keep their per-tenant data here instead of adding fields to :class:`Tenant`;
+        ``Store.reset()`` forgets it with the tenant.
+        """
+        value = self.areas.get(name)
+        if value is None:
+            value = self.areas[name] = factory()
+        return cast(T, value)
 
 
 @dataclass
@@ -335,3 +351,9 @@ class Store:
 
     def all_invoices(self) -> Iterable[InvoiceRecord]:
         return sorted(self.invoices.values(), key=lambda r: r.seq)
+
+
+def safe_name(number: str) -> str:
+    """A file-name stem for an invoice number (letters, digits, ``._-``; never empty, at most 100)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", number).strip("._")
+    return cleaned[:100] or "invoice"

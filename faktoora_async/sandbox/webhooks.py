@@ -8,6 +8,7 @@ still sends the request but counts the attempt as failed and retries, so receive
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
 import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger("faktoora_async.sandbox")
 
 ACTIONS = frozenset({"invoiceCreate", "invoiceSent", "validationJobCompleted"})
+
+
+def event_body(
+    action: str, object_id: str, status: str | None, metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A webhook delivery body: ``{"action", "faktooraId", "status", "timestamp", "metadata"}``."""
+    return {
+        "action": action,
+        "faktooraId": object_id,
+        "status": status,
+        "timestamp": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "metadata": dict(metadata or {}),
+    }
 
 
 class WebhookDispatcher:
@@ -54,6 +68,21 @@ class WebhookDispatcher:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    def notify(
+        self,
+        tenant: Tenant,
+        action: str,
+        object_id: str,
+        status: str | None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Deliver event ``action`` about ``object_id`` to the tenant's subscriptions for it.
+
+        The body is API.md v2's ``{"action", "faktooraId", "status", "timestamp", "metadata"}``; for
+        customer/product events ``object_id`` is the object's id and ``metadata`` the object.
+        """
+        self.emit(tenant, action, event_body(action, object_id, status, metadata))
 
     def emit(self, tenant: Tenant, action: str, body: dict[str, Any]) -> None:
         for sub in list(tenant.subscriptions.values()):

@@ -23,17 +23,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import (
-    STATE,
-    ApiError,
-    SandboxState,
-    _json,
-    bad_request,
-    hash_chunks,
-    http_error,
-    inflated_chunks,
-    read_json,
-)
+from ..errors import ApiError, bad_request, http_error
+from ..httputil import hash_chunks, inflated_chunks, json_response, read_json
+from ..state import STATE, SandboxState
 
 MAX_INFLATE = 8 * 1024**3
 
@@ -85,11 +77,11 @@ def _len(data: bytes | None) -> int | None:
 
 
 async def get_stats(request: web.Request) -> web.Response:
-    return _json(stats_snapshot(request.app[STATE]))
+    return json_response(stats_snapshot(request.app[STATE]))
 
 
 async def get_faults(request: web.Request) -> web.Response:
-    return _json(request.app[STATE].faults.config.to_json())
+    return json_response(request.app[STATE].faults.config.to_json())
 
 
 async def put_faults(request: web.Request) -> web.Response:
@@ -102,7 +94,7 @@ async def put_faults(request: web.Request) -> web.Response:
     except (ValueError, TypeError) as exc:
         raise bad_request(str(exc)) from None
     state.faults.configure(config)
-    return _json(config.to_json())
+    return json_response(config.to_json())
 
 
 def _plain(value: Any) -> Any:
@@ -122,20 +114,20 @@ async def approve(request: web.Request) -> web.Response:
     state = request.app[STATE]
     record = _record(request)
     state.approve(record)
-    return _json(record.status())
+    return json_response(record.status())
 
 
 async def outbox(request: web.Request) -> web.Response:
-    return _json(list(request.app[STATE].store.outbox))
+    return json_response(list(request.app[STATE].store.outbox))
 
 
 async def reset(request: web.Request) -> web.Response:
     request.app[STATE].reset()
-    return _json({"succeed": True})
+    return json_response({"succeed": True})
 
 
 async def webhook_log(request: web.Request) -> web.Response:
-    return _json(list(request.app[STATE].webhooks.log))
+    return json_response(list(request.app[STATE].webhooks.log))
 
 
 async def render_missing_pdfs(state: SandboxState) -> int:
@@ -158,7 +150,7 @@ async def invoices(request: web.Request) -> web.Response:
         raise bad_request("withPdf must be 1 or 0")
     if flag.lower() in _TRUE:
         await render_missing_pdfs(state)
-    return _json(invoices_snapshot(state))
+    return json_response(invoices_snapshot(state))
 
 
 async def inflate(request: web.Request) -> web.Response:
@@ -179,12 +171,12 @@ async def inflate(request: web.Request) -> web.Response:
         raise bad_request(str(exc)) from None
     digest = await state.in_thread(lambda: hash_chunks(inflated_chunks(pdf, size)))
     record.inflate_to, record.inflate_sha256 = size, digest
-    return _json({"faktooraId": record.faktoora_id, "bytes": size, "pdfSha256": digest})
+    return json_response({"faktooraId": record.faktoora_id, "bytes": size, "pdfSha256": digest})
 
 
 async def list_accounts(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    return _json([{"apiKey": key, **acc.describe()} for key, acc in state.accounts.items()])
+    return json_response([{"apiKey": key, **acc.describe()} for key, acc in state.accounts.items()])
 
 
 async def add_account(request: web.Request) -> web.Response:
@@ -208,11 +200,12 @@ async def add_account(request: web.Request) -> web.Response:
         )
     except ValueError as exc:
         raise bad_request(str(exc)) from None
-    return _json({"apiKey": account.api_key, **account.describe()}, 201)
+    return json_response({"apiKey": account.api_key, **account.describe()}, 201)
 
 
-def add_admin_routes(app: web.Application) -> None:
-    r = app.router
+def add_routes(router: web.UrlDispatcher) -> None:
+    """Register the admin routes (no API key, no prefix: ``/_sandbox/...``)."""
+    r = router
     r.add_get("/_sandbox/stats", get_stats)
     r.add_get("/_sandbox/faults", get_faults)
     r.add_put("/_sandbox/faults", put_faults)
