@@ -68,7 +68,9 @@ def anyio_backend() -> str:
 import logging  # noqa: E402
 import re  # noqa: E402
 
-pytest_plugins = ["pytester"]  # tests/test_security.py proves the guard fails a run that leaks a key
+# pytester: tests/test_security.py proves the guard fails a run that leaks a key.  _services: the PostgreSQL
+# and Redis fixtures (postgres_url, redis_url, private_redis; see tests/_services.py).
+pytest_plugins = ["pytester", "_services"]
 
 TEST_KEY_PREFIX = "sk_test_"
 _TEST_KEY_RE = re.compile(re.escape(TEST_KEY_PREFIX) + r"[A-Za-z0-9_\-]{6,}")
