@@ -20,10 +20,16 @@ class UnreadableFile(Exception):
 
 
 def render_xml(invoice: Mapping[str, Any]) -> bytes:
-    """The invoice XML (CII or UBL per ``format``): fast, done in the generation job."""
-    from faktoora_async.einvoice.render import render_xml as _render_xml
+    """The invoice XML (UBL for ``schema: "UBL"``, else CII): fast, done in the generation job."""
+    from .validation import syntax_of
 
-    return bytes(_render_xml(invoice)[0])
+    if syntax_of(invoice) == "ubl":
+        from faktoora_async.einvoice.ubl import render_ubl
+
+        return bytes(render_ubl(invoice))
+    from faktoora_async.einvoice.cii import render_cii
+
+    return bytes(render_cii(invoice))
 
 
 def render_pdf(invoice: Mapping[str, Any], xml: bytes) -> bytes:

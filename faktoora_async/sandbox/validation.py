@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["FORMATS", "parse_yyyymmdd", "validate_invoice"]
+__all__ = ["FORMATS", "SCHEMAS", "parse_yyyymmdd", "syntax_of", "validate_invoice"]
 
 FORMATS = frozenset({"xrechnung", "xrechnung:ubl", "zf:2", "zf:1"})
+SCHEMAS = frozenset({"CII", "UBL"})
+"""XRechnung syntaxes selected by ``schema`` (default ``CII``); ZUGFeRD (``zf:*``) embeds CII only."""
 TYPE_CODES = frozenset({"380", "381", "384", "389"})
 CATEGORY_CODES = frozenset({"S", "Z", "E", "AE", "K", "G", "O", "L", "M"})
 
@@ -53,6 +55,7 @@ _ADDRESS_FIELDS = frozenset({"name", "street", "postcode", "city", "country"})
 _INVOICE_FIELDS = frozenset(
     {
         "format",
+        "schema",
         "invoiceNumber",
         "issueDate",
         "currency",
@@ -305,6 +308,13 @@ def _delivery(c: _Checker, value: Any, path: str) -> None:
             c.err(f"{path}.{key}", "must be null, an e-mail address or a list of them")
 
 
+def syntax_of(invoice: Mapping[str, Any]) -> str:
+    """``"ubl"`` or ``"cii"``: the XML syntax a valid invoice is rendered in."""
+    if invoice.get("schema") == "UBL" or invoice.get("format") == "xrechnung:ubl":
+        return "ubl"
+    return "cii"
+
+
 def validate_invoice(value: Any, index: int) -> list[dict[str, Any]]:
     """All problems of invoice ``index`` (empty when it is valid)."""
     c = _Checker(index)
@@ -315,6 +325,12 @@ def validate_invoice(value: Any, index: int) -> list[dict[str, Any]]:
     fmt = c.string(data, "format", path, max_len=20)
     if fmt is not None and fmt not in FORMATS:
         c.err(f"{path}.format", "must be one of xrechnung, xrechnung:ubl, zf:2, zf:1")
+    schema = c.string(data, "schema", path, max_len=10)
+    if schema is not None:
+        if schema not in SCHEMAS:
+            c.err(f"{path}.schema", "must be CII or UBL")
+        elif schema == "UBL" and (fmt or "xrechnung") != "xrechnung":
+            c.err(f"{path}.schema", "UBL needs format xrechnung (ZUGFeRD embeds CII only)")
     c.string(data, "invoiceNumber", path, required=True, max_len=100)
     c.date(data, "issueDate", path, required=True)
     c.date(data, "dueDate", path)
