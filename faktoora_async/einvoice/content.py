@@ -44,7 +44,10 @@ paymentMeans BG-16 (typeCode BT-81, information BT-82, iban BT-84, bic BT-86, ac
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
+
+from .document import Document, Party, ymd
 
 __all__ = [
     "DELIVERY_KEYS",
@@ -55,6 +58,9 @@ __all__ = [
     "TOP_LEVEL_KEYS",
     "TOTALS_KEYS",
     "empty_content",
+    "fmt_amount",
+    "fmt_number",
+    "from_document",
     "summarize",
 ]
 
@@ -165,4 +171,145 @@ def summarize(content: Mapping[str, Any], syntax: str) -> dict[str, Any]:
         "duePayable": totals.get("duePayable"),
         "lineCount": len(content.get("lineItems") or []),
         "syntax": syntax,
+    }
+
+
+# ------------------------------------------------------------------------------- from a Document
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def fmt_number(value: str | None) -> str | None:
+    """A quantity or rate as a plain decimal string without trailing zeros; unreadable text as is."""
+    number = _decimal(value)
+    if number is None:
+        return value
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_amount(value: str | None) -> str | None:
+    """An amount as a plain decimal string with at least two decimals; unreadable text as is."""
+    number = _decimal(value)
+    if number is None:
+        return value
+    text = format(number.normalize(), "f")
+    if "." not in text:
+        return f"{text}.00"
+    whole, frac = text.split(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def _party(party: Party) -> dict[str, Any]:
+    if not party.present:
+        return keyed(PARTY_KEYS)
+    return {
+        "name": party.name or party.trading_name,
+        "vatId": party.vat_id,
+        "taxId": party.tax_id,
+        "street": party.street,
+        "postcode": party.postcode,
+        "city": party.city,
+        "country": party.country,
+        "contactName": party.contact_name,
+        "phone": party.phone,
+        "email": party.email,
+        "electronicAddress": party.electronic_address,
+        "electronicAddressScheme": party.electronic_address_scheme,
+    }
+
+
+def _tax_total(doc: Document) -> str | None:
+    """BT-110: the VAT total in the invoice currency (else the one without currency, else the first)."""
+    nodes = doc.tax_total_texts
+    for currency, value in nodes:
+        if doc.currency is not None and currency == doc.currency:
+            return fmt_amount(value)
+    without = [value for currency, value in nodes if currency is None]
+    if without or nodes:
+        return fmt_amount((without or [nodes[0][1]])[0])
+    return None
+
+
+def _lines(doc: Document) -> list[dict[str, Any]]:
+    return [
+        {
+            "lineId": line.line_id,
+            "name": line.name,
+            "description": line.description,
+            "quantity": fmt_number(line.qty_text),
+            "unitCode": line.unit,
+            "netPrice": fmt_amount(line.price_text),
+            "netAmount": fmt_amount(line.net_text),
+            "vatCategory": line.category,
+            "vatRate": fmt_number(line.rate_text),
+        }
+        for line in doc.lines
+    ]
+
+
+def from_document(doc: Document) -> dict[str, Any]:
+    """The content model of a read invoice (see the module docstring for its shape)."""
+    sums = doc.sum_texts
+    return {
+        "invoiceNumber": doc.number,
+        "issueDate": ymd(doc.issue_date, doc.syntax),
+        "dueDate": ymd(doc.due_date, doc.syntax),
+        "invoiceTypeCode": doc.type_code,
+        "currency": doc.currency,
+        "buyerReference": doc.buyer_reference,
+        "note": doc.note,
+        "precedingInvoiceNumber": doc.preceding_number,
+        "seller": _party(doc.seller),
+        "buyer": _party(doc.buyer),
+        "delivery": {
+            "name": doc.ship_to_name,
+            "street": doc.ship_to_street,
+            "postcode": doc.ship_to_postcode,
+            "city": doc.ship_to_city,
+            "country": doc.ship_to_country,
+            "date": ymd(doc.delivery_date, doc.syntax),
+        },
+        "lineItems": _lines(doc),
+        "taxes": [
+            {
+                "category": tax.category,
+                "rate": fmt_number(tax.rate_text),
+                "basisAmount": fmt_amount(tax.basis_text),
+                "taxAmount": fmt_amount(tax.amount_text),
+                "exemptionReason": tax.exemption_reason,
+                "exemptionReasonCode": tax.exemption_code,
+            }
+            for tax in doc.taxes
+        ],
+        "totals": {
+            "lineTotal": fmt_amount(sums.get("line")),
+            "allowanceTotal": fmt_amount(sums.get("allowance")),
+            "chargeTotal": fmt_amount(sums.get("charge")),
+            "taxBasisTotal": fmt_amount(sums.get("basis")),
+            "taxTotal": _tax_total(doc),
+            "grandTotal": fmt_amount(sums.get("grand")),
+            "paidAmount": fmt_amount(sums.get("prepaid")),
+            "roundingAmount": fmt_amount(sums.get("rounding")),
+            "duePayable": fmt_amount(sums.get("due")),
+        },
+        "paymentTerms": {"description": doc.terms_description, "dueDate": ymd(doc.due_date, doc.syntax)},
+        "paymentMeans": [
+            {
+                "typeCode": pm.code,
+                "information": pm.information,
+                "iban": pm.iban,
+                "bic": pm.bic,
+                "accountName": pm.account_name,
+            }
+            for pm in doc.payment_means
+        ],
     }

@@ -39,7 +39,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .validate import Verdict
+from .verdict import Verdict
 
 __all__ = ["render_content_pdf", "render_facturx_pdf", "render_validation_report_pdf"]
 

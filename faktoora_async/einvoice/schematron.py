@@ -23,8 +23,9 @@ from typing import Any, Final
 
 from lxml import etree
 
-from .parse import ParsedInvoice, detect_syntax, parse_document, parse_xml
-from .validate import Message, Verdict
+from .parse import ParsedInvoice, parse_document
+from .verdict import Message, Verdict
+from .xmlread import detect_syntax, parse_xml
 
 __all__ = ["STYLESHEETS", "SchematronUnavailable", "SchematronValidator"]
 
