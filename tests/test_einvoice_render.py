@@ -27,10 +27,13 @@ def test_generator_is_deterministic_and_json_ready() -> None:
 
 
 def test_generator_options() -> None:
-    inv = generate_invoice(1, lines=500, categories=["S"], type_code="381", format="xrechnung:ubl")
+    inv = generate_invoice(1, lines=500, categories=["S"], type_code="381", format="xrechnung", schema="UBL")
     assert len(inv["invoiceItems"]) == 500
     assert inv["invoiceTypeCode"] == "381"
-    assert inv["format"] == "xrechnung:ubl"
+    assert inv["format"] == "xrechnung" and inv["schema"] == "UBL"
+    # the version-1 spelling is still understood as a generator argument, never written to a payload
+    legacy = generate_invoice(1, lines=500, categories=["S"], type_code="381", format="xrechnung:ubl")
+    assert legacy == inv
     assert {it["product"]["taxes"][0]["categoryCode"] for it in inv["invoiceItems"]} == {"S"}
     o = generate_invoice(2, categories=["O"])
     assert "vatId" not in o["seller"] and "vatId" not in o["buyer"] and o["seller"]["taxId"]
@@ -57,7 +60,7 @@ def _corpus() -> list[tuple[dict[str, Any], str]]:
     """~320 generated invoices with the syntax each one is rendered in."""
     docs: list[tuple[dict[str, Any], str]] = []
     for inv in generate_invoices(150, seed=101):  # default mix: formats, categories, 380/381/384
-        docs.append((inv, syntax_for_format(inv["format"])))
+        docs.append((inv, syntax_for_format(inv["format"], inv.get("schema"))))
     for n, category in enumerate(("S", "Z", "E", "AE", "K", "G", "O")):
         for i, inv in enumerate(generate_invoices(12, seed=200 + n, categories=[category])):
             docs.append((inv, "ubl" if i % 2 else "cii"))
@@ -132,7 +135,7 @@ def test_cii_content_matches_totals() -> None:
 
 
 def test_ubl_credit_note_uses_credit_note_vocabulary() -> None:
-    inv = generate_invoice(3, seed=601, lines=4, type_code="381", format="xrechnung:ubl")
+    inv = generate_invoice(3, seed=601, lines=4, type_code="381", format="xrechnung", schema="UBL")
     xml, syntax = render_xml(inv)
     root = etree.fromstring(xml)
     assert syntax == "ubl"
@@ -148,13 +151,23 @@ def test_ubl_credit_note_uses_credit_note_vocabulary() -> None:
         root.findtext(f"{{{CAC}}}BillingReference/{{{CAC}}}InvoiceDocumentReference/{{{CBC}}}ID")
         == (inv["precedingInvoiceNumber"])
     )
-    invoice = generate_invoice(3, seed=601, lines=4, type_code="380", format="xrechnung:ubl")
+    invoice = generate_invoice(3, seed=601, lines=4, type_code="380", format="xrechnung", schema="UBL")
     assert etree.fromstring(render_xml(invoice)[0]).tag.endswith("}Invoice")
 
 
 def test_render_xml_picks_syntax_by_format() -> None:
-    for fmt, expected in (("xrechnung", "cii"), ("xrechnung:ubl", "ubl"), ("zf:2", "cii"), ("zf:1", "cii")):
-        xml, syntax = render_xml(generate_invoice(1, format=fmt))
+    for fmt, schema, expected in (
+        ("xrechnung", None, "cii"),
+        ("xrechnung", "CII", "cii"),
+        ("xrechnung", "UBL", "ubl"),
+        ("zf:2", None, "cii"),
+        ("zf:1", "CII", "cii"),
+    ):
+        inv = generate_invoice(1, format=fmt)
+        inv.pop("schema", None)
+        if schema is not None:
+            inv["schema"] = schema
+        xml, syntax = render_xml(inv)
         assert syntax == expected
         assert etree.fromstring(xml).tag.startswith(
             "{urn:un:unece" if expected == "cii" else "{urn:oasis:names:specification:ubl"
@@ -162,13 +175,23 @@ def test_render_xml_picks_syntax_by_format() -> None:
     inv = generate_invoice(1)
     del inv["format"]
     assert render_xml(inv)[1] == "cii"
-    inv["format"] = "pdf"
-    try:
-        render_xml(inv)
-    except ValueError as exc:
-        assert str(exc).startswith("format:")
-    else:
-        raise AssertionError("unknown format must raise ValueError")
+    for fmt, schema, field in (
+        ("pdf", None, "format:"),
+        ("xrechnung:ubl", None, "format:"),
+        ("xrechnung", "ubl", "schema:"),
+        ("zf:2", "UBL", "schema:"),
+    ):
+        inv["format"] = fmt
+        inv.pop("schema", None)
+        if schema is not None:
+            inv["schema"] = schema
+        try:
+            render_xml(inv)
+        except ValueError as exc:
+            assert str(exc).startswith(field), exc
+            assert fmt != "xrechnung:ubl" or "schema 'UBL'" in str(exc)
+        else:
+            raise AssertionError(f"{fmt}/{schema} must raise ValueError")
 
 
 def test_rendering_keeps_non_ascii_and_decimals_exact() -> None:
@@ -191,8 +214,8 @@ def test_render_files_pdf_per_format() -> None:
     embedded = parse_document(zf.pdf)
     assert embedded.source_kind == "pdf" and embedded.xml == zf.xml  # Factur-X carries our CII
 
-    for fmt, syntax in (("xrechnung", "cii"), ("xrechnung:ubl", "ubl")):
-        inv = generate_invoice(12, seed=700, format=fmt)
+    for schema, syntax in (("CII", "cii"), ("UBL", "ubl")):
+        inv = generate_invoice(12, seed=700, format="xrechnung", schema=schema)
         files = render_files(inv)
         assert files.syntax == syntax and files.pdf.startswith(b"%PDF-")
         assert files.xml == render_xml(inv)[0]

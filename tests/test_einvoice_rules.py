@@ -158,7 +158,7 @@ CASES: list[tuple[str, str, Mutator, str, str]] = [
     ("bad-eas", "S", _set("buyer.electronicAddressScheme", "MAIL"), "BR-CL-25", f"{P}.buyer.electronicAddressScheme"),
     ("sepa-no-iban", "S", _all(_set("paymentMeansCode", "58"), _delete("seller.iban")), "CII-SR-470",
      f"{P}.seller.iban"),
-    ("sepa-no-iban-ubl", "S", _all(_set("format", "xrechnung:ubl"), _delete("seller.iban")), "BR-61",
+    ("sepa-no-iban-ubl", "S", _all(_set("schema", "UBL"), _delete("seller.iban")), "BR-61",
      f"{P}.seller.iban"),
     ("sepa-no-iban-de", "S", _all(_set("paymentMeansCode", "30"), _delete("seller.iban")), "BR-DE-23-a",
      f"{P}.seller.iban"),
@@ -175,6 +175,11 @@ CASES: list[tuple[str, str, Mutator, str, str]] = [
     ("name-number", "S", _set("buyer.name", {"de": "x"}), "FAKTOORA-TYPE", f"{P}.buyer.name"),
     ("draft-string", "S", _set("draftOnly", "yes"), "FAKTOORA-TYPE", f"{P}.draftOnly"),
     ("bad-format", "S", _set("format", "pdf"), "FAKTOORA-FORMAT", f"{P}.format"),
+    ("legacy-ubl-format", "S", _set("format", "xrechnung:ubl"), "FAKTOORA-FORMAT", f"{P}.format"),
+    ("bad-schema", "S", _set("schema", "XML"), "FAKTOORA-FORMAT", f"{P}.schema"),
+    ("lower-case-schema", "S", _set("schema", "ubl"), "FAKTOORA-FORMAT", f"{P}.schema"),
+    ("ubl-in-zugferd", "S", _all(_set("format", "zf:2"), _set("schema", "UBL")), "FAKTOORA-FORMAT", f"{P}.schema"),
+    ("schema-number", "S", _set("schema", 1), "FAKTOORA-TYPE", f"{P}.schema"),
 ]  # fmt: skip
 
 
@@ -211,12 +216,18 @@ def test_enough_distinct_cases() -> None:
 
 
 def _variants(invoice: dict[str, Any]) -> list[tuple[dict[str, Any], Callable[[Any], bytes]]]:
-    """The payload as CII (format xrechnung) and as UBL (format xrechnung:ubl), each with its renderer;
-    a payload with an unknown format is rendered in both syntaxes as it is."""
-    if invoice.get("format") not in ("xrechnung", "xrechnung:ubl", "zf:2", "zf:1"):
+    """The payload as CII (format xrechnung, no schema) and as UBL (schema UBL), each with its renderer;
+    a payload with an unknown format or schema is rendered in both syntaxes as it is."""
+    if invoice.get("format") not in ("xrechnung", "zf:2", "zf:1") or invoice.get("schema") not in (
+        None,
+        "CII",
+        "UBL",
+    ):
         return [(invoice, render_cii), (invoice, render_ubl)]
     cii, ubl = copy.deepcopy(invoice), copy.deepcopy(invoice)
-    cii["format"], ubl["format"] = "xrechnung", "xrechnung:ubl"
+    cii["format"], ubl["format"] = "xrechnung", "xrechnung"
+    cii.pop("schema", None)
+    ubl["schema"] = "UBL"
     return [(cii, render_cii), (ubl, render_ubl)]
 
 
@@ -372,10 +383,10 @@ def test_random_mutations_agree_with_official_schematron(schematron_validator: A
             else:
                 node[path[-1]] = rng.choice(_FUZZ_VALUES)
         fmt = invoice.get("format")
-        if fmt not in ("xrechnung", "xrechnung:ubl", "zf:2"):
+        if fmt not in ("xrechnung", "zf:2"):
             continue
         try:
-            xml = render_ubl(invoice) if fmt == "xrechnung:ubl" else render_cii(invoice)
+            xml = render_ubl(invoice) if invoice.get("schema") == "UBL" else render_cii(invoice)
         except ValueError:
             continue
         rendered += 1
@@ -435,3 +446,94 @@ def test_en_only_mode_agrees_with_en16931_rules(schematron_validator: Any) -> No
             confirmed += rule_id in ours and rule_id in official
     assert not problems, "\n".join(problems)
     assert confirmed >= 60
+
+
+# ------------------------------------------------------------------ seller optional, schema (issue 11)
+
+
+@pytest.mark.parametrize("base", sorted(_BASES))
+def test_seller_is_checked_only_when_given(base: str) -> None:
+    """faktoora's examples send no seller (the account profile is the seller): nothing to report then."""
+    from faktoora_async.einvoice.validate import validate_document
+
+    for absent in ("missing", "null"):
+        invoice = copy.deepcopy(_BASES[base])
+        profile = invoice.pop("seller")
+        if absent == "null":
+            invoice["seller"] = None
+        assert check_invoice(invoice) == [], (base, absent)
+        # rendered with the profile as seller (what the service does), the document is valid
+        with_profile = {**invoice, "seller": profile}
+        assert validate_document(render_cii(with_profile)).accepted
+    given = copy.deepcopy(_BASES[base])
+    given["seller"] = {"name": " "}
+    found = {(v.rule_id, v.path) for v in check_invoice(given)}
+    assert ("BR-06", "invoices[0].seller.name") in found
+    assert ("BR-09", "invoices[0].seller.country") in found
+
+
+def test_seller_less_payment_means_left_to_the_profile() -> None:
+    invoice = copy.deepcopy(_BASES["S"])
+    del invoice["seller"], invoice["paymentMeansCode"]
+    assert check_invoice(invoice) == []
+    invoice["paymentMeansCode"] = "999"
+    assert [v.rule_id for v in check_invoice(invoice)] == ["BR-CL-16"]
+
+
+def test_schema_picks_the_syntax_of_the_rule_ids() -> None:
+    invoice = copy.deepcopy(_BASES["S"])
+    del invoice["seller"]["iban"]
+    for schema, rule in ((None, "CII-SR-470"), ("CII", "CII-SR-470"), ("UBL", "BR-61")):
+        if schema is not None:
+            invoice["schema"] = schema
+        ids = {v.rule_id for v in check_invoice(invoice)}
+        assert rule in ids and ({"CII-SR-470", "BR-61"} - {rule}).isdisjoint(ids), (schema, ids)
+
+
+def test_preflight_accepts_the_prepared_wire_form() -> None:
+    """The client checks ``protocol.invoice_to_builtins`` output: camelCase, YYYYMMDD, decimal strings."""
+    import datetime
+    from decimal import Decimal
+
+    from faktoora_async import models
+    from faktoora_async.protocol import invoice_to_builtins
+
+    struct = models.Invoice(
+        invoice_number="RE-1",
+        issue_date=datetime.date(2026, 3, 1),
+        due_date=datetime.date(2026, 3, 31),
+        schema="UBL",
+        buyer_reference="04011000-12345-03",
+        buyer=models.Party(
+            name="Stadt Köln",
+            street="Markt 1",
+            postcode="50667",
+            city="Köln",
+            country="DE",
+            electronic_address="rechnung@stadt-koeln.de",
+        ),
+        invoice_items=[
+            models.InvoiceItem(
+                id="1",
+                product=models.Product(
+                    name="Beratung",
+                    quantity=Decimal("2.5"),
+                    price=Decimal("120.00"),
+                    unit_code="HUR",
+                    taxes=[models.Tax(category_code="S", rate=Decimal("19"))],
+                ),
+            )
+        ],
+    )
+    wire = invoice_to_builtins(struct)
+    assert "seller" not in wire and wire["schema"] == "UBL" and wire["issueDate"] == "20260301"
+    assert check_invoice(wire) == []
+    assert check_invoices([wire, {**wire, "format": "xrechnung:ubl"}]) == [
+        Violation(
+            "FAKTOORA-FORMAT",
+            "invoices[1].format",
+            "'xrechnung:ubl' is not accepted any more: send format 'xrechnung' with schema 'UBL'",
+        )
+    ]
+    date_dict = invoice_to_builtins({**wire, "issueDate": datetime.date(2026, 3, 1), "schema": "CII"})
+    assert date_dict["issueDate"] == "20260301" and check_invoice(date_dict) == []

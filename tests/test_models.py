@@ -58,6 +58,7 @@ def _full_invoice() -> models.Invoice:
             )
         ],
         format="xrechnung",
+        schema="UBL",
         currency="EUR",
         invoice_type_code="380",
         buyer_reference="04011000-12345-03",
@@ -79,13 +80,14 @@ def test_every_payload_field_round_trips() -> None:
     inv = _full_invoice()
     wire = msgspec.json.decode(ENC.encode(inv))
     expected_keys = {
-        "invoiceNumber", "issueDate", "seller", "buyer", "invoiceItems", "format", "currency",
+        "invoiceNumber", "issueDate", "seller", "buyer", "invoiceItems", "format", "schema", "currency",
         "invoiceTypeCode", "buyerReference", "dueDate", "paymentTerms", "note", "precedingInvoiceNumber",
         "paymentMeansCode",
         "deliveryDate", "shipTo", "delivery", "draftOnly", "reviewMode", "validate",
     }  # fmt: skip
     assert set(wire) == expected_keys
     assert wire["deliveryDate"] == "20260228" and wire["delivery"]["type"] == "email"
+    assert wire["schema"] == "UBL"
     assert {"iban", "bic", "bankName", "electronicAddressScheme", "contactName", "vatId", "taxId"} <= set(
         wire["seller"]
     )
@@ -101,6 +103,15 @@ def test_every_payload_field_round_trips() -> None:
     assert back == inv
     assert isinstance(back.issue_date, datetime.date) and back.issue_date == datetime.date(2026, 3, 1)
     assert back.resting_status == "review"
+
+
+def test_seller_is_optional() -> None:
+    """faktoora's examples send no seller: the account's company profile is used (API.md v2)."""
+    inv = msgspec.structs.replace(_full_invoice(), seller=None)
+    wire = msgspec.json.decode(ENC.encode(inv))
+    assert "seller" not in wire and wire["buyer"]["name"] == "B"
+    back = msgspec.json.decode(ENC.encode(inv), type=models.Invoice, dec_hook=dec_hook)
+    assert back.seller is None and back == inv
 
 
 def test_models_are_frozen() -> None:

@@ -26,7 +26,9 @@ __all__ = ["generate_invoice", "generate_invoices"]
 _DOMESTIC = ("S", "Z", "E")
 _SPECIAL = ("AE", "K", "G", "O")
 _ALL_CATEGORIES = _DOMESTIC + _SPECIAL
-_FORMATS = ("xrechnung", "xrechnung:ubl", "zf:2")
+# (format, schema) drawn with weights 60/25/15: XRechnung CII, XRechnung UBL, ZUGFeRD 2 (Factur-X)
+_KINDS = (("xrechnung", None), ("xrechnung", "UBL"), ("zf:2", None))
+_LEGACY_UBL = "xrechnung:ubl"  # accepted as the ``format`` argument only, never written to a payload
 
 _FIRST_NAMES = (
     "Jürgen", "Björn", "Sören", "Jörg", "Günther", "Käthe", "Ännchen", "Måns", "Zoë", "René",
@@ -337,18 +339,24 @@ def generate_invoice(
     categories: Sequence[str] | None = None,
     type_code: str | None = None,
     format: str | None = None,
+    schema: str | None = None,
     number_prefix: str = "RE",
 ) -> dict[str, Any]:
     """Return invoice number ``index`` of the series ``seed`` (a fresh dict, JSON-ready).
 
     ``lines`` fixes the number of items (default 1-20), ``categories`` restricts the VAT categories
     (subset of S, Z, E, AE, K, G, O; ``O`` never shares an invoice with another category),
-    ``type_code`` and ``format`` fix BT-3 and the output format (default: mostly 380 / ``xrechnung``).
+    ``type_code`` and ``format`` fix BT-3 and the output format (default: mostly 380 / ``xrechnung``),
+    ``schema`` the XRechnung syntax (``"CII"``/``"UBL"``; default: drawn, about a quarter UBL).  The old
+    spelling ``format="xrechnung:ubl"`` is still understood here (it means ``xrechnung`` + ``UBL``).
     """
     rng = random.Random(f"faktoora-async:{seed}:{index}")
     profile, line_categories = _pick_profile(rng, categories)
     if format is None:
-        format = rng.choices(_FORMATS, weights=(60, 25, 15))[0]
+        format, drawn_schema = rng.choices(_KINDS, weights=(60, 25, 15))[0]
+        schema = schema or drawn_schema
+    elif format == _LEGACY_UBL:
+        format, schema = "xrechnung", schema or "UBL"
     if type_code is None:
         type_code = rng.choices(("380", "381", "384"), weights=(86, 10, 4))[0]
     n_lines = lines if lines is not None else rng.choice((1, 1, 2, 3, 3, 4, 5, 6, 8, 10, 12, 15, 20))
@@ -393,6 +401,10 @@ def generate_invoice(
         invoice["paymentTerms"] += (
             f"\n#SKONTO#TAGE={skonto_days}#PROZENT={extra.choice(('2.00', '3.00', '1.50'))}#\n"
         )
+    if schema is not None:
+        invoice["schema"] = schema
+    elif format == "xrechnung" and extra.random() < 0.1:
+        invoice["schema"] = "CII"  # the default, sent explicitly now and then
     if rng.random() < 0.5:
         invoice["note"] = rng.choice(_NOTES)
     if type_code in ("381", "384"):
@@ -423,6 +435,7 @@ def generate_invoices(
     categories: Sequence[str] | None = None,
     type_code: str | None = None,
     format: str | None = None,
+    schema: str | None = None,
     number_prefix: str = "RE",
 ) -> Iterator[dict[str, Any]]:
     """Yield ``n`` invoices: ``generate_invoice(start + i, seed=seed, ...)`` for i in range(n)."""
@@ -434,5 +447,6 @@ def generate_invoices(
             categories=categories,
             type_code=type_code,
             format=format,
+            schema=schema,
             number_prefix=number_prefix,
         )

@@ -1,7 +1,10 @@
 """Render a faktoora payload invoice to its e-invoice files: the XML (CII or UBL) and a PDF.
 
-``format`` picks the syntax: ``xrechnung`` (default) -> CII, ``xrechnung:ubl`` -> UBL, ``zf:2``/``zf:1``
--> CII (embedded in a Factur-X/ZUGFeRD PDF/A-3).  The PDFs come from :mod:`faktoora_async.einvoice.pdf`.
+``format`` picks the kind of invoice: ``xrechnung`` (default), ``zf:2``/``zf:1`` (CII embedded in a
+Factur-X/ZUGFeRD PDF/A-3).  ``schema`` picks the XRechnung syntax: ``"CII"`` (default) or ``"UBL"``;
+ZUGFeRD embeds CII only, so ``schema: "UBL"`` with a ``zf:*`` format is refused.  The value
+``xrechnung:ubl`` of the first contract is refused with a message naming its replacement.  The PDFs come
+from :mod:`faktoora_async.einvoice.pdf`.
 """
 
 from __future__ import annotations
@@ -16,15 +19,30 @@ from faktoora_async.einvoice._util import text
 from faktoora_async.einvoice.cii import render_cii
 from faktoora_async.einvoice.ubl import render_ubl
 
-__all__ = ["FACTURX_FORMATS", "FORMATS", "RenderedFiles", "render_files", "render_xml", "syntax_for_format"]
+__all__ = [
+    "FACTURX_FORMATS",
+    "FORMATS",
+    "SCHEMAS",
+    "RenderedFiles",
+    "render_files",
+    "render_xml",
+    "syntax_for",
+    "syntax_for_format",
+]
 
 logger = logging.getLogger("faktoora_async.einvoice.render")
 
-FORMATS: dict[str, str] = {"xrechnung": "cii", "xrechnung:ubl": "ubl", "zf:2": "cii", "zf:1": "cii"}
-"""Payload ``format`` value -> XML syntax."""
+FORMATS: frozenset[str] = frozenset({"xrechnung", "zf:2", "zf:1"})
+"""The payload ``format`` values."""
+
+SCHEMAS: dict[str, str] = {"CII": "cii", "UBL": "ubl"}
+"""Payload ``schema`` value -> XML syntax."""
 
 FACTURX_FORMATS = frozenset({"zf:2", "zf:1"})
 """Formats whose PDF is a Factur-X/ZUGFeRD PDF/A-3 with the CII embedded."""
+
+LEGACY_UBL_FORMAT = "xrechnung:ubl"
+"""The version-1 spelling of XRechnung UBL, refused since API.md version 2."""
 
 
 @dataclass(frozen=True)
@@ -36,18 +54,36 @@ class RenderedFiles:
     syntax: str
 
 
-def syntax_for_format(invoice_format: Any) -> str:
-    """``"cii"`` or ``"ubl"`` for a payload ``format`` (absent means ``xrechnung``); ValueError if unknown."""
+def syntax_for_format(invoice_format: Any, schema: Any = None) -> str:
+    """``"cii"`` or ``"ubl"`` for a payload ``format`` and ``schema`` (absent: ``xrechnung``, ``CII``).
+
+    Raises ``ValueError`` whose message starts with the field at fault (``format:`` or ``schema:``).
+    """
     key = text(invoice_format) or "xrechnung"
-    try:
-        return FORMATS[key]
-    except KeyError:
-        raise ValueError(f"format: unknown format {key[:40]!r}, expected one of {sorted(FORMATS)}") from None
+    if key == LEGACY_UBL_FORMAT:
+        raise ValueError(
+            f"format: {LEGACY_UBL_FORMAT!r} is not accepted any more; send format 'xrechnung' with schema 'UBL'"
+        )
+    if key not in FORMATS:
+        raise ValueError(f"format: unknown format {key[:40]!r}, expected one of {sorted(FORMATS)}")
+    name = text(schema) or "CII"
+    if name not in SCHEMAS:
+        raise ValueError(f"schema: unknown schema {name[:40]!r}, expected 'CII' or 'UBL'")
+    if name == "UBL" and key in FACTURX_FORMATS:
+        raise ValueError(
+            f"schema: format {key!r} embeds CII; schema 'UBL' applies to format 'xrechnung' only"
+        )
+    return SCHEMAS[name]
+
+
+def syntax_for(invoice: Mapping[str, Any]) -> str:
+    """The XML syntax of a payload invoice, from its ``format`` and ``schema``."""
+    return syntax_for_format(invoice.get("format"), invoice.get("schema"))
 
 
 def render_xml(invoice: Mapping[str, Any]) -> tuple[bytes, str]:
     """Render the invoice XML; returns ``(xml_bytes, syntax)`` with syntax ``"cii"`` or ``"ubl"``."""
-    syntax = syntax_for_format(invoice.get("format"))
+    syntax = syntax_for(invoice)
     xml = render_ubl(invoice) if syntax == "ubl" else render_cii(invoice)
     logger.debug("rendered %s invoice %r (%d bytes)", syntax, invoice.get("invoiceNumber"), len(xml))
     return xml, syntax

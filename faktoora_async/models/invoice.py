@@ -96,16 +96,20 @@ class Invoice(FrozenBase, frozen=True):
     """One invoice of ``{"invoices": [...]}``.
 
     Dates are ``datetime.date`` (sent as ``YYYYMMDD``), money and quantities ``Decimal``.
+    ``seller`` is optional: without it faktoora uses the account's company profile.  ``format`` is
+    ``xrechnung`` (default), ``zf:2`` or ``zf:1``; ``schema`` (``"CII"``, the default, or ``"UBL"``) picks the
+    XRechnung syntax.
     Creation flags: ``draft_only`` (status draft), ``review_mode`` (status review), neither: direct
     (created, then sent when ``delivery`` is set); ``validate`` starts an XRechnung/ZUGFeRD validation.
     """
 
     invoice_number: str
     issue_date: WireDate
-    seller: Party
     buyer: Party
     invoice_items: list[InvoiceItem]
+    seller: Party | None = None
     format: str | None = None
+    schema: str | None = None
     currency: str | None = None
     invoice_type_code: str | int | None = None
     buyer_reference: str | None = None

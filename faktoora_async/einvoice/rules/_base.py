@@ -1,0 +1,137 @@
+"""The pre-flight checker's shared parts: :class:`Violation`, field constants, the checker base."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .._util import parse_date, text, to_decimal
+
+__all__ = ["CheckerBase", "Violation", "kind"]
+
+_FORMATS = frozenset({"xrechnung", "zf:2", "zf:1"})
+_FACTURX = frozenset({"zf:2", "zf:1"})
+_SCHEMAS = ("CII", "UBL")
+_LEGACY_UBL = "xrechnung:ubl"
+# category -> (prefix of its rule ids, human name)
+_CATEGORY_RULES = {
+    "S": ("BR-S", "Standard rated"),
+    "Z": ("BR-Z", "Zero rated"),
+    "E": ("BR-E", "Exempt from VAT"),
+    "AE": ("BR-AE", "Reverse charge"),
+    "K": ("BR-IC", "Intra-community supply"),
+    "G": ("BR-G", "Export outside the EU"),
+    "O": ("BR-O", "Not subject to VAT"),
+    "L": ("BR-AF", "IGIC (Canary Islands)"),
+    "M": ("BR-AG", "IPSI (Ceuta and Melilla)"),
+}
+_RATE_CATEGORIES = ("S", "L", "M")  # their rate is a real rate, no exemption reason allowed
+_DE16_CATEGORIES = frozenset({"S", "Z", "E", "AE", "K", "G", "L", "M"})
+_STRING_FIELDS = (
+    "invoiceNumber",
+    "issueDate",
+    "currency",
+    "buyerReference",
+    "dueDate",
+    "paymentTerms",
+    "note",
+    "precedingInvoiceNumber",
+    "deliveryDate",
+    "format",
+    "schema",
+)
+_PARTY_FIELDS = (
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "vatId",
+    "taxId",
+    "legalRegistrationId",
+    "email",
+    "phone",
+    "contactName",
+    "electronicAddress",
+    "electronicAddressScheme",
+    "iban",
+    "bic",
+    "bankName",
+)
+_ADDRESS_FIELDS = ("name", "street", "postcode", "city", "country")
+_PRODUCT_STRINGS = ("productId", "name", "description", "unitCode")
+_TAX_STRINGS = ("typeCode", "categoryCode", "exemptionReason", "exemptionReasonCode")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: official rule id (or ``FAKTOORA-*``), JSON path of the field, message."""
+
+    rule_id: str
+    path: str
+    message: str
+
+
+def kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return type(value).__name__
+
+
+class CheckerBase:
+    """State and helpers every rule family uses; the rule families are mixins over this base."""
+
+    def __init__(self, invoice: Mapping[str, Any], path: str, xrechnung: bool) -> None:
+        self.inv = invoice
+        self.path = path
+        self.xr = xrechnung
+        self.out: list[Violation] = []
+        self.rate_keys: dict[int, Decimal | None] = {}  # id(tax) -> the rate of its VAT breakdown group
+        self.syntax = "ubl" if text(invoice.get("schema")) == "UBL" else "cii"
+        # without a seller faktoora uses the account's company profile: nothing to check about it
+        self.has_seller = invoice.get("seller") is not None
+
+    # ------------------------------------------------------------------ helpers
+    def add(self, rule_id: str, field: str, message: str) -> None:
+        self.out.append(Violation(rule_id, f"{self.path}.{field}" if field else self.path, message))
+
+    def string_fields(self, obj: Mapping[str, Any], fields: Iterable[str], prefix: str) -> None:
+        for name in fields:
+            value = obj.get(name)
+            if value is not None and not isinstance(value, str):
+                self.add("FAKTOORA-TYPE", f"{prefix}{name}", f"expected a string, got {kind(value)}")
+
+    def obj(self, value: Any, field: str) -> Mapping[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.add("FAKTOORA-TYPE", field, f"expected an object, got {kind(value)}")
+            return {}
+        return value
+
+    def date(self, field: str) -> None:
+        value = self.inv.get(field)
+        if isinstance(value, str) and value.strip():
+            try:
+                parse_date(value.strip(), field)
+            except ValueError as exc:
+                self.add("FAKTOORA-DATE", field, str(exc).split(": ", 1)[1])
+
+    def decimal(self, value: Any, field: str) -> Decimal | None:
+        try:
+            return to_decimal(value, field)
+        except ValueError as exc:
+            self.add("FAKTOORA-DECIMAL", field, str(exc).split(": ", 1)[1])
+            return None

@@ -1,0 +1,106 @@
+"""Pre-flight rules on the invoice lines (BG-25) and their VAT entries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import codes
+from .._util import ZERO, text
+from ._base import _CATEGORY_RULES, _PRODUCT_STRINGS, _TAX_STRINGS, CheckerBase, kind
+
+__all__ = ["LineChecks"]
+
+
+class LineChecks(CheckerBase):
+    """Pre-flight rules on the invoice lines (BG-25) and their VAT entries."""
+
+    def lines(self, seller: Mapping[str, Any]) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
+        """Check the lines; return category -> [(tax path, tax object)] for the invoice-wide checks."""
+        found: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        items = self.inv.get("invoiceItems")
+        if items is not None and not isinstance(items, (list, tuple)):
+            self.add("FAKTOORA-TYPE", "invoiceItems", f"expected a list, got {kind(items)}")
+            items = None
+        if not items:
+            self.add("BR-16", "invoiceItems", "An Invoice shall have at least one Invoice line (BG-25).")
+            return found
+        for i, item in enumerate(items):
+            p = f"invoiceItems[{i}]"
+            if not isinstance(item, Mapping):
+                self.add("FAKTOORA-TYPE", p, f"expected an object, got {kind(item)}")
+                continue
+            line_id = item.get("id")
+            if line_id is not None and (isinstance(line_id, bool) or not isinstance(line_id, (str, int))):
+                self.add("FAKTOORA-TYPE", f"{p}.id", f"expected a string, got {kind(line_id)}")
+            product = item.get("product")
+            if not isinstance(product, Mapping):
+                self.add("FAKTOORA-TYPE", f"{p}.product", f"expected an object, got {kind(product)}")
+                continue
+            self.line(product, f"{p}.product", found)
+        return found
+
+    def line(
+        self, product: Mapping[str, Any], p: str, found: dict[str, list[tuple[str, Mapping[str, Any]]]]
+    ) -> None:
+        self.string_fields(product, _PRODUCT_STRINGS, f"{p}.")
+        if text(product.get("name")) is None:
+            self.add("BR-25", f"{p}.name", "Each Invoice line shall contain the Item name (BT-153).")
+        price = None
+        if product.get("quantity") is None:
+            self.add("BR-22", f"{p}.quantity", "Each Invoice line shall have an Invoiced quantity (BT-129).")
+        else:
+            self.decimal(product.get("quantity"), f"{p}.quantity")
+        if product.get("price") is None:
+            self.add("BR-26", f"{p}.price", "Each Invoice line shall contain the Item net price (BT-146).")
+        else:
+            price = self.decimal(product.get("price"), f"{p}.price")
+            if price is not None and price < 0:
+                self.add("BR-27", f"{p}.price", "The Item net price (BT-146) shall NOT be negative.")
+        unit = text(product.get("unitCode"))
+        if unit is not None and unit not in codes.UNIT_CODES:
+            self.add("BR-CL-23", f"{p}.unitCode", f"{unit[:20]!r} is not a UN/ECE Rec 20/21 unit code.")
+
+        taxes = product.get("taxes")
+        if taxes is not None and not isinstance(taxes, (list, tuple)):
+            self.add("FAKTOORA-TYPE", f"{p}.taxes", f"expected a list, got {kind(taxes)}")
+            taxes = None
+        vat: tuple[int, Mapping[str, Any]] | None = None
+        for k, tax in enumerate(taxes or ()):
+            if not isinstance(tax, Mapping):
+                self.add("FAKTOORA-TYPE", f"{p}.taxes[{k}]", f"expected an object, got {kind(tax)}")
+                continue
+            self.string_fields(tax, _TAX_STRINGS, f"{p}.taxes[{k}].")
+            if vat is None and (text(tax.get("typeCode")) or "VAT").upper() == "VAT":
+                vat = (k, tax)
+        if vat is None:
+            self.add("BR-CO-04", f"{p}.taxes", "Each Invoice line shall have a VAT category code (BT-151).")
+            return
+        k, tax = vat
+        tp = f"{p}.taxes[{k}]"
+        raw_rate = tax.get("rate")
+        rate = None if raw_rate is None else self.decimal(raw_rate, f"{tp}.rate")
+        self.rate_keys[id(tax)] = ZERO if raw_rate is None else rate
+        category = text(tax.get("categoryCode"))
+        if category is None:
+            self.add(
+                "BR-CO-04", f"{tp}.categoryCode", "Each Invoice line shall have a VAT category code (BT-151)."
+            )
+            return
+        if category not in codes.VAT_CATEGORIES:
+            self.add("BR-CL-18", f"{tp}.categoryCode", f"{category[:20]!r} is not an UNCL 5305 VAT category.")
+        found.setdefault(category, []).append((tp, tax))
+        rules = _CATEGORY_RULES.get(category)
+        if category == "S":
+            if raw_rate is None or (rate is not None and rate <= 0):
+                self.add("BR-S-05", f"{tp}.rate", "A Standard rated line needs a VAT rate greater than zero.")
+        elif category in ("L", "M"):
+            # BR-AF-05 wants > 0 in the CII rules but >= 0 in the UBL rules: report what both agree on
+            if raw_rate is None or (rate is not None and rate < 0):
+                rule = "BR-AF-05" if category == "L" else "BR-AG-05"
+                self.add(rule, f"{tp}.rate", "This VAT category needs a VAT rate of zero or more.")
+        elif category == "O":
+            if rate is not None and rate != 0:
+                self.add("BR-O-05", f"{tp}.rate", "A Not subject to VAT line shall not contain a VAT rate.")
+        elif rules is not None and rate is not None and rate != 0:
+            self.add(f"{rules[0]}-05", f"{tp}.rate", f"A {rules[1]} line needs the VAT rate 0.")
