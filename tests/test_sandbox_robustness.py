@@ -188,6 +188,7 @@ async def test_no_500_for_hard_but_valid_payloads_on_any_route(
         for name, invoice in _hard_payloads():
             body = copy.deepcopy(invoice)
             body["format"], body["validate"] = fmt, True
+            body.pop("schema", None)  # the generator may pick schema UBL, which zf:* refuses
             body["invoiceNumber"] = f"{body['invoiceNumber'][:60]}-{fmt}"
             payloads.append((f"{name} ({fmt})", body))
     ids = await _create(http, sb, [body for _, body in payloads])

@@ -144,7 +144,7 @@ MALFORMED: list[tuple[str, object]] = [
     ("deliveryDate", "2026/01/01"),
     ("format", "pdf"),
     ("draftOnly", "yes"),
-    ("seller", _DROP),
+    ("schema", "ubl"),  # was ("seller", _DROP): API.md v2 makes seller optional (the account profile)
     ("seller", "ACME GmbH"),
     ("seller.name", _DROP),
     ("seller.country", "Germany"),

@@ -62,7 +62,8 @@ def syntax_for_format(invoice_format: Any, schema: Any = None) -> str:
     key = text(invoice_format) or "xrechnung"
     if key == LEGACY_UBL_FORMAT:
         raise ValueError(
-            f"format: {LEGACY_UBL_FORMAT!r} is not accepted any more; send format 'xrechnung' with schema 'UBL'"
+            f"format: {LEGACY_UBL_FORMAT!r} is not accepted any more; "
+            "send format 'xrechnung' with schema 'UBL'"
         )
     if key not in FORMATS:
         raise ValueError(f"format: unknown format {key[:40]!r}, expected one of {sorted(FORMATS)}")
