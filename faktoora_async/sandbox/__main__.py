@@ -154,6 +154,10 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "python -m faktoora_async.sandbox") -> int:
     """Parse ``argv`` and serve until interrupted; returns the process exit code."""
+    from .._extras import require_extra  # first: a core install says which extra, before doing anything
+
+    if (missing := require_extra("sandbox", "the faktoora sandbox")) is not None:
+        return missing
     parser = argparse.ArgumentParser(prog=prog, description="faktoora API sandbox")
     add_arguments(parser)
     args = parser.parse_args(argv)

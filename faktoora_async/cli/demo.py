@@ -1,0 +1,117 @@
+"""``faktoora-async demo``: a month-end batch of generated invoices against an embedded sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._base import (
+    EXIT_INTERRUPTED,
+    Commands,
+    console,
+    formats,
+    positive,
+    positive_float,
+    share,
+    with_interrupt,
+)
+from ._bulk_output import exit_code, finish, run_bulk
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..bulk import RunReport
+
+
+def register(commands: Commands) -> None:
+    demo = commands.add("demo", cmd_demo, help="run a month-end batch against an embedded sandbox")
+    demo.add_argument("--invoices", type=positive, default=500)
+    demo.add_argument("--out", type=Path, default=Path("faktoora-demo"))
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--concurrency", type=positive, default=32)
+    demo.add_argument("--rate", type=positive_float, default=200.0, help="sandbox rate limit, requests/s")
+    demo.add_argument("--formats", type=formats, default=("pdf", "xml"))
+    demo.add_argument(
+        "--fault-rate",
+        type=share,
+        default=0.01,
+        help="share of requests the sandbox fails with 5xx (default 0.01)",
+    )
+
+
+def _reset_journal(journal: Path) -> None:
+    # A demo always starts fresh: its sandbox is new, so an old journal would not match it.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{journal}{suffix}").unlink(missing_ok=True)
+
+
+def _print_sandbox_stats(con: Console, stats: dict[str, Any], report: RunReport, rate: float) -> None:
+    by_status: dict[str, int] = {}
+    for route, counts in stats.get("requests", {}).items():
+        if "/_sandbox" not in route:
+            for status, n in counts.items():
+                by_status[status] = by_status.get(status, 0) + int(n)
+    total = sum(by_status.values()) or 1
+    throttled = by_status.get("429", 0)
+    per_second = total / max(report.wall_time, 1e-9)
+    con.print(
+        f"sandbox saw {total} requests: {throttled} x 429 ({throttled / total:.1%}); "
+        f"{per_second:.0f} req/s = {per_second / rate:.0%} of the {rate:g} req/s limit; "
+        f"{stats.get('invoicesStored', '?')} invoices stored",
+        soft_wrap=True,
+    )
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from ..client import FaktooraClient
+    from ..einvoice.generate import generate_invoices
+    from ..sandbox import Sandbox
+
+    con = console()
+    out: Path = args.out
+    journal = out / "journal.sqlite"
+    _reset_journal(journal)
+    report: RunReport | None = None
+    runners: list[Any] = []
+    started = time.monotonic()
+
+    async def work() -> int:
+        nonlocal report
+        async with Sandbox(
+            processing_delay=(0.2, 1.0),
+            rate=args.rate,
+            burst=max(10, int(args.rate // 5)),
+            seed=args.seed,
+            faults={"error_rate": args.fault_rate, "reset_rate": args.fault_rate / 2},
+        ) as sb:
+            con.print(
+                f"sandbox on {sb.base_url}: processing 0.2-1.0 s per invoice, rate limit {args.rate:g} req/s,"
+                f" {args.fault_rate:.1%} of requests fail with 5xx, {args.fault_rate / 2:.1%} are reset"
+            )
+            con.print(f"running {args.invoices} generated invoices (seed {args.seed})")
+            async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
+                report = await run_bulk(
+                    client,
+                    generate_invoices(args.invoices, seed=args.seed),
+                    args.invoices,
+                    out=out,
+                    journal=journal,
+                    concurrency=args.concurrency,
+                    batch_size=100,
+                    formats=args.formats,
+                    wait_timeout=120.0,
+                    console=con,
+                    runners=runners,
+                )
+            stats = sb.stats()
+        _print_sandbox_stats(con, stats, report, args.rate)
+        return exit_code(report)
+
+    code = await with_interrupt(work)
+    if report is None and runners:
+        report = runners[0].last_report
+    finish(con, report, out, journal, interrupted=code == EXIT_INTERRUPTED)
+    con.print(f"demo wall time: {time.monotonic() - started:.1f} s")
+    return code
