@@ -11,6 +11,9 @@ on loopback ports; it exports their URLs:
 Without the variable (or without the driver installed) a test that needs the server is skipped with the
 reason; with ``FAKTOORA_REQUIRE_SERVICES=1`` (``.ci/run`` sets it) it fails instead.
 
+:func:`journal_spec` is parametrized over the journal backends: a SQLite file path, then a PostgreSQL URL
+(a fresh database, skipped or failed like :func:`postgres_url`), so one test body covers both.
+
 :func:`private_redis` starts a Redis server of the test's own (the ``redis-server`` binary on PATH) that the
 test may stop and start again, e.g. to show a run surviving a Redis outage.
 
@@ -33,7 +36,9 @@ from typing import Any, NoReturn
 
 import pytest
 
-__all__ = ["RedisServer", "postgres_url", "private_redis", "redis_url", "service_unavailable"]
+__all__ = [
+    "RedisServer", "journal_spec", "postgres_url", "private_redis", "redis_url", "service_unavailable",
+]  # fmt: skip
 
 POSTGRES_ENV = "FAKTOORA_TEST_POSTGRES_URL"
 REDIS_ENV = "FAKTOORA_TEST_REDIS_URL"
@@ -96,6 +101,15 @@ def postgres_url(_postgres_admin: str) -> Iterator[str]:
         with psycopg.connect(_postgres_admin, autocommit=True, connect_timeout=10) as conn:
             # FORCE: a connection the test leaked (or a killed child's) must not keep the database alive.
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A journal spec for each backend: ``tmp_path/journal.sqlite``, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "journal.sqlite")
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 # -- Redis ---------------------------------------------------------------------------------------------

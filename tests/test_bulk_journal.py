@@ -225,3 +225,35 @@ def test_report_write_failure_keeps_the_old_files(tmp_path: Path) -> None:
         bad.write()
     assert ((tmp_path / "report.json").read_bytes(), (tmp_path / "report.csv").read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.csv", "report.json"]
+
+
+async def test_a_journal_of_the_first_release_is_migrated_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    from faktoora_async.bulk.journal.migrations import SQLITE_MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    version_1 = dict(SQLITE_MIGRATIONS)[1]  # the first release's schema, which had no version table
+    with sqlite3.connect(path) as conn:
+        for statement in version_1:
+            conn.execute(statement)
+        conn.execute("INSERT INTO runs (started_at) VALUES (1.0)")
+        conn.execute(
+            "INSERT INTO invoices (number, payload_hash, state, faktoora_id, attempts, run_id, created_at,"
+            " updated_at) VALUES ('OLD-1', 'h', 'submitted', 'F1', 1, 1, 1.0, 1.0)"
+        )
+    conn.close()
+    async with Journal(path) as j:
+        assert await j.schema_version() == SQLITE_MIGRATIONS[-1][0]
+        row = await j.get("OLD-1")
+        assert row is not None and row.state == "submitted" and row.faktoora_id == "F1"
+        run = await j.begin_run(name="resume")
+        assert [r.kind for r in await j.plan(run, [Planned("OLD-1", "h")])] == ["known"]
+        async with j.worker(run) as w:  # the new columns work on the old rows
+            assert [c.row.number for c in await w.claim(10)] == ["OLD-1"]
+    async with Journal(path) as j:  # opening again applies nothing twice
+        assert await j.schema_version() == SQLITE_MIGRATIONS[-1][0]
+    with sqlite3.connect(path) as conn:
+        versions = [v for (v,) in conn.execute("SELECT version FROM journal_schema ORDER BY version")]
+    conn.close()
+    assert versions == [v for v, _ in SQLITE_MIGRATIONS]

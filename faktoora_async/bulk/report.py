@@ -1,7 +1,7 @@
 """The outcome of a bulk run: counts, a row per invoice, request counts; ``report.json`` + ``report.csv``.
 
 Memory: a :class:`RunReport` made by the runner holds only counts, request counts and timings.  Its
-per-invoice rows stay in the journal: :meth:`RunReport.iter_rows` streams them from SQLite in chunks of
+per-invoice rows stay in the journal: :meth:`RunReport.iter_rows` streams them from the journal in chunks of
 :data:`CHUNK` rows, and :meth:`RunReport.write` streams them into temp files that are then renamed over
 ``report.json`` / ``report.csv``.  So writing the report of a 100,000-invoice run needs a few MB, not one
 object per invoice.  ``rows`` and ``failed`` still return lists (read from the journal on each access,
@@ -17,14 +17,13 @@ import contextlib
 import csv
 import json
 import os
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .journal import JournalRow, iter_run_rows
+from .journal import JournalRow, RowSource, SQLiteRowSource
 
 __all__ = ["ReportRow", "RunReport", "write_atomic"]
 
@@ -95,31 +94,25 @@ def outcome_counts(
 
 
 class JournalRows:
-    """The rows of one run, streamed from its journal file on every iteration (never held)."""
+    """The rows of one run, streamed from its journal on every iteration (never held).
 
-    __slots__ = ("interrupted", "path", "run_id")
+    ``source``: a SQLite journal file's path, or any journal's :meth:`~.journal.Journal.row_source`.
+    """
 
-    def __init__(self, path: Path, run_id: int, *, interrupted: bool) -> None:
-        self.path = Path(path)
+    __slots__ = ("interrupted", "run_id", "source")
+
+    def __init__(self, source: str | os.PathLike[str] | RowSource, run_id: int, *, interrupted: bool) -> None:
+        if isinstance(source, (str, os.PathLike)):
+            source = SQLiteRowSource(Path(source), run_id, chunk=CHUNK)
+        self.source: RowSource = source
         self.run_id = run_id
         self.interrupted = interrupted
 
     def __iter__(self) -> Iterator[ReportRow]:
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
-        try:
-            for r in iter_run_rows(conn, self.run_id, chunk=CHUNK):
-                yield report_row(r, self.interrupted)
-            cur = conn.execute(
-                "SELECT number, outcome, reason FROM run_extras WHERE run_id = ? ORDER BY rowid",
-                (self.run_id,),
-            )
-            while chunk := cur.fetchmany(CHUNK):
-                for number, outcome, reason in chunk:
-                    yield ReportRow(
-                        number=str(number), outcome=str(outcome), state="not journalled", reason=reason
-                    )
-        finally:
-            conn.close()
+        for r in self.source.iter_rows():
+            yield report_row(r, self.interrupted)
+        for number, outcome, reason in self.source.iter_extras():
+            yield ReportRow(number=number, outcome=outcome, state="not journalled", reason=reason)
 
 
 class RunReport:
