@@ -6,14 +6,20 @@
   ``invoices.wait()`` resolves from webhooks and polls only to fill gaps;
 * ``GET /invoices/{faktoora_id}/pdf`` waits until the invoice is ready and streams its PDF back.
 
-Run it::
+Run it with uvicorn (the module-level ``app``; ``create_app(...)`` builds more, e.g. in tests)::
 
     FAKTOORA_API_KEY=... FAKTOORA_BASE_URL=https://api.faktoora.com/api/v1 \\
-    PUBLIC_URL=https://billing.example.com python examples/fastapi_app.py
+    PUBLIC_URL=https://billing.example.com uvicorn examples.fastapi_app:app --port 8000
 
-``PUBLIC_URL`` is where faktoora can reach this app (webhooks are subscribed to
-``PUBLIC_URL/webhooks/faktoora?token=<secret>``).  Without ``FAKTOORA_BASE_URL`` and ``FAKTOORA_API_KEY``
-the app starts an embedded sandbox (``faktoora_async.sandbox``) and subscribes to it on loopback.
+or as a script, ``python examples/fastapi_app.py`` (``HOST``/``PORT``, default 127.0.0.1:8000).
+
+``PUBLIC_URL`` is where faktoora can reach this app (without it: ``http://127.0.0.1:$PORT``, so set
+``PORT`` to uvicorn's ``--port`` when that is not 8000).  Webhooks are subscribed to
+``PUBLIC_URL/webhooks/faktoora?token=<secret>``: faktoora sends no custom headers, so the secret is in the
+URL, and the webhook router keeps it out of the access log (``token=***``).  Set
+``FAKTOORA_WEBHOOK_SECRET`` when you run several workers (else each makes up its own).  Without
+``FAKTOORA_BASE_URL`` and ``FAKTOORA_API_KEY`` the app starts an embedded sandbox
+(``faktoora_async.sandbox``) and subscribes to it on loopback.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
@@ -156,13 +163,23 @@ def create_app(
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         stats = receiver.stats
-        return {"ok": True, "webhooks": {"applied": stats.applied, "duplicates": stats.duplicates}}
+        webhooks = {"applied": stats.applied, "duplicates": stats.duplicates, "rejected": stats.rejected}
+        return {"ok": True, "webhooks": webhooks}
 
     return app
+
+
+app = create_app()  # ``uvicorn examples.fastapi_app:app``: nothing starts before the lifespan
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        print(f"error: PORT must be a port number (1-65535), not {text!r}", file=sys.stderr)
+        raise SystemExit(2)
+    return int(text)
 
 
 if __name__ == "__main__":
     import uvicorn
 
-    port = int(os.environ.get("PORT", "8000"))
-    uvicorn.run(create_app(), host=os.environ.get("HOST", "127.0.0.1"), port=port)
+    uvicorn.run(app, host=os.environ.get("HOST", "127.0.0.1"), port=_port(os.environ.get("PORT", "8000")))
