@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from faktoora_async import FaktooraClient
-from faktoora_async.errors import FaktooraError
+from faktoora_async.errors import ConfigurationError, FaktooraError
 
 
 @contextlib.asynccontextmanager
@@ -97,15 +97,38 @@ async def inspect(client: FaktooraClient, path: Path) -> int:
     return 0
 
 
+USAGE = "usage: python examples/import_and_inspect.py [FILE.xml|FILE.pdf]"
+
+
+def parse_args(argv: list[str]) -> Path | None:
+    """The file to import (None: a generated one); bad arguments end the script with one line, exit 2."""
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        raise SystemExit(0)
+    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+        print(USAGE, file=sys.stderr)
+        raise SystemExit(2)
+    if not argv:
+        return None
+    path = Path(argv[0])
+    if not path.is_file():
+        print(f"error: {'not a file' if path.exists() else 'no such file'}: {path}", file=sys.stderr)
+        raise SystemExit(2)
+    return path
+
+
 async def main(argv: list[str]) -> int:
+    path = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="faktoora-import-") as tmp:
-        path = Path(argv[0]) if argv else demo_file(Path(tmp))
-        async with connect() as client:
-            try:
-                return await inspect(client, path)
-            except FaktooraError as exc:
-                print(f"import failed: {exc}", file=sys.stderr)
-                return 1
+        try:
+            async with connect() as client:
+                return await inspect(client, path or demo_file(Path(tmp)))
+        except ConfigurationError as exc:  # e.g. FAKTOORA_BASE_URL is not an http(s) URL
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except FaktooraError as exc:  # a bad key, a refused file, an unreachable server: one line
+            print(f"import failed: {exc}", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -17,12 +17,14 @@ import asyncio
 import contextlib
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from faktoora_async import FaktooraClient
 from faktoora_async.einvoice.generate import generate_invoice
+from faktoora_async.errors import FaktooraError
 from faktoora_async.integrations.aiohttp import webhook_handler
 from faktoora_async.webhooks import WebhookDelivery, WebhookReceiver
 
@@ -92,5 +94,23 @@ async def main(count: int = 3) -> int:
             await runner.cleanup()
 
 
+def _env_int(name: str, default: int, low: int, high: int) -> int:
+    """An integer setting from the environment; a bad one ends the script with one line (exit 2)."""
+    text = os.environ.get(name, str(default))
+    if not text.isdigit() or not low <= int(text) <= high:
+        print(f"error: {name} must be a whole number from {low} to {high}, not {text!r}", file=sys.stderr)
+        raise SystemExit(2)
+    return int(text)
+
+
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main(int(os.environ.get("COUNT", "3")))))
+    count = _env_int("COUNT", 3, 1, 100)  # one create call takes up to 100 invoices
+    _env_int("PORT", 0, 0, 65535)
+    try:
+        raise SystemExit(asyncio.run(main(count)))
+    except FaktooraError as exc:  # a bad key or URL, an unreachable server: one line
+        print(f"failed: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except OSError as exc:  # e.g. PORT already in use
+        print(f"failed: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sys
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,9 +23,11 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
+from _bulk_child import fetch_admin, verify_exactly_once
 from anyio.abc import Process
 
 from faktoora_async import FaktooraClient
+from faktoora_async.bulk import read_rows
 from faktoora_async.einvoice.generate import generate_invoice
 from faktoora_async.sandbox import Sandbox
 
@@ -228,6 +231,68 @@ async def test_month_end_example_runs_and_resumes(tmp_path: Path) -> None:
     assert len(list(out.rglob("*.pdf"))) == 25 and len(list(out.rglob("*.xml"))) == 25
 
 
+def _journal_states(journal: Path) -> Counter[str]:
+    return Counter(r.state for r in read_rows(journal)) if journal.exists() else Counter()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_month_end_example_with_its_own_sandbox_resumes_after_a_kill(tmp_path: Path) -> None:
+    """The documented "kill it and run it again", with no FAKTOORA_* set: the script's own sandbox.
+
+    The sandbox runs in a process of its own (examples/_sandbox_host.py) that outlives the killed script,
+    so the second run resumes against the invoices the first one created: each exactly once.
+    """
+    count, seed = 200, 8
+    out = tmp_path / "out"
+    journal = out / "journal.sqlite"
+    env = {"COUNT": str(count), "OUT_DIR": str(out), "SEED": str(seed), "KEEP_SANDBOX": "1"}
+    host_pid: int | None = None
+    try:
+        script = [sys.executable, str(EXAMPLES / "month_end.py")]
+        async with await anyio.open_process(script, cwd=tmp_path, env=example_env(**env)) as proc:
+            with anyio.fail_after(120):  # a hang guard, not a timing assertion
+                while not (await anyio.to_thread.run_sync(_journal_states, journal))["downloaded"]:
+                    assert proc.returncode is None, "the first run ended before it was killed"
+                    await anyio.sleep(0.05)
+            proc.kill()  # SIGKILL: the script gets no chance to clean up anything
+            await proc.wait()
+        states = _journal_states(journal)
+        assert 0 < states["downloaded"] < count, states  # killed in the middle
+        info = json.loads((out / "journal.sqlite.sandbox.json").read_text(encoding="utf-8"))
+        host_pid = int(info["pid"])
+        assert _alive(host_pid), "the sandbox died with the script"
+
+        rc, output = await run_example("month_end.py", cwd=tmp_path, **env)
+        assert rc == 0, output
+        assert f"resuming with the sandbox of the earlier run (pid {host_pid}," in output
+        assert f"{count} invoices: {{'done': {count}}}" in output
+        verify_exactly_once(
+            sandbox_invoices=fetch_admin(info["root_url"], "invoices?withPdf=1"),
+            stats=fetch_admin(info["root_url"], "stats"),
+            journal=journal,
+            out_dir=out,
+            numbers=[generate_invoice(i, seed=seed)["invoiceNumber"] for i in range(count)],
+        )
+
+        # Once more without KEEP_SANDBOX: nothing left to do, and the sandbox is stopped at the end.
+        del env["KEEP_SANDBOX"]
+        rc, output = await run_example("month_end.py", cwd=tmp_path, **env)
+        assert rc == 0, output
+        assert output.rstrip().endswith("all done: sandbox stopped"), output
+        assert not _alive(host_pid)
+        assert not (out / "journal.sqlite.sandbox.json").exists()  # it held the sandbox's key
+    finally:
+        if host_pid is not None and _alive(host_pid):
+            os.kill(host_pid, signal.SIGTERM)
+
+
 async def test_import_and_inspect_example_with_a_real_file(tmp_path: Path, samples_dir: Path) -> None:
     # a KoSIT test-suite UBL invoice that passes EN 16931 and XRechnung 3.0 (../shared/samples/INDEX.md)
     sample = (
@@ -263,3 +328,43 @@ async def test_webhook_receiver_aiohttp_example(tmp_path: Path) -> None:
     assert output.count(": created") + output.count(": sent") == 4
     assert "webhooks: " in output and " 0 rejected" in output
     assert len({e["faktooraId"] for e in log if e["ok"]}) == 4
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "env", "line"),
+    [
+        ("import_and_inspect.py", ["missing.xml"], {}, "error: no such file: missing.xml"),
+        ("import_and_inspect.py", ["."], {}, "error: not a file: ."),
+        ("import_and_inspect.py", ["a.xml", "b.xml"], {}, "usage: python examples/import_and_inspect.py"),
+        ("import_and_inspect.py", ["x.xml"], {"FAKTOORA_BASE_URL": "ftp://x", "FAKTOORA_API_KEY": "k"}, None),
+        ("month_end.py", [], {"COUNT": "many"}, "error: COUNT must be a whole number >= 1, not 'many'"),
+        ("month_end.py", [], {"SEED": "-3"}, "error: SEED must be a whole number >= 0, not '-3'"),
+        ("month_end.py", ["--resume"], {}, "usage: [COUNT=N]"),
+        ("webhook_receiver_aiohttp.py", [], {"COUNT": "0"}, "error: COUNT must be a whole number from 1"),
+        ("webhook_receiver_aiohttp.py", [], {"PORT": "http"}, "error: PORT must be a whole number from 0"),
+        ("fastapi_app.py", [], {"PORT": "99999"}, "error: PORT must be a port number (1-65535), not '99999'"),
+    ],
+    ids=[
+        "missing",
+        "folder",
+        "two-paths",
+        "bad-url",
+        "count",
+        "seed",
+        "argv",
+        "hook-count",
+        "hook-port",
+        "port",
+    ],
+)
+async def test_examples_say_what_is_wrong_in_one_line(
+    tmp_path: Path, script: str, args: list[str], env: dict[str, str], line: str | None
+) -> None:
+    if line is None:  # the file must exist so that the URL is what fails
+        (tmp_path / args[0]).write_text("<x/>", encoding="utf-8")
+    rc, output = await run_example(script, *args, cwd=tmp_path, **env)
+    lines = output.splitlines()
+    assert rc == 2, output
+    assert len(lines) == 1 and "Traceback" not in output, output
+    assert lines[0].startswith(line or "error: base_url must start with http:// or https://"), output
+    assert sorted(os.listdir(tmp_path)) == (args[:1] if line is None else [])  # nothing written
