@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import _harness as h
 
-BENCHES = ("b1", "b2", "b3", "b4", "b5", "sandbox")
+BENCHES = ("b1", "b1s", "b2", "b3", "b4", "b5", "sandbox")
 
 
 def _bench_sandbox(smoke: bool) -> tuple[str, bool]:
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runners: dict[str, Callable[[], tuple[str, bool]]] = {
         "b1": lambda: b1_month_end.run(smoke=args.smoke),
+        "b1s": lambda: b1_month_end.run_short(smoke=args.smoke),
         "b2": lambda: b2_overhead.run(smoke=args.smoke),
         "b3": lambda: b3_serde.run(smoke=args.smoke),
         "b4": lambda: b4_memory.run(smoke=args.smoke),

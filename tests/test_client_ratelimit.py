@@ -64,9 +64,9 @@ async def test_max_rate_caps_the_client_below_the_server_limit() -> None:
 
 
 async def test_governor_settles_below_the_limit_after_a_few_throttles() -> None:
-    # 1,000 requests from 24 workers against 100 req/s (burst 10, so each 1 s Retry-After pause wastes
-    # ~90 requests of capacity): the governor must find the limit from what the server accepted, hold
-    # right below it, and not keep re-hitting it.  Checks are counts and the learned rate, no timing.
+    # 1,000 requests from 24 workers against 100 req/s (burst 10: the first drain says little about the
+    # rate): the governor must find the limit from what the server accepted, hold at it, and not keep
+    # re-hitting it.  Checks are counts and the learned rate, no timing.
     rate, n = 100.0, 1000
     async with (
         Sandbox(rate=rate, burst=10) as sb,
@@ -98,5 +98,7 @@ async def test_governor_settles_below_the_limit_after_a_few_throttles() -> None:
         assert counts.get("200") == n
         assert throttled >= 1, "the limit was never reached: the test proves nothing"
         assert throttled / total <= 0.02, counts
-        assert stats.decreases <= 4  # the limit is found in a few throttles, then held
+        # new 429s are sync points: the first drain, then one every few seconds by design (the governor
+        # runs a hair above the measured rate so the server's bucket is used to the last token)
+        assert stats.decreases <= 8
         assert learned is not None and 0.8 * rate <= learned <= 1.05 * rate

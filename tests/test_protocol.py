@@ -15,7 +15,6 @@ from faktoora_async import errors, protocol
 from faktoora_async.files import resolve_target, safe_filename
 from faktoora_async.models import Invoice, InvoiceItem, InvoiceListItem, InvoiceStatus, Party, Product, Tax
 from faktoora_async.protocol import APIRequest
-from faktoora_async.ratelimit import AdaptiveRateLimiter
 
 
 def _invoice(**changes: object) -> Invoice:
@@ -280,68 +279,3 @@ def test_safe_filename_stays_inside(tmp_path: Path, name: str) -> None:
 def test_safe_filename_keeps_good_names() -> None:
     assert safe_filename("RE-2026/03/0001", ".xml") == "RE-2026_03_0001.xml"
     assert safe_filename("Rechnung Müller", "pdf") == "Rechnung Müller.pdf"
-
-
-# ---------------------------------------------------------------------------------------------- rate governor
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_limiter_slow_start_then_decrease_then_cubic_recovery() -> None:
-    clock = FakeClock()
-    lim = AdaptiveRateLimiter(initial_rate=10, clock=clock)
-    assert lim.rate == 10
-    sent = 0
-    while clock.now < 101.0:  # one second of saturated sending: the rate doubles every 0.25 s
-        delay = lim.try_acquire()
-        if delay > 0:
-            clock.now += delay
-            continue
-        sent += 1
-        clock.now += 0.002  # a sequential caller: never paced, the rate still grows while used
-        lim.on_success()
-    assert lim.rate is not None and lim.rate > 20  # grew from 10 while used
-    before = lim.rate
-    lim.on_throttle(retry_after=1.0, sent_at=clock.now)
-    assert lim.rate is not None and lim.rate < before
-    first = lim.rate
-    # an echo of the same overload (sent before the decrease) does not decrease again
-    lim.on_throttle(retry_after=None, sent_at=clock.now - 0.01)
-    assert lim.rate == first
-    assert lim.try_acquire() == pytest.approx(1.0)  # everyone waits for Retry-After
-    rates = []
-    for _ in range(30):
-        clock.now += 0.5
-        lim.on_success()
-        rates.append(lim.rate)
-    assert rates == sorted(rates)  # climbs back monotonically
-    assert rates[-1] > first
-
-
-def test_limiter_spaces_requests_at_its_rate() -> None:
-    clock = FakeClock()
-    lim = AdaptiveRateLimiter(max_rate=10, burst_seconds=0.0, clock=clock)
-    assert lim.try_acquire() == 0.0
-    assert lim.try_acquire() == pytest.approx(0.1)
-    clock.now += 0.1
-    assert lim.try_acquire() == 0.0
-    lim.on_throttle(retry_after=2.0, sent_at=clock.now)
-    assert lim.try_acquire() == pytest.approx(2.0)
-    assert lim.rate is not None and lim.rate <= 10
-    for _ in range(100):
-        clock.now += 1
-        lim.on_success()
-    assert lim.rate == 10  # never above max_rate
-
-
-def test_limiter_rejects_bad_options() -> None:
-    with pytest.raises(ValueError):
-        AdaptiveRateLimiter(max_rate=0)
-    with pytest.raises(ValueError):
-        AdaptiveRateLimiter(beta=1.5)

@@ -63,6 +63,12 @@ class EventLog:
         hi = bisect.bisect_right(times, end, lo=lo)
         return hi - lo
 
+    def between(self, begin: float, end: float) -> list[float]:
+        """The timestamps in ``(begin, end]``, oldest first."""
+        times = self._times
+        lo = bisect.bisect_right(times, begin, lo=self._start)
+        return times[lo : bisect.bisect_right(times, end, lo=lo)]
+
     @property
     def last(self) -> float | None:
         return self._times[-1] if len(self._times) > self._start else None
