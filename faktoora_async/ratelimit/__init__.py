@@ -4,7 +4,10 @@
 * :class:`RateClock` (:mod:`.clock`): when requests were sent, accepted and throttled; measured rates;
 * :class:`AdjustmentPolicy` (:mod:`.policy`): moves the allowed rate on what the server answers;
 * :func:`parse_rate_headers` (:mod:`.headers`): ``RateLimit-*`` / ``X-RateLimit-*`` headers, tolerantly;
-* :class:`AdaptiveRateLimiter` (:mod:`.governor`): the async governor one client shares across tasks.
+* :class:`AdaptiveRateLimiter` (:mod:`.governor`): the async governor one client shares across tasks;
+* :class:`RateStore` (:mod:`.store`): where a key's bucket lives when several clients share it:
+  :class:`InProcessStore`, or ``RedisStore`` (:mod:`.redis_store`, extra ``[redis]``); :func:`open_store`
+  turns ``"redis://..."`` into one.
 """
 
 from __future__ import annotations
@@ -14,15 +17,44 @@ from .clock import EventLog, RateClock
 from .governor import AdaptiveRateLimiter, RateLimiterStats
 from .headers import RateLimitInfo, parse_rate_headers
 from .policy import AdjustmentPolicy, PolicyConfig
+from .store import Grant, InProcessStore, RateStore, SharedRate, StoreUnavailable, store_key
+
+
+def open_store(store: RateStore | str | None) -> RateStore | None:
+    """A rate store from a URL (``redis://``, ``rediss://``, ``unix://``) or a store object (as is)."""
+    if store is None or not isinstance(store, str):
+        return store
+    if store.split(":", 1)[0].lower() in ("redis", "rediss", "unix"):
+        from .redis_store import RedisStore
+
+        return RedisStore(store)
+    raise ValueError("rate_store must be a redis:// URL or a RateStore object")
+
+
+def __getattr__(name: str) -> object:
+    if name == "RedisStore":  # imported on first use: redis-py is an optional extra
+        from .redis_store import RedisStore
+
+        return RedisStore
+    raise AttributeError(name)
+
 
 __all__ = [
     "AdaptiveRateLimiter",
     "AdjustmentPolicy",
     "EventLog",
+    "Grant",
+    "InProcessStore",
     "PolicyConfig",
     "RateClock",
     "RateLimitInfo",
     "RateLimiterStats",
+    "RateStore",
+    "RedisStore",
+    "SharedRate",
+    "StoreUnavailable",
     "TokenBucket",
+    "open_store",
     "parse_rate_headers",
+    "store_key",
 ]

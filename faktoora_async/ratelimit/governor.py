@@ -10,11 +10,18 @@ Every attempt of a client goes through it (the transport is its only caller)::
     finally:
         limiter.release()
 
-It does no I/O besides ``anyio.sleep`` and is shared by every task of one client.
+Without a store it does no I/O besides ``anyio.sleep`` and is shared by every task of one client.  With
+a :class:`~faktoora_async.ratelimit.store.RateStore` (``store=``), the slots come from the store's
+bucket for ``store_key``, shared by every client naming the same store: the rate one governor learns and
+the pauses a server asks for reach all of them, and each measures what *all* of them sent between two
+429s.  When the store is unreachable the governor carries on with its own bucket at the rate it knows,
+logs one warning, and tries the store again every :data:`STORE_RETRY` seconds.
 """
 
 from __future__ import annotations
 
+import bisect
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -25,9 +32,12 @@ import anyio
 from .bucket import TokenBucket
 from .clock import RateClock
 from .headers import RateLimitInfo, parse_rate_headers
-from .policy import AdjustmentPolicy, PolicyConfig
+from .policy import RETRY_AFTER_ROUNDING, AdjustmentPolicy, PolicyConfig
+from .store import RateStore, SharedRate, StoreUnavailable
 
 __all__ = ["AdaptiveRateLimiter", "RateLimiterStats"]
+
+logger = logging.getLogger("faktoora_async.ratelimit")
 
 #: Seconds of the allowed rate that may be spent at once after an idle spell (the client bucket's size).
 BURST_SECONDS = 0.1
@@ -36,6 +46,12 @@ WINDOW = 1.0
 #: While callers wait for the discovery in-flight cap, they look again at least this often (seconds):
 #: the cap also grows with time, not only when a request finishes.
 CAP_RECHECK = 0.05
+#: After a rate store failed, it is tried again this many seconds later (meanwhile: in-process bucket).
+STORE_RETRY = 5.0
+#: A store's "wait" is slept at most this long before asking again (its shared rate may change).
+STORE_MAX_WAIT = 0.5
+#: Own send times and the store's counter at each, kept for measuring (bounded memory).
+SHARED_HISTORY = 8192
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,8 @@ class AdaptiveRateLimiter:
         burst_seconds: float = BURST_SECONDS,
         window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        store: RateStore | None = None,
+        store_key: str = "default",
     ) -> None:
         config = PolicyConfig(
             max_rate=max_rate,
@@ -101,6 +119,19 @@ class AdaptiveRateLimiter:
         self._freed: anyio.Event | None = None
         self._throttles = 0
         self.last_headers: RateLimitInfo | None = None
+        self.store = store
+        self.store_key = store_key
+        self._degraded = False  # the store failed: own bucket until _store_retry_at
+        self._store_retry_at = 0.0
+        self._shared_sent: list[float] = []  # own send times in shared mode...
+        self._shared_count: list[int] = []  # ...and the store's slot counter at each
+        self._shared_throttled = 0
+        self._pending_throttles = 0
+        self._pending_pause: float | None = None
+        self._published = -1  # the policy revision last published
+        self._store_lock: anyio.Lock | None = None
+        if store is not None:
+            self.policy.counts = self._shared_accepted_until
 
     def _capacity(self, rate: float) -> float:
         return 1.0 if math.isinf(rate) else max(1.0, rate * self.burst_seconds)
@@ -165,7 +196,17 @@ class AdaptiveRateLimiter:
         self._callers += 1
         try:
             while True:
-                delay = self.try_acquire(alone=self._callers == 1)
+                if self._use_store():
+                    # one caller at a time asks the store (the others queue here, not at the store)
+                    if self._store_lock is None:
+                        self._store_lock = anyio.Lock()
+                    async with self._store_lock:
+                        delay = await self._try_shared()
+                        while 0 < delay < math.inf and self._use_store():
+                            await anyio.sleep(delay)
+                            delay = await self._try_shared()
+                else:
+                    delay = self.try_acquire(alone=self._callers == 1)
                 if delay <= 0:
                     return self._clock()
                 if math.isinf(delay):
@@ -179,6 +220,96 @@ class AdaptiveRateLimiter:
             self._callers -= 1
             raise
 
+    # ------------------------------------------------------------------ the shared store
+
+    def _use_store(self) -> bool:
+        if self.store is None:
+            return False
+        return not self._degraded or self._clock() >= self._store_retry_at
+
+    def _store_failed(self, exc: BaseException) -> None:
+        now = self._clock()
+        if not self._degraded:
+            mark = getattr(self.store, "mark_down", None)
+            if mark is None or mark():  # one warning per store, not per client sharing it
+                logger.warning(
+                    "rate store unavailable (%s); continuing with the in-process rate governor", exc
+                )
+            self._degraded = True
+            self.policy.counts = None
+            self.policy.forget_syncs()
+        self._store_retry_at = now + STORE_RETRY
+
+    def _store_back(self) -> None:
+        if self._degraded:
+            mark = getattr(self.store, "mark_up", None)
+            if mark is None or mark():
+                logger.info("rate store reachable again; sharing the rate budget again")
+            self._degraded = False
+            self.policy.counts = self._shared_accepted_until
+            self.policy.forget_syncs()
+            self._published = -1
+
+    def _shared_accepted_until(self, when: float) -> int:
+        """Slots every client took up to ``when`` (as of our own send just before it) minus all 429s."""
+        i = bisect.bisect_right(self._shared_sent, when)
+        taken = self._shared_count[i - 1] if i else 0
+        return taken - self._shared_throttled
+
+    async def _flush(self) -> None:
+        """Send what the store should know: 429s counted, a pause, a newly learned rate."""
+        assert self.store is not None
+        revision = self.policy.revision
+        if not (self._pending_throttles or self._pending_pause or revision != self._published):
+            return
+        rate = None
+        if revision != self._published and not self.policy.discovering:
+            base, at, climb = self.policy.shared_state
+            rate = SharedRate(base, at - self._clock(), climb)
+        throttles, pause = self._pending_throttles, self._pending_pause
+        self._pending_throttles, self._pending_pause = 0, None
+        self._published = revision
+        await self.store.report(self.store_key, throttles=throttles, pause=pause, rate=rate)
+
+    async def _try_shared(self) -> float:
+        """One attempt at a slot from the store; 0.0 taken, else seconds to wait (inf: until a release)."""
+        assert self.store is not None
+        now = self._clock()
+        pause = self.policy.pause_until
+        if now < pause:
+            return pause - now
+        cap = self.policy.in_flight_cap(now)
+        if cap is not None and self._sending >= cap:
+            self.policy.on_saturated(now)
+            return math.inf
+        rate = self.policy.rate_at(now)
+        burst = 1.0 if self.policy.discovering else self._capacity(rate)
+        try:
+            await self._flush()
+            grant = await self.store.take(self.store_key, rate, burst)
+        except StoreUnavailable as exc:
+            self._store_failed(exc)
+            return 1e-6  # ask again at once, from the in-process bucket
+        self._store_back()
+        now = self._clock()
+        self._shared_throttled = max(self._shared_throttled, grant.throttled)
+        if grant.rate is not None:
+            # our own news went out just before (_flush): what the store says is the newest word
+            self.policy.adopt(grant.rate, now)
+            self._published = self.policy.revision
+        if grant.wait > 0:
+            if self.policy.discovering:
+                self.policy.on_saturated(now)
+            return min(grant.wait, STORE_MAX_WAIT)
+        self._sending += 1
+        self.rate_clock.on_send(now)
+        self._shared_sent.append(now)
+        self._shared_count.append(grant.sent)
+        if len(self._shared_sent) > SHARED_HISTORY:
+            del self._shared_sent[: SHARED_HISTORY // 2]
+            del self._shared_count[: SHARED_HISTORY // 2]
+        return 0.0
+
     def release(self) -> None:
         """The request of an :meth:`acquire` is finished."""
         self._callers = max(0, self._callers - 1)
@@ -186,6 +317,24 @@ class AdaptiveRateLimiter:
         freed, self._freed = self._freed, None
         if freed is not None:
             freed.set()
+
+    def retry_delay(self, retry_after: float | None) -> float:
+        """How long the request a 429 concerns should wait before its retry (for the transport).
+
+        A ``Retry-After`` above a second (or a pause the governor imposes) is honoured; one of up to a
+        second is a rounded-up "very soon": the retry then only waits for the governor's next slot,
+        which :meth:`acquire` gives it anyway.
+        """
+        now = self._clock()
+        wait = max(0.0, self.policy.pause_until - now)
+        if retry_after is not None and retry_after > RETRY_AFTER_ROUNDING:
+            wait = max(wait, retry_after)
+        return wait
+
+    def spare(self) -> bool:
+        """True when a request now would use capacity that is otherwise lost (nothing known yet, or
+        nobody is waiting for a slot): e.g. a poll that can be sent early at no cost."""
+        return self.policy.discovering or self._callers <= self._sending
 
     # ------------------------------------------------------------------ outcomes
 
@@ -229,6 +378,10 @@ class AdaptiveRateLimiter:
         if decision.drain:
             self._sync_bucket(now)
             self.bucket.drain(now, 0.0)
+        if self.store is not None:
+            self._pending_throttles += 1
+            if decision.pause_until > now:
+                self._pending_pause = max(self._pending_pause or 0.0, decision.pause_until - now)
 
     # ------------------------------------------------------------------ the transport of today
 

@@ -33,6 +33,7 @@ e.g. a fixed-window limit): the rate is cut by ``BETA`` and everyone waits for `
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .clock import RateClock
@@ -90,6 +91,8 @@ RETRY_AFTER_ROUNDING = 1.0
 STREAK = 3
 #: On a streak the rate is multiplied by this (multiplicative decrease, as in AIMD).
 BETA = 0.7
+#: A shared rate within this share of ours is not taken over (ours is as good, and climbs on).
+ADOPT_TOLERANCE = 0.005
 #: Never pace slower than this (requests/second).
 MIN_RATE = 0.5
 
@@ -152,6 +155,11 @@ class AdjustmentPolicy:
         self.decreases = 0
         self.known_rate: float | None = None  # from RateLimit headers: the server's own word
         self.last_sent_rate = math.inf  # the paced rate when the last throttled request was sent
+        #: how many requests sent up to a time the server accepted; None: this client's own counts (a
+        #: shared rate store sets it to the counts of every client sharing the key)
+        self.counts: Callable[[float], int] | None = None
+        self.revision = 0  # bumped whenever the rate's base or climb changes (to publish it)
+        self._adopted = False  # a rate learned elsewhere (a shared store) was taken over
         self.burst: float | None = None  # the server's burst, learned from the first drain
         self._first_window: tuple[float, int] | None = None  # (span, accepted) before the first 429
 
@@ -160,7 +168,9 @@ class AdjustmentPolicy:
     @property
     def discovering(self) -> bool:
         """Nothing is known yet: no pacing, but few requests in flight."""
-        return not self._syncs and self.known_rate is None and self.config.max_rate is None
+        return (
+            not self._syncs and self.known_rate is None and self.config.max_rate is None and not self._adopted
+        )
 
     def _growth(self, now: float) -> float:
         return math.pow(2.0, min(self._held / self.config.discovery_doubling, 20.0))
@@ -196,6 +206,8 @@ class AdjustmentPolicy:
 
     def _accepted_until(self, when: float) -> int:
         """Requests sent up to ``when`` and not answered 429 (the tokens the server charged for them)."""
+        if self.counts is not None:
+            return self.counts(when)
         sent, throttled = self.clock.sent, self.clock.throttled
         return (sent.total - sent.count_after(when)) - (throttled.total - throttled.count_after(when))
 
@@ -241,6 +253,7 @@ class AdjustmentPolicy:
                 self._base_rate = self.rate_at(now)
                 self._base_at = now
                 self._climb = min(self._climb * 2.0, RAMP_FAST)
+                self.revision += 1
             return
         period = 1.0 / max(c.drift * self._base_rate, 1e-9)
         quiet = now - max(self._heard_at, self._base_at)
@@ -248,6 +261,7 @@ class AdjustmentPolicy:
             self._base_rate = self.rate_at(now)
             self._base_at = now
             self._climb = c.probe_ramp
+            self.revision += 1
 
     def on_throttle(self, now: float, retry_after: float | None, sent_at: float | None) -> ThrottleDecision:
         """A 429 that arrived at ``now`` for a request sent at ``sent_at``."""
@@ -314,6 +328,7 @@ class AdjustmentPolicy:
             self._streak = 0
         self._base_rate = self._cap(rate)
         self._base_at = now
+        self.revision += 1
 
     def _first_estimate(self, sent_at: float) -> tuple[float, float, float]:
         """Rate from the first drain: in the last :data:`FIRST_WINDOW` seconds the server accepted its
@@ -339,6 +354,28 @@ class AdjustmentPolicy:
             last = t
             most = max(most, level)
         return most
+
+    @property
+    def shared_state(self) -> tuple[float, float, float]:
+        """``(base rate, time it was set, climb per second)``: what a shared store publishes."""
+        return self._base_rate, self._base_at, self._climb
+
+    def adopt(self, rate: float, now: float) -> None:
+        """Take over a rate another client learned (from a shared store), unless ours says the same."""
+        if self.known_rate is not None or not rate > 0:
+            return
+        if not self.discovering and abs(rate - self.rate_at(now)) <= ADOPT_TOLERANCE * rate:
+            return
+        self._adopted = True
+        self._base_rate = self._cap(rate)
+        self._base_at = now
+        self._climb = 0.0
+
+    def forget_syncs(self) -> None:
+        """Start measuring afresh (the counts changed meaning: a shared store came or went)."""
+        had = bool(self._syncs)
+        self._syncs.clear()
+        self._adopted = self._adopted or had
 
     def on_rate_info(
         self, now: float, rate: float | None, remaining: float | None, reset: float | None

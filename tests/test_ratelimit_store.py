@@ -1,0 +1,203 @@
+"""Rate stores: the in-process one (fake clock) and the Redis one against a real Redis server.
+
+The Redis tests use the fixtures of ``tests/_services.py``: ``redis_url`` (a fresh database of the shared
+test server) and ``private_redis`` (a server of the test's own, stopped mid-run to show the fallback).
+They skip with the reason when no server is there, and fail when FAKTOORA_REQUIRE_SERVICES=1.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+
+import anyio
+import pytest
+
+from faktoora_async import FaktooraClient, RetryConfig
+from faktoora_async.ratelimit import (
+    AdaptiveRateLimiter,
+    InProcessStore,
+    RateStore,
+    SharedRate,
+    open_store,
+    store_key,
+)
+from faktoora_async.ratelimit.store import gcra_take
+from faktoora_async.sandbox import Sandbox
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _client(sb: Sandbox, store: RateStore | None) -> FaktooraClient:
+    """A client whose governor uses ``store`` (through ``rate_store=`` once the client takes it)."""
+    retry = RetryConfig(max_retries=30, deadline=None)
+    if "rate_store" in inspect.signature(FaktooraClient).parameters:
+        return FaktooraClient(sb.api_key, base_url=sb.base_url, retry=retry, rate_store=store)
+    client = FaktooraClient(sb.api_key, base_url=sb.base_url, retry=retry)
+    lim = AdaptiveRateLimiter(store=store, store_key=store_key(sb.api_key))
+    client.rate_limiter = lim
+    client._transport.limiter = lim
+    return client
+
+
+# ------------------------------------------------------------------------------------------ pure parts
+
+
+def test_store_key_hides_the_api_key_and_separates_tenants() -> None:
+    key = store_key("ak_secret_key_123456")
+    assert "secret" not in key and key.startswith("faktoora:rl:")
+    assert store_key("ak_secret_key_123456", "tenant-a") != store_key("ak_secret_key_123456", "tenant-b")
+    assert store_key("ak_secret_key_123456") == key
+
+
+def test_gcra_admits_a_burst_then_spaces_at_the_rate() -> None:
+    tat, now, waits = 0.0, 10.0, []
+    for _ in range(4):
+        wait, tat = gcra_take(tat, now, 10.0, 2.0)
+        waits.append(round(wait, 6))
+    assert waits == [0.0, 0.0, 0.0, pytest.approx(0.1)]  # burst 2 early slots + the one due now
+    wait, tat = gcra_take(tat, now + 0.1, 10.0, 2.0)
+    assert wait == 0.0
+
+
+def test_shared_rate_climbs_from_its_base() -> None:
+    rate = SharedRate(100.0, at=5.0, climb=0.01)
+    assert rate.at_time(5.0) == 100.0
+    assert rate.at_time(4.0) == 100.0  # not before it was set
+    assert rate.at_time(15.0) == pytest.approx(100.0 * 2.718281828**0.1)
+
+
+async def test_in_process_store_is_one_bucket_per_key() -> None:
+    clock = FakeClock()
+    store = InProcessStore(clock)
+    a, b = store_key("ak_one_________"), store_key("ak_two_________")
+    assert (await store.take(a, 10.0, 1.0)).wait == 0.0
+    assert (await store.take(a, 10.0, 1.0)).wait == 0.0  # burst 1: one slot early
+    assert (await store.take(a, 10.0, 1.0)).wait == pytest.approx(0.1)
+    assert (await store.take(b, 10.0, 1.0)).wait == 0.0  # another key: its own bucket
+    await store.report(a, throttles=1, pause=2.0, rate=SharedRate(5.0, 0.0))
+    grant = await store.take(a, 10.0, 1.0)
+    assert grant.wait == pytest.approx(2.0) and grant.throttled == 1 and grant.rate == 5.0
+    clock.now += 2.0
+    grant = await store.take(a, 10.0, 1.0)
+    assert grant.wait == 0.0 and grant.sent == 3
+
+
+def test_open_store_reads_urls_and_passes_objects() -> None:
+    store = InProcessStore()
+    assert open_store(store) is store
+    assert open_store(None) is None
+    with pytest.raises(ValueError):
+        open_store("memcached://localhost")
+
+
+pytestmark = pytest.mark.anyio
+
+
+# ------------------------------------------------------------------------------------------ Redis
+
+
+async def test_redis_store_shares_one_bucket_counters_rate_and_pause(redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    first, second = open_store(redis_url), open_store(redis_url)
+    assert first is not None and second is not None
+    key = store_key("ak_shared_test_key_0001", "tenant")
+    try:
+        await first.report(key, rate=SharedRate(5.0, 0.0))
+        grants = [await first.take(key, 1000.0, 2.0) for _ in range(3)]  # the published 5/s wins
+        assert [g.wait for g in grants] == [0.0, 0.0, 0.0]
+        other = await second.take(key, 1000.0, 2.0)  # the same bucket: now it must wait ~1/5 s
+        assert 0.05 < other.wait <= 0.2 + 1e-3
+        assert other.rate == pytest.approx(5.0) and other.sent == 3
+        await second.report(key, throttles=2, pause=3.0)
+        paused = await first.take(key, 1000.0, 2.0)
+        assert 2.5 < paused.wait <= 3.0 and paused.throttled == 2
+        raw = aioredis.from_url(redis_url)
+        keys = [k.decode() async for k in raw.scan_iter("*")]
+        await raw.aclose()
+        assert keys == [key]  # one hash per key and tenant; the API key itself is nowhere
+        assert "ak_shared" not in repr(first)
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_clients_sharing_redis_stay_under_the_limit_together(redis_url: str) -> None:
+    # three clients on one key, 12 callers each: with in-process governors each would learn the limit
+    # alone; sharing the store they pace as one.  Counts only (no timing asserts).
+    n = 360
+    async with Sandbox(rate=60, burst=10) as sb:
+        store = open_store(redis_url)
+        clients = [_client(sb, store) for _ in range(3)]
+        remaining = n
+
+        async def caller(c: FaktooraClient) -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                await c.invoices.next_number()
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for c in clients:
+                    for _ in range(12):
+                        tg.start_soon(caller, c)
+        finally:
+            for c in clients:
+                await c.aclose()
+            assert store is not None
+            await store.aclose()
+        counts = sb.stats()["requests"]["GET /api/v1/invoices/next-number"]
+    total = sum(counts.values())
+    print(f"3 clients sharing Redis: {counts.get('429', 0)}/{total} throttled")
+    assert counts.get("200") == n
+    assert counts.get("429", 0) / total <= 0.03, counts
+
+
+async def test_redis_stopped_mid_run_the_run_finishes_with_one_warning(
+    private_redis: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    n = 300
+    server = private_redis
+    async with Sandbox(rate=50, burst=10) as sb:
+        store = open_store(server.url)  # type: ignore[attr-defined]
+        clients = [_client(sb, store) for _ in range(2)]
+        done = 0
+        remaining = n
+
+        async def caller(c: FaktooraClient) -> None:
+            nonlocal remaining, done
+            while remaining > 0:
+                remaining -= 1
+                await c.invoices.next_number()
+                done += 1
+                if done == n // 3:
+                    server.stop()  # type: ignore[attr-defined]
+
+        caplog.set_level(logging.INFO, logger="faktoora_async.ratelimit")
+        try:
+            async with anyio.create_task_group() as tg:
+                for c in clients:
+                    for _ in range(8):
+                        tg.start_soon(caller, c)
+        finally:
+            for c in clients:
+                await c.aclose()
+            assert store is not None
+            await store.aclose()
+        counts = sb.stats()["requests"]["GET /api/v1/invoices/next-number"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "rate store" in r.message]
+    total = sum(counts.values())
+    print(
+        f"Redis stopped after {n // 3}: {counts.get('429', 0)}/{total} throttled, {len(warnings)} warning(s)"
+    )
+    assert done == n and counts.get("200") == n  # nothing lost
+    assert len(warnings) == 1  # one for the store both clients share, not one per client or request
+    assert all("unavailable" in r.message for r in warnings)
