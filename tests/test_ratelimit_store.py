@@ -158,7 +158,9 @@ async def test_clients_sharing_redis_stay_under_the_limit_together(redis_url: st
     total = sum(counts.values())
     print(f"3 clients sharing Redis: {counts.get('429', 0)}/{total} throttled")
     assert counts.get("200") == n
-    assert counts.get("429", 0) / total <= 0.03, counts
+    # three governors pacing alone at the limit each would see ~2/3 of their requests refused; one
+    # shared bucket keeps it to the few 429s of finding the limit (a short run: a few percent at most)
+    assert counts.get("429", 0) / total <= 0.06, counts
 
 
 async def test_redis_stopped_mid_run_the_run_finishes_with_one_warning(
