@@ -396,3 +396,37 @@ async def test_an_unreachable_postgres_is_one_clear_error_without_the_password()
         await journal.open()
     assert "cannot open the journal postgresql://bob:***@127.0.0.1" in str(info.value)
     assert "s3cret" not in str(info.value)
+
+
+# -- PostgreSQL only ----------------------------------------------------------------------------------------
+
+
+async def test_postgres_survives_its_connections_being_killed(postgres_url: str) -> None:
+    import psycopg
+
+    run = await new_run(postgres_url, planned(3))
+    async with Journal(postgres_url) as j:
+        assert await j.mark_submitting(["RE-00000"]) == ["RE-00000"]
+        dbname = postgres_url.rsplit("/", 1)[1]
+        with psycopg.connect(postgres_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (dbname,),
+            ).fetchone()
+        assert killed is not None and killed[0] >= 1
+        # The pooled connection is dead: the next statements go through on a fresh one.
+        await j.mark_submitted([("RE-00000", "F0")])
+        row = await j.get("RE-00000")
+        assert row is not None and row.state == "submitted" and row.faktoora_id == "F0"
+        assert (await j.run_info(run)) is not None
+
+
+async def test_postgres_schemas_keep_journals_apart(postgres_url: str) -> None:
+    a = postgres_url + "?schema=tenant_a"
+    b = postgres_url + "?schema=tenant_b"
+    await new_run(a, planned(4))
+    await new_run(b, planned(2, prefix="B-"))
+    async with Journal(a) as ja, Journal(b) as jb:
+        assert await ja.counts() == {"planned": 4} and await jb.counts() == {"planned": 2}
+        assert (await ja.get("B-00000")) is None
