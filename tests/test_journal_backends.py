@@ -430,3 +430,42 @@ async def test_postgres_schemas_keep_journals_apart(postgres_url: str) -> None:
     async with Journal(a) as ja, Journal(b) as jb:
         assert await ja.counts() == {"planned": 4} and await jb.counts() == {"planned": 2}
         assert (await ja.get("B-00000")) is None
+
+
+async def test_worker_batches_share_a_run_and_end_when_it_is_done(journal_spec: str) -> None:
+    n = 300
+    run = await new_run(journal_spec, planned(n))
+    got: dict[str, list[str]] = {"a": [], "b": []}
+
+    async def work(name: str) -> None:
+        async with Journal(journal_spec) as j, j.worker(run, name=name) as w:
+            async for batch in w.batches(20, idle=0.1):
+                for claim in batch:
+                    got[name].append(claim.row.number)
+                    await j.mark_downloaded(claim.row.number, FILES)
+
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(work, "a")
+            tg.start_soon(work, "b")
+    everything = got["a"] + got["b"]
+    assert len(everything) == n and len(set(everything)) == n and got["a"] and got["b"]
+
+
+async def test_worker_batches_wait_for_a_dead_workers_rows(journal_spec: str) -> None:
+    run = await new_run(journal_spec, planned(30))
+    child = Child(journal_spec, run, "hold", lease=2.0, batch=10)
+    try:
+        held = child.event()["claimed"]
+        os.kill(child.proc.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+    seen: list[str] = []
+    async with Journal(journal_spec) as j, j.worker(run) as w:
+        with anyio.fail_after(120):
+            async for batch in w.batches(50, idle=0.2):
+                for claim in batch:
+                    seen.append(claim.row.number)
+                    await j.mark_downloaded(claim.row.number, FILES)
+        assert await j.counts(run) == {"downloaded": 30}
+    assert sorted(seen) == [f"RE-{i:05d}" for i in range(30)] and set(held) <= set(seen)

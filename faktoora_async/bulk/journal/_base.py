@@ -439,6 +439,27 @@ class Worker:
             return []
         return await self.journal._claim(self, limit)
 
+    async def batches(self, size: int = 100, *, idle: float = 1.0) -> AsyncIterator[list[Claim]]:
+        """Claim batches of up to ``size`` rows, one batch each time the consumer asks for the next.
+
+        Ends when nothing is claimable and no *other* live worker holds a row of the run (the rows this
+        worker holds are the consumer's business).  While others hold rows it waits ``idle`` seconds
+        between looks: they may finish them, or die, and their rows then come back here after their
+        lease.  Stops early (ends) when ``lost`` is set.
+        """
+        while not self.lost.is_set():
+            claims = await self.claim(size)
+            if claims:
+                yield claims
+                continue
+            info = await self.journal.run_info(self.run_id)
+            others = (
+                0 if info is None else sum(w.claimed for w in info.workers if w.alive and w.id != self.id)
+            )
+            if not others:
+                return
+            await anyio.sleep(idle)
+
     async def release(self, numbers: Sequence[str] | None = None) -> int:
         """Give rows back (all this worker holds when ``numbers`` is None); returns how many."""
         return await self.journal._release(self, numbers)
