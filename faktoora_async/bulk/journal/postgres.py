@@ -205,15 +205,24 @@ class PostgresJournal(Journal):
         *,
         write: bool = True,
         retry: bool = True,
+        single: bool = False,
     ) -> T:
-        """Run ``fn`` in one transaction on a pooled connection (retried once on a lost connection)."""
+        """Run ``fn`` in one transaction on a pooled connection (retried once on a lost connection).
+
+        ``single``: ``fn`` runs one statement, atomic on its own in autocommit mode: no BEGIN/COMMIT round
+        trips around it.
+        """
         if self._pool is None:
             raise RuntimeError("journal is not open")
         for attempt in (0, 1):
             started = time.perf_counter()
             try:
-                async with self._pool.connection() as conn, conn.transaction():
-                    result = await fn(conn)
+                async with self._pool.connection() as conn:
+                    if single:
+                        result = await fn(conn)
+                    else:
+                        async with conn.transaction():
+                            result = await fn(conn)
                 if write:
                     self.transactions += 1
                 return result
@@ -235,7 +244,7 @@ class PostgresJournal(Journal):
             )
             return int(_one(await cur.fetchone())[0])
 
-        return await self._run(do, retry=False)
+        return await self._run(do, single=True, retry=False)
 
     async def finish_run(self, run_id: int, outcome: str) -> None:
         async def do(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -243,7 +252,7 @@ class PostgresJournal(Journal):
                 f"UPDATE runs SET finished_at = {NOW}, outcome = %s WHERE id = %s".encode(), (outcome, run_id)
             )
 
-        await self._run(do)
+        await self._run(do, single=True)
 
     async def find_run(self, name: str) -> int | None:
         async def do(conn: psycopg.AsyncConnection[Any]) -> int | None:
@@ -251,7 +260,7 @@ class PostgresJournal(Journal):
             found = await cur.fetchone()
             return int(found[0]) if found else None
 
-        return await self._run(do, write=False)
+        return await self._run(do, single=True, write=False)
 
     async def run_info(self, run_id: int) -> RunInfo | None:
         return await self._run(lambda conn: _run_info(conn, run_id), write=False)
@@ -279,7 +288,7 @@ class PostgresJournal(Journal):
                 (run_id, number, outcome, reason),
             )
 
-        await self._run(do)
+        await self._run(do, single=True)
 
     # -- transitions -----------------------------------------------------------------------------
     async def _update(
@@ -297,7 +306,7 @@ class PostgresJournal(Journal):
             cur = await conn.execute(query.encode(), {**params, "numbers": wanted, "worker": worker})
             return [str(r[0]) for r in await cur.fetchall()]
 
-        done = await self._run(do)
+        done = await self._run(do, single=True)
         if worker is not None and len(done) < len(wanted):
             for n in set(wanted) - set(done):
                 logger.warning("invoice %s: taken over by another worker; not updated here", n)
@@ -324,7 +333,7 @@ class PostgresJournal(Journal):
             cur = await conn.execute(query.encode(), params)
             return {str(r[0]) for r in await cur.fetchall()}
 
-        done = await self._run(do)
+        done = await self._run(do, single=True)
         for n, _ in pairs:
             if n not in done and worker is not None:
                 logger.warning("invoice %s: taken over by another worker; not updated here", n)
@@ -352,7 +361,7 @@ class PostgresJournal(Journal):
             found = await cur.fetchone()
             return JournalRow._from_db(found) if found else None
 
-        return await self._run(do, write=False)
+        return await self._run(do, single=True, write=False)
 
     async def counts(self, run_id: int | None = None) -> dict[str, int]:
         async def do(conn: psycopg.AsyncConnection[Any]) -> dict[str, int]:
@@ -364,7 +373,7 @@ class PostgresJournal(Journal):
                 )
             return {str(s): int(n) for s, n in await cur.fetchall()}
 
-        return await self._run(do, write=False)
+        return await self._run(do, single=True, write=False)
 
     async def fetch_run_rows(self, run_id: int, *, after: str = "", limit: int = 1000) -> list[JournalRow]:
         async def do(conn: psycopg.AsyncConnection[Any]) -> list[JournalRow]:
@@ -375,7 +384,7 @@ class PostgresJournal(Journal):
             )
             return [JournalRow._from_db(r) for r in await cur.fetchall()]
 
-        return await self._run(do, write=False)
+        return await self._run(do, single=True, write=False)
 
     async def extra_counts(self, run_id: int) -> dict[str, int]:
         async def do(conn: psycopg.AsyncConnection[Any]) -> dict[str, int]:
@@ -384,7 +393,7 @@ class PostgresJournal(Journal):
             )
             return {str(o): int(n) for o, n in await cur.fetchall()}
 
-        return await self._run(do, write=False)
+        return await self._run(do, single=True, write=False)
 
     async def fetch_extras(self, run_id: int) -> list[tuple[str, str, str]]:
         async def do(conn: psycopg.AsyncConnection[Any]) -> list[tuple[str, str, str]]:
@@ -393,7 +402,7 @@ class PostgresJournal(Journal):
             )
             return [(str(a), str(b), str(c)) for a, b, c in await cur.fetchall()]
 
-        return await self._run(do, write=False)
+        return await self._run(do, single=True, write=False)
 
     def row_source(self, run_id: int, *, chunk: int = 1000) -> PostgresRowSource:
         return PostgresRowSource(self._conninfo, self.schema, run_id, chunk=chunk, display=self.display)
@@ -421,7 +430,7 @@ class PostgresJournal(Journal):
             )
             return cur.rowcount == 1
 
-        return await self._run(do)
+        return await self._run(do, single=True)
 
     async def _claim(self, worker: Worker, limit: int) -> list[Claim]:
         async def do(conn: psycopg.AsyncConnection[Any]) -> list[Claim]:
@@ -433,7 +442,7 @@ class PostgresJournal(Journal):
             claims.sort(key=lambda c: c.row.number)
             return claims
 
-        return await self._run(do, retry=False)
+        return await self._run(do, single=True, retry=False)
 
     async def _release(self, worker: Worker, numbers: Sequence[str] | None) -> int:
         async def do(conn: psycopg.AsyncConnection[Any]) -> int:
@@ -448,7 +457,7 @@ class PostgresJournal(Journal):
                 )
             return cur.rowcount
 
-        return await self._run(do)
+        return await self._run(do, single=True)
 
     async def _stop_worker(self, worker: Worker) -> None:
         async def do(conn: psycopg.AsyncConnection[Any]) -> None:
