@@ -69,11 +69,11 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dist]:
 def core_venv(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CoreVenv]:
     base = tmp_path_factory.mktemp("core-venv")
     venv = base / "venv"
-    _check([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+    _check([sys.executable, "-m", "venv", str(venv)])
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / ("python.exe" if os.name == "nt" else "python")
-    # This interpreter's pip installs into the new venv (pip >= 22.3): the wheel and what it requires.
-    _check([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(dist.wheel)])
+    # The new venv's own pip installs the wheel and what it requires: the four core dependencies.
+    _check([str(python), "-m", "pip", "install", "-q", str(dist.wheel)])
     home = base / "home"
     home.mkdir()
     yield CoreVenv(python, bindir, home)
