@@ -151,11 +151,12 @@ class Interrupts:
     def __init__(self) -> None:
         self.count = 0
         self.scopes: list[anyio.CancelScope] = []
+        self.resumable = False  # say "run the same command again to resume" (a journalled bulk run)
 
     def received(self) -> None:
         self.count += 1
         if self.count > 1:
-            exit_now()
+            exit_now(resumable=self.resumable)
         if self.scopes:
             self.scopes[-1].cancel()
 
@@ -168,13 +169,14 @@ class Interrupts:
 _current: Interrupts | None = None
 
 
-def exit_now() -> None:
+def exit_now(*, resumable: bool = False) -> None:
     """The second Ctrl-C: one line on stderr, exit code 130, no cleanup (see :class:`Interrupts`)."""
     if sys.stdout.isatty():
         sys.stdout.write("\x1b[?25h")  # a live progress display hid the cursor
     with contextlib.suppress(OSError, ValueError):  # stdout closed or a broken pipe
         sys.stdout.flush()
-    os.write(2, b"interrupted again: stopped at once; run the same command again to resume\n")
+    hint = "; run the same command again to resume" if resumable else ""
+    os.write(2, f"interrupted again: stopped at once{hint}\n".encode())
     os._exit(EXIT_INTERRUPTED)
 
 
@@ -203,16 +205,18 @@ async def run_command(handler: Handler, args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if root.cancel_called else result
 
 
-async def with_interrupt(fn: Callable[[], Awaitable[int]]) -> int:
+async def with_interrupt(fn: Callable[[], Awaitable[int]], *, resumable: bool = False) -> int:
     """Run ``fn``; a first SIGINT/SIGTERM cancels it cleanly and gives exit code 130.
 
     The caller goes on after an interrupt (to print what was done); a second signal from then on exits
-    at once.
+    at once.  ``resumable``: the work is journalled, so the line of a second Ctrl-C says to run the same
+    command again.
     """
     scope = anyio.CancelScope()
     interrupts = _current
     if interrupts is not None:
         interrupts.scopes.append(scope)
+        interrupts.resumable = interrupts.resumable or resumable
     result = EXIT_INTERRUPTED
     try:
         with scope:

@@ -115,7 +115,13 @@ def exit_code(report: RunReport) -> int:
 
 
 def finish(
-    console: Console, report: RunReport | None, out: Path, journal: Path, *, interrupted: bool
+    console: Console,
+    report: RunReport | None,
+    out: Path,
+    journal: Path,
+    *,
+    interrupted: bool,
+    resumable: bool = True,
 ) -> None:
     """The summary (if the run got as far as a report), where the files are, how to resume."""
     if report is not None:
@@ -125,7 +131,8 @@ def finish(
     console.print(f"files and report.json / report.csv: {escape(str(out))}")
     console.print(f"journal: {escape(str(journal))}")
     if interrupted:
-        console.print("[yellow]interrupted[/]: run the same command again to resume")
+        hint = ": run the same command again to resume" if resumable else ""
+        console.print(f"[yellow]interrupted[/]{hint}")
 
 
 async def run_bulk(

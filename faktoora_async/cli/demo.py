@@ -112,6 +112,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     code = await with_interrupt(work)
     if report is None and runners:
         report = runners[0].last_report
-    finish(con, report, out, journal, interrupted=code == EXIT_INTERRUPTED)
+    # A demo starts over every time (its sandbox is new), so there is nothing to resume.
+    finish(con, report, out, journal, interrupted=code == EXIT_INTERRUPTED, resumable=False)
     con.print(f"demo wall time: {time.monotonic() - started:.1f} s")
     return code

@@ -131,7 +131,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
             )
         return exit_code(report)
 
-    code = await with_interrupt(work)
+    code = await with_interrupt(work, resumable=True)
     if report is None and runners:
         report = runners[0].last_report
     finish(out, report, args.out, journal, interrupted=code == EXIT_INTERRUPTED)
