@@ -500,9 +500,12 @@ async def test_2000_invoices_with_faults_exactly_once(tmp_path: Path) -> None:
         processing_delay=(0.005, 0.02), seed=7, rate=200, burst=20, extra_args=faults
     ) as sb:
         async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
-            report = await runner(client, tmp_path, concurrency=24, batch_size=100, formats=("xml",)).run(
-                invoices
+            # wait_timeout is a hang guard here (the production default), not a figure: on a loaded machine
+            # a single invoice of 2,000 waited more than 30 s twice (load avg 5-9; "not ready after 30 s").
+            bulk = runner(
+                client, tmp_path, concurrency=24, batch_size=100, formats=("xml",), wait_timeout=300.0
             )
+            report = await bulk.run(invoices)
         stats = fetch_admin(sb.root_url, "stats")
         verify_exactly_once(
             sandbox_invoices=fetch_admin(sb.root_url, "invoices"),
