@@ -32,11 +32,11 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from faktoora_async import FaktooraClient
@@ -49,16 +49,10 @@ WEBHOOK_PATH = "/webhooks/faktoora"
 ACTIONS = ("invoiceCreate", "invoiceSent")
 
 
-def create_app(
-    *,
-    public_url: str | None = None,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    webhook_secret: str | None = None,
-) -> FastAPI:
-    """Build the app.  Arguments default to the environment (see the module docstring)."""
-    secret = webhook_secret or os.environ.get("FAKTOORA_WEBHOOK_SECRET") or secrets.token_urlsafe(24)
-    demo_numbers = itertools.count(1)
+def _lifespan(
+    public_url: str | None, base_url: str | None, api_key: str | None, secret: str
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """One shared client for the app's life, subscribed to faktoora's webhooks (removed on shutdown)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,86 +81,109 @@ def create_app(
                         with contextlib.suppress(FaktooraError):
                             await client.webhooks.delete(subscription.id)
 
-    app = FastAPI(title="faktoora-async FastAPI example", lifespan=lifespan)
+    return lifespan
+
+
+def create_app(
+    *,
+    public_url: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    webhook_secret: str | None = None,
+) -> FastAPI:
+    """Build the app.  Arguments default to the environment (see the module docstring)."""
+    secret = webhook_secret or os.environ.get("FAKTOORA_WEBHOOK_SECRET") or secrets.token_urlsafe(24)
+    app = FastAPI(
+        title="faktoora-async FastAPI example", lifespan=_lifespan(public_url, base_url, api_key, secret)
+    )
     receiver = WebhookReceiver(lambda: app.state.client.events, secret=secret)
     app.state.webhook_receiver = receiver
+    app.state.demo_numbers = itertools.count(1)
     app.include_router(webhook_router(receiver, path=WEBHOOK_PATH))
+    app.include_router(routes)
+    return app
 
-    def client_of(request: Request) -> FaktooraClient:
-        client: FaktooraClient = request.app.state.client
-        return client
 
-    @app.post("/invoices", status_code=202)
-    async def create_invoice(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        if raw:
-            try:
-                payload = json.loads(raw)
-            except ValueError:
-                raise HTTPException(status_code=400, detail="the body is not JSON") from None
-            if not isinstance(payload, dict):
-                raise HTTPException(status_code=400, detail="send one invoice as a JSON object")
-        else:  # a demo invoice: unique per process and call
-            payload = generate_invoice(next(demo_numbers), seed=secrets.randbelow(1_000_000))
+routes = APIRouter()
+
+
+def client_of(request: Request) -> FaktooraClient:
+    client: FaktooraClient = request.app.state.client
+    return client
+
+
+@routes.post("/invoices", status_code=202)
+async def create_invoice(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if raw:
         try:
-            created = await client_of(request).invoices.create([payload])
-        except FaktooraError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from None
-        return {"faktooraId": created[0].faktoora_id, "invoiceNumber": payload.get("invoiceNumber")}
+            payload = json.loads(raw)
+        except ValueError:
+            raise HTTPException(status_code=400, detail="the body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise HTTPException(status_code=400, detail="send one invoice as a JSON object")
+    else:  # a demo invoice: unique per process and call
+        index = next(request.app.state.demo_numbers)
+        payload = generate_invoice(index, seed=secrets.randbelow(1_000_000))
+    try:
+        created = await client_of(request).invoices.create([payload])
+    except FaktooraError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return {"faktooraId": created[0].faktoora_id, "invoiceNumber": payload.get("invoiceNumber")}
 
-    @app.get("/invoices/{faktoora_id}/pdf")
-    async def invoice_pdf(faktoora_id: str, request: Request, timeout: float = 60.0) -> StreamingResponse:
-        client = client_of(request)
+
+@routes.get("/invoices/{faktoora_id}/pdf")
+async def invoice_pdf(faktoora_id: str, request: Request, timeout: float = 60.0) -> StreamingResponse:
+    client = client_of(request)
+    try:
+        status = await client.invoices.wait(faktoora_id, timeout=min(timeout, 300.0))
+    except NotFoundError:
+        raise HTTPException(status_code=404, detail="no such invoice") from None
+    except WaitTimeoutError:
+        raise HTTPException(status_code=504, detail="the invoice is not ready yet") from None
+    except GenerationFailedError as exc:
+        raise HTTPException(status_code=502, detail=str(exc)) from None
+    # Stream from a temp file rather than holding the PDF in memory; the folder goes once sent.
+    folder = await anyio.to_thread.run_sync(lambda: tempfile.mkdtemp(prefix="faktoora-pdf-"))
+
+    async def remove_folder() -> None:
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+    try:
+        path = anyio.Path(
+            await client.invoices.download(faktoora_id, format="pdf", to=f"{folder}/invoice.pdf")
+        )
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await remove_folder()
+        if isinstance(exc, FaktooraError):
+            raise HTTPException(status_code=502, detail=f"download failed: {exc}") from None
+        raise
+
+    async def chunks() -> AsyncIterator[bytes]:
         try:
-            status = await client.invoices.wait(faktoora_id, timeout=min(timeout, 300.0))
-        except NotFoundError:
-            raise HTTPException(status_code=404, detail="no such invoice") from None
-        except WaitTimeoutError:
-            raise HTTPException(status_code=504, detail="the invoice is not ready yet") from None
-        except GenerationFailedError as exc:
-            raise HTTPException(status_code=502, detail=str(exc)) from None
-        # Stream from a temp file rather than holding the PDF in memory; the folder goes once sent.
-        folder = await anyio.to_thread.run_sync(lambda: tempfile.mkdtemp(prefix="faktoora-pdf-"))
-
-        async def remove_folder() -> None:
-            await anyio.to_thread.run_sync(lambda: shutil.rmtree(folder, ignore_errors=True))
-
-        try:
-            path = anyio.Path(
-                await client.invoices.download(faktoora_id, format="pdf", to=f"{folder}/invoice.pdf")
-            )
-        except BaseException as exc:
+            async with await path.open("rb") as file:
+                while chunk := await file.read(64 * 1024):
+                    yield chunk
+        finally:
             with anyio.CancelScope(shield=True):
                 await remove_folder()
-            if isinstance(exc, FaktooraError):
-                raise HTTPException(status_code=502, detail=f"download failed: {exc}") from None
-            raise
 
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                async with await path.open("rb") as file:
-                    while chunk := await file.read(64 * 1024):
-                        yield chunk
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await remove_folder()
+    return StreamingResponse(
+        chunks(),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{faktoora_id}.pdf"',
+            "X-Invoice-Status": str(status.invoice_status),
+        },
+    )
 
-        return StreamingResponse(
-            chunks(),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'inline; filename="{faktoora_id}.pdf"',
-                "X-Invoice-Status": str(status.invoice_status),
-            },
-        )
 
-    @app.get("/healthz")
-    async def healthz(request: Request) -> dict[str, Any]:
-        stats = receiver.stats
-        webhooks = {"applied": stats.applied, "duplicates": stats.duplicates, "rejected": stats.rejected}
-        return {"ok": True, "webhooks": webhooks}
-
-    return app
+@routes.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    stats = request.app.state.webhook_receiver.stats
+    webhooks = {"applied": stats.applied, "duplicates": stats.duplicates, "rejected": stats.rejected}
+    return {"ok": True, "webhooks": webhooks}
 
 
 app = create_app()  # ``uvicorn examples.fastapi_app:app``: nothing starts before the lifespan
