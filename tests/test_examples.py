@@ -243,11 +243,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-async def test_month_end_example_with_its_own_sandbox_resumes_after_a_kill(tmp_path: Path) -> None:
+async def _stderr_of(proc: Process) -> str:
+    assert proc.stderr is not None
+    chunks = [chunk async for chunk in proc.stderr]
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
+async def test_month_end_example_with_its_own_sandbox_resumes_after_a_kill(
+    tmp_path: Path, how: signal.Signals
+) -> None:
     """The documented "kill it and run it again", with no FAKTOORA_* set: the script's own sandbox.
 
     The sandbox runs in a process of its own (examples/_sandbox_host.py) that outlives the killed script,
-    so the second run resumes against the invoices the first one created: each exactly once.
+    so the second run resumes against the invoices the first one created: each exactly once.  SIGKILL
+    leaves no chance to clean up; Ctrl-C (SIGINT, which a terminal sends to the script's process group,
+    not to the sandbox's own session) ends the script with exit code 130 and one line.
     """
     count, seed = 200, 8
     out = tmp_path / "out"
@@ -261,8 +272,12 @@ async def test_month_end_example_with_its_own_sandbox_resumes_after_a_kill(tmp_p
                 while not (await anyio.to_thread.run_sync(_journal_states, journal))["downloaded"]:
                     assert proc.returncode is None, "the first run ended before it was killed"
                     await anyio.sleep(0.05)
-            proc.kill()  # SIGKILL: the script gets no chance to clean up anything
+            proc.send_signal(how)
             await proc.wait()
+            stderr = await _stderr_of(proc)
+        if how == signal.SIGINT:
+            assert proc.returncode == 130, stderr
+            assert stderr == "interrupted: run the script again to resume\n", stderr
         states = _journal_states(journal)
         assert 0 < states["downloaded"] < count, states  # killed in the middle
         info = json.loads((out / "journal.sqlite.sandbox.json").read_text(encoding="utf-8"))
