@@ -275,3 +275,33 @@ def test_demo_50(tmp_path: Path) -> None:
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert doc["counts"] == {"done": 50}
     assert len(list(out.glob("*.pdf"))) == 50
+
+
+def test_command_registry_groups_and_passthroughs() -> None:
+    """How command modules register (faktoora_async/cli/__init__.py): add, group, passthrough."""
+    import argparse
+
+    from faktoora_async.cli import COMMAND_MODULES, build_parser
+    from faktoora_async.cli._base import Commands, Passthrough
+
+    parser, passthroughs = build_parser()
+    assert set(passthroughs) == {"sandbox"}
+    help_text = parser.format_help()
+    for name in ("run", "demo", "status", "download", "import", "sandbox"):
+        assert f"    {name} " in help_text, help_text
+    assert len(COMMAND_MODULES) == len(set(COMMAND_MODULES))
+
+    async def keys_list(args: argparse.Namespace) -> int:
+        return 0
+
+    top = argparse.ArgumentParser(prog="t")
+    seen: dict[str, Passthrough] = {}
+    commands = Commands(top.add_subparsers(dest="command", required=True), seen)
+    keys = commands.group("keys", help="API keys")
+    keys.add("list", keys_list, help="list them").add_argument("--limit", type=int, default=5)
+    args = top.parse_args(["keys", "list", "--limit", "2"])
+    assert args.handler is keys_list and args.limit == 2
+    with pytest.raises(SystemExit):
+        top.parse_args(["keys"])  # a group needs its subcommand
+    with pytest.raises(ValueError):
+        keys.passthrough("raw", lambda argv: 0, help="not allowed below the top level")
