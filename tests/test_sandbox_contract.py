@@ -724,6 +724,13 @@ API_ROUTES = {
     ("POST", "/webhooks"),
     ("PATCH", "/webhooks/{webhookId}"),
     ("DELETE", "/webhooks/{webhookId}"),
+    # issue 12: API keys (tests/test_sandbox_apikeys.py)
+    ("GET", "/apikeys"),
+    ("POST", "/apikeys"),
+    ("PATCH", "/apikeys/{apiKeyId}"),
+    ("DELETE", "/apikeys/{apiKeyId}"),
+    ("POST", "/apikeys/{apiKeyId}/rotate"),
+    ("POST", "/apikeys/{apiKeyId}/revoke"),
 }
 
 

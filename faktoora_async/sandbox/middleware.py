@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from .apikeys import API_KEY
 from .errors import ApiError, bad_request, http_error
 from .httputil import DECISION, TENANT, drop
 from .ratelimit import TokenBucket
@@ -79,9 +80,9 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 async def _api(request: web.Request, handler: Handler, state: SandboxState) -> web.StreamResponse:
-    account = state.accounts.get(request.headers.get("X-API-KEY", ""))
-    if account is None:
-        raise http_error(401, "missing or unknown API key")
+    key = state.keys.authenticate(request.headers.get("X-API-KEY", ""))  # 401: unknown, revoked, expired
+    request[API_KEY] = key
+    account = key.account
     account_id = request.headers.get("x-account-id", "")
     if account_id and not _ACCOUNT_ID.fullmatch(account_id):
         raise bad_request("x-account-id must be 1-64 letters, digits or _.:-")

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from . import _domain
 from ._tasks import TaskSet
+from .apikeys import KeyRing
 from .errors import ApiError
 from .faults import FaultConfig, FaultInjector
 from .ratelimit import TokenBucket
@@ -55,6 +56,8 @@ class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.accounts: dict[str, Account] = {}
+        self.keys = KeyRing()
+        """Every user's API keys (issue 12: lifecycle, rotation); authenticates each API request."""
         self.store = Store(config.seed)
         self.stats = Stats()
         self.faults = FaultInjector(config.faults)
@@ -87,6 +90,7 @@ class SandboxState:
         bucket = TokenBucket(rate, burst) if rate is not None else None
         account = Account(api_key, frozenset(features), bucket)
         self.accounts[api_key] = account
+        self.keys.register_start(account)
         return account
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -115,12 +119,15 @@ class SandboxState:
     def reset(self) -> None:
         """Forget invoices, imports, subscriptions, outbox, logs and counters (accounts and faults stay).
 
+        API keys made through ``/apikeys`` are forgotten; each account's start key is active again.
+
         Running jobs and deliveries are cancelled (they finish within the app's task set).
         """
         self.tasks.cancel_pending()
         for record in self.store.invoices.values():
             record.deleted = True
         self.store.reset()
+        self.keys.reset()
         self.webhooks.log.clear()
         self.stats.__init__()  # type: ignore[misc]
         self.faults.counts.clear()

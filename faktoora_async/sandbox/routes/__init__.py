@@ -4,7 +4,8 @@ Each area module defines ``add_routes(router, prefix)`` and is listed in :data:`
 :func:`add_api_routes` registers every area under each of :data:`API_PREFIXES` (``/api/v1`` and
 ``/api/v2``).  Order matters only where a static path shares a prefix with a dynamic one
 (``/invoices/next-number`` before ``/invoices/{faktooraId}``): earlier areas win.
-The admin routes (``/_sandbox/...``, no API key) live in :mod:`.admin`.
+The admin routes (``/_sandbox/...``, no API key) live in :mod:`.admin`; an area may add its own with
+``add_admin_routes(router)``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from types import ModuleType
 
 from aiohttp import web
 
-from . import admin, imports, invoices, numbers, webhooks
+from . import admin, apikeys, imports, invoices, numbers, webhooks
 
 __all__ = ["API_PREFIXES", "AREAS", "add_api_routes"]
 
 API_PREFIXES = ("/api/v1", "/api/v2")
-AREAS: tuple[ModuleType, ...] = (numbers, invoices, imports, webhooks)
+AREAS: tuple[ModuleType, ...] = (numbers, invoices, imports, webhooks, apikeys)
 """API area modules, in registration order; each has ``add_routes(router, prefix)``."""
 
 
@@ -30,3 +31,8 @@ def add_api_routes(app: web.Application) -> None:
             register: Callable[[web.UrlDispatcher, str], None] = area.add_routes
             register(app.router, prefix)
     admin.add_routes(app.router)
+    for area in AREAS:
+        add_admin: Callable[[web.UrlDispatcher], None] | None = getattr(area, "add_admin_routes", None)
+        if add_admin is not None:
+            add_admin(app.router)
+    app.on_response_prepare.append(apikeys.key_status_headers)
