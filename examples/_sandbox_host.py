@@ -77,6 +77,11 @@ async def is_alive(info: SandboxInfo) -> bool:
 
 async def start(state_file: Path, *, idle: float = 600.0, startup_timeout: float = 60.0) -> SandboxInfo:
     """Start a detached host and wait until it serves; RuntimeError (naming its log) when it does not."""
+    if not hasattr(os, "fork"):
+        raise RuntimeError(
+            "a sandbox that outlives the script needs POSIX (fork); start one with "
+            "`python -m faktoora_async.sandbox` and set FAKTOORA_BASE_URL / FAKTOORA_API_KEY"
+        )
     await asyncio.to_thread(_clear_state, state_file)
     cmd = [sys.executable, str(HOST_SCRIPT), str(state_file), "--idle", str(idle), "--detach"]
     proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL)

@@ -11,10 +11,11 @@ without creating a single invoice twice::
 The report (``OUT_DIR/report.json`` and ``report.csv``) lists every invoice with its files and checksums.
 
 Without ``FAKTOORA_BASE_URL``/``FAKTOORA_API_KEY`` the script runs against a sandbox **in a process of its
-own that outlives the script** (``examples/_sandbox_host.py``): a killed run leaves it running, and the
-next run finds it again (``JOURNAL.sandbox.json``) and resumes against the invoices it holds.  The script
-stops it after a complete run (``KEEP_SANDBOX=1`` keeps it; it also stops itself after 10 idle minutes).
-If that sandbox is gone, so are its invoices, and the run starts over with a new one and a new journal.
+own that outlives the script** (``examples/_sandbox_host.py``; POSIX): a killed run leaves it running, and
+the next run finds it again (``JOURNAL.sandbox.json``) and resumes against the invoices it holds.  The
+script stops it after a complete run (``KEEP_SANDBOX=1`` keeps it; it also stops itself after 10 idle
+minutes).  If that sandbox is gone, so are its invoices, and the run starts over with a new one and a new
+journal.
 """
 
 from __future__ import annotations
