@@ -203,3 +203,39 @@ async def test_redis_stopped_mid_run_the_run_finishes_with_one_warning(
     assert done == n and counts.get("200") == n  # nothing lost
     assert len(warnings) == 1  # one for the store both clients share, not one per client or request
     assert all("unavailable" in r.message for r in warnings)
+
+
+async def test_a_governor_rejoins_the_store_when_redis_is_back(
+    private_redis: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = private_redis
+    store = open_store(server.url)  # type: ignore[attr-defined]
+    assert store is not None
+    lim = AdaptiveRateLimiter(max_rate=200.0, store=store, store_key=store_key("ak_rejoin_test_key"),
+                              store_retry=0.2)  # fmt: skip
+    caplog.set_level(logging.INFO, logger="faktoora_async.ratelimit")
+    try:
+        for _ in range(5):
+            sent = await lim.acquire()
+            lim.on_response(200, {}, sent)
+            lim.release()
+        server.stop()  # type: ignore[attr-defined]
+        for _ in range(5):  # served by the in-process bucket meanwhile
+            sent = await lim.acquire()
+            lim.release()
+        server.start()  # type: ignore[attr-defined]
+        await anyio.sleep(0.3)
+        for _ in range(5):
+            sent = await lim.acquire()
+            lim.release()
+        import redis.asyncio as aioredis
+
+        raw = aioredis.from_url(server.url)  # type: ignore[attr-defined]
+        sent_in_redis = int(await raw.hget(store_key("ak_rejoin_test_key"), "sent") or 0)
+        await raw.aclose()
+    finally:
+        await store.aclose()
+    messages = [r.message for r in caplog.records if "rate store" in r.message]
+    assert len(messages) == 2, messages
+    assert "unavailable" in messages[0] and "reachable again" in messages[1]
+    assert sent_in_redis >= 4  # slots come from the (restarted, empty) Redis again

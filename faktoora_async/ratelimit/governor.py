@@ -92,6 +92,7 @@ class AdaptiveRateLimiter:
         clock: Callable[[], float] = time.monotonic,
         store: RateStore | None = None,
         store_key: str = "default",
+        store_retry: float = STORE_RETRY,
     ) -> None:
         config = PolicyConfig(
             max_rate=max_rate,
@@ -121,6 +122,7 @@ class AdaptiveRateLimiter:
         self.last_headers: RateLimitInfo | None = None
         self.store = store
         self.store_key = store_key
+        self.store_retry = store_retry
         self._degraded = False  # the store failed: own bucket until _store_retry_at
         self._store_retry_at = 0.0
         self._shared_sent: list[float] = []  # own send times in shared mode...
@@ -238,7 +240,7 @@ class AdaptiveRateLimiter:
             self._degraded = True
             self.policy.counts = None
             self.policy.forget_syncs()
-        self._store_retry_at = now + STORE_RETRY
+        self._store_retry_at = now + self.store_retry
 
     def _store_back(self) -> None:
         if self._degraded:
