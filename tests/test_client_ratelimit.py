@@ -6,6 +6,8 @@ governor's learned rate relative to the server's configured one.
 
 from __future__ import annotations
 
+import time
+
 import anyio
 import pytest
 
@@ -82,9 +84,13 @@ async def test_governor_settles_below_the_limit_after_a_few_throttles() -> None:
                 remaining -= 1
                 await c.invoices.next_number()
 
+        started = time.monotonic()
         async with anyio.create_task_group() as tg:
             for _ in range(24):
                 tg.start_soon(worker)
+        # what this client achieved (a loaded machine may not send 100/s): the learned rate is judged
+        # against it, not against the server's figure alone
+        achieved = (n - 10) / (time.monotonic() - started)
 
         counts = sb.stats()["requests"]["GET /api/v1/invoices/next-number"]
         total = sum(counts.values())
@@ -101,4 +107,4 @@ async def test_governor_settles_below_the_limit_after_a_few_throttles() -> None:
         # new 429s are sync points: the first drain, then one every few seconds by design (the governor
         # runs a hair above the measured rate so the server's bucket is used to the last token)
         assert stats.decreases <= 8
-        assert learned is not None and 0.8 * rate <= learned <= 1.05 * rate
+        assert learned is not None and 0.8 * min(rate, achieved) <= learned <= 1.05 * rate

@@ -297,7 +297,7 @@ class AdaptiveRateLimiter:
         self._shared_throttled = max(self._shared_throttled, grant.throttled)
         if grant.rate is not None:
             # our own news went out just before (_flush): what the store says is the newest word
-            self.policy.adopt(grant.rate, now)
+            self.policy.adopt(grant.rate, now, grant.climb)
             self._published = self.policy.revision
         if grant.wait > 0:
             if self.policy.discovering:
@@ -377,6 +377,13 @@ class AdaptiveRateLimiter:
         if sent_at is not None:
             self.rate_clock.on_throttle(sent_at)
         decision = self.policy.on_throttle(now, retry_after, sent_at)
+        if decision.new and logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "429 (new): rate %.2f/s, measured %s, pause %.2fs",
+                self.policy.rate_at(now),
+                self.policy.measured_rate(),
+                max(0.0, decision.pause_until - now),
+            )
         if decision.drain:
             self._sync_bucket(now)
             self.bucket.drain(now, 0.0)

@@ -24,6 +24,7 @@ __all__ = ["RateLimitInfo", "parse_rate_headers"]
 
 #: A ``reset`` above this is a Unix time, not a delay (about 3 years of seconds).
 _EPOCH_THRESHOLD = 1e8
+_FIRST = frozenset("rRxX")
 _NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)")
 _PARAM = re.compile(r"(?:^|[;,\s])([a-z]+)\s*=\s*\"?([0-9]+(?:\.[0-9]+)?)", re.IGNORECASE)
 
@@ -77,6 +78,8 @@ def parse_rate_headers(headers: Mapping[str, str], wall_now: float) -> RateLimit
     """
     found: dict[str, str] = {}
     for key, value in headers.items():
+        if key[:1] not in _FIRST:  # cheap: most responses carry no rate headers at all
+            continue
         low = key.lower()
         if low.startswith("ratelimit") or low.startswith("x-ratelimit"):
             found[low] = value

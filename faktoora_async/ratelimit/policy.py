@@ -88,7 +88,9 @@ PROBE_DOUBLING = 3.0
 RETRY_AFTER_ROUNDING = 1.0
 #: This many new (non-echo) 429s in a row, with no request accepted in between, mean the model does not
 #: fit the server (e.g. a fixed-window limit whose quota is spent until the window ends).
-STREAK = 3
+STREAK = 4
+#: Moments at which the server's saved tokens are estimated between two sync points.
+UNUSED_SAMPLES = 40
 #: On a streak the rate is multiplied by this (multiplicative decrease, as in AIMD).
 BETA = 0.7
 #: A shared rate within this share of ours is not taken over (ours is as good, and climbs on).
@@ -290,7 +292,12 @@ class AdjustmentPolicy:
     def _new_rate(self, now: float, sent_at: float, streak: bool, current: float) -> None:
         c = self.config
         measured = self.measured_rate()
-        if len(self._syncs) == 1:
+        if len(self._syncs) == 1 and self._adopted:
+            # a rate learned elsewhere (shared store) is better than a guess from one drain: keep it (a
+            # little lower: this 429 says it is above the limit now) and its climb, until a second 429
+            # of ours measures the rate
+            rate = current * (1.0 - 2 * c.drift)
+        elif len(self._syncs) == 1:
             rate, span, upper = self._first_estimate(sent_at)
             rate = min(rate, current)
             # a drain within a fraction of a second says little about the rate (the burst was small):
@@ -345,14 +352,13 @@ class AdjustmentPolicy:
         return max(c.min_rate, estimate * FIRST_SAFETY), span, accepted / span
 
     def _unused(self, rate: float) -> float:
-        """The most tokens a server of ``rate`` had saved between the last two sync points."""
-        (begin, _), (end, _) = self._syncs[-2], self._syncs[-1]
-        most = level = 0.0
-        last = begin
-        for t in self.clock.sent.between(begin, end):
-            level += rate * (t - last) - 1.0
-            last = t
-            most = max(most, level)
+        """The most tokens a server of ``rate`` had saved between the last two sync points (sampled at
+        :data:`UNUSED_SAMPLES` moments, from the same counts as the measurement: own or shared)."""
+        (begin, c_begin), (end, _) = self._syncs[-2], self._syncs[-1]
+        most = 0.0
+        for i in range(1, UNUSED_SAMPLES + 1):
+            t = begin + (end - begin) * i / UNUSED_SAMPLES
+            most = max(most, rate * (t - begin) - (self._accepted_until(t) - c_begin))
         return most
 
     @property
@@ -360,16 +366,21 @@ class AdjustmentPolicy:
         """``(base rate, time it was set, climb per second)``: what a shared store publishes."""
         return self._base_rate, self._base_at, self._climb
 
-    def adopt(self, rate: float, now: float) -> None:
-        """Take over a rate another client learned (from a shared store), unless ours says the same."""
+    def adopt(self, rate: float, now: float, climb: float = 0.0) -> None:
+        """Take over a rate (and its climb) another client learned (from a shared store), unless ours
+        says the same."""
         if self.known_rate is not None or not rate > 0:
             return
-        if not self.discovering and abs(rate - self.rate_at(now)) <= ADOPT_TOLERANCE * rate:
+        if (
+            not self.discovering
+            and abs(rate - self.rate_at(now)) <= ADOPT_TOLERANCE * rate
+            and abs(climb - self._climb) <= 1e-4
+        ):
             return
         self._adopted = True
         self._base_rate = self._cap(rate)
         self._base_at = now
-        self._climb = 0.0
+        self._climb = climb
 
     def forget_syncs(self) -> None:
         """Start measuring afresh (the counts changed meaning: a shared store came or went)."""

@@ -24,7 +24,8 @@ KEY_TTL_MS = 3_600_000
 SOCKET_TIMEOUT = 1.0
 
 # KEYS[1]: the key's hash.  ARGV: fallback rate (<= 0: unlimited), burst (slots), ttl ms.
-# Returns {wait, sent, throttled, shared rate (-1: none), now} (numbers as strings: Lua truncates floats).
+# Returns {wait, sent, throttled, shared rate (-1: none), now, climb} (numbers as strings: Lua truncates
+# floats).
 TAKE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -35,7 +36,9 @@ local sent = tonumber(h[6]) or 0
 local thr = tonumber(h[7]) or 0
 local rate = tonumber(ARGV[1])
 local shared = -1
+local climb = 0
 if h[3] then
+  climb = tonumber(h[5])
   local dt = now - tonumber(h[4])
   if dt < 0 then dt = 0 end
   if dt > 60 then dt = 60 end
@@ -60,7 +63,8 @@ else
   redis.call('HSET', KEYS[1], 'sent', sent)
 end
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
-return {string.format('%.6f', wait), sent, thr, string.format('%.6f', shared), string.format('%.6f', now)}
+return {string.format('%.6f', wait), sent, thr, string.format('%.6f', shared), string.format('%.6f', now),
+        string.format('%.6f', climb)}
 """
 
 # KEYS[1]: the key's hash.  ARGV: 429s to count, pause seconds (<= 0: none), base rate (<= 0: none),
@@ -157,8 +161,8 @@ class RedisStore:
             res = await self._take(keys=[key], args=[repr(arg), repr(burst), self._ttl])
         except self._errors as exc:
             raise StoreUnavailable(f"Redis rate store unavailable: {type(exc).__name__}") from exc
-        wait, sent, thr, shared, now = (float(x) for x in res)
-        return Grant(wait, int(sent), int(thr), shared if shared > 0 else None, now)
+        wait, sent, thr, shared, now, climb = (float(x) for x in res)
+        return Grant(wait, int(sent), int(thr), shared if shared > 0 else None, now, climb)
 
     async def report(
         self, key: str, *, throttles: int = 0, pause: float | None = None, rate: SharedRate | None = None

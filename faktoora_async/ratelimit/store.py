@@ -61,7 +61,7 @@ class Grant:
     """The answer of :meth:`RateStore.take`: ``wait`` 0 means the slot is taken; else retry after ``wait``.
 
     ``sent``/``throttled`` are the key's counters after the call; ``rate`` the shared rate now (None when
-    no governor has published one yet); ``now`` the store's clock.
+    no governor has published one yet) and ``climb`` its climb per second; ``now`` the store's clock.
     """
 
     wait: float
@@ -69,6 +69,7 @@ class Grant:
     throttled: int
     rate: float | None
     now: float
+    climb: float = 0.0
 
 
 @runtime_checkable
@@ -136,16 +137,17 @@ class InProcessStore:
         now = self._now()
         e = self._entry(key)
         shared = e.rate.at_time(now) if e.rate is not None else None
+        climb = e.rate.climb if e.rate is not None else 0.0
         if now < e.pause:
-            return Grant(e.pause - now, e.sent, e.throttled, shared, now)
+            return Grant(e.pause - now, e.sent, e.throttled, shared, now, climb)
         use = shared if shared is not None else rate
         if math.isinf(use):
             e.sent += 1
-            return Grant(0.0, e.sent, e.throttled, shared, now)
+            return Grant(0.0, e.sent, e.throttled, shared, now, climb)
         wait, e.tat = gcra_take(e.tat, now, use, burst)
         if wait <= 0:
             e.sent += 1
-        return Grant(wait, e.sent, e.throttled, shared, now)
+        return Grant(wait, e.sent, e.throttled, shared, now, climb)
 
     async def report(
         self, key: str, *, throttles: int = 0, pause: float | None = None, rate: SharedRate | None = None
