@@ -195,7 +195,7 @@ def test_render_xml_picks_syntax_by_format() -> None:
 
 
 def test_rendering_keeps_non_ascii_and_decimals_exact() -> None:
-    inv = generate_invoice(1, lines=1, categories=["S"], format="xrechnung")
+    inv = generate_invoice(1, lines=1, categories=["S"], format="xrechnung", terms=False)
     inv["seller"]["name"] = "Jürgen Weiß – Straßenbau & Söhne <GmbH>"
     inv["invoiceItems"][0]["product"].update(quantity="0.125", price="1234.5678", unitCode="KGM")
     root = etree.fromstring(render_cii(inv))

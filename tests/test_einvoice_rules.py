@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,70 @@ _BASES: dict[str, dict[str, Any]] = {
     "K": generate_invoice(5, seed=42, lines=2, categories=["K"], type_code="380"),
     "G": generate_invoice(6, seed=42, lines=2, categories=["G"], type_code="380"),
     "O": generate_invoice(7, seed=42, lines=2, categories=["O"], type_code="380"),
+}
+
+
+def _with_terms(invoice: dict[str, Any]) -> dict[str, Any]:
+    """A valid invoice carrying every extended term (issue 13), for the broken-payload cases below."""
+    out = copy.deepcopy(invoice)
+    rate = str(out["invoiceItems"][0]["product"]["taxes"][0]["rate"])
+    year, month = out["issueDate"][:4], out["issueDate"][4:6]
+    out.update(
+        projectReference="PRJ-1",
+        contractReference="V-2025-1",
+        purchaseOrderReference="PO-1",
+        buyerAccountingReference="4711-100",
+        precedingInvoiceNumber="RE-0",
+        precedingInvoiceDate=f"{year}{month}01",
+        remittanceInformation=out["invoiceNumber"],
+        invoicingPeriod={"startDate": f"{year}{month}01", "endDate": f"{year}{month}28"},
+        allowances=[
+            {"amount": "10.00", "reason": "Rabatt", "reasonCode": "95", "categoryCode": "S", "rate": rate}
+        ],
+        charges=[
+            {
+                "baseAmount": "100.00",
+                "percentage": "2",
+                "reason": "Fracht",
+                "reasonCode": "FC",
+                "categoryCode": "S",
+                "rate": rate,
+            }
+        ],
+        prepaidAmount="5.00",
+        roundingAmount="0.01",
+        attachments=[
+            {
+                "id": "A1",
+                "description": "Nachweis",
+                "fileName": "a.csv",
+                "mimeCode": "text/csv",
+                "content": "YTtiCjE7Mgo=",
+            },
+            {"id": "A2", "description": "Lieferschein", "uri": "https://example.com/lieferschein/1"},
+        ],
+    )
+    for key in ("directDebit", "taxCurrency", "taxTotalInTaxCurrency"):
+        out.pop(key, None)
+    out["paymentMeansCode"] = "58"
+    item = out["invoiceItems"][0]
+    item["allowances"] = [{"amount": "1.00", "reason": "Mengenrabatt", "reasonCode": "95"}]
+    item["charges"] = [{"baseAmount": "10.00", "percentage": "1", "reason": "Verpackung", "reasonCode": "PC"}]
+    item["invoicingPeriod"] = {"startDate": f"{year}{month}02", "endDate": f"{year}{month}20"}
+    product = item["product"]
+    product.update(unitCode="H87", priceBaseQuantity="10", priceBaseQuantityUnitCode="H87")
+    product["grossPrice"] = str(Decimal(str(product["price"])) + Decimal("0.50"))
+    product["priceDiscount"] = "0.50"
+    return out
+
+
+_BASES["X"] = _with_terms(
+    generate_invoice(1, seed=42, lines=3, categories=["S"], type_code="380", terms=False)
+)
+_DEBIT = {
+    "mandateReference": "M-1",
+    "creditorId": "DE98ZZZ09999999999",
+    "debitedAccount": "DE02120300000000202051",
 }
 
 
@@ -164,7 +229,7 @@ CASES: list[tuple[str, str, Mutator, str, str]] = [
      f"{P}.seller.iban"),
     ("bad-payment-means", "S", _set("paymentMeansCode", "999"), "BR-CL-16", f"{P}.paymentMeansCode"),
     ("card-payment", "S", _set("paymentMeansCode", "48"), "BR-DE-24-a", f"{P}.paymentMeansCode"),
-    ("direct-debit", "S", _set("paymentMeansCode", 59), "BR-DE-25-a", f"{P}.paymentMeansCode"),
+    ("direct-debit", "S", _set("paymentMeansCode", 59), "BR-DE-25-a", f"{P}.directDebit"),
     ("bad-skonto", "S", _set("paymentTerms", "#SKONTO#TAGE=7#PROZENT=2#\n"), "BR-DE-18", f"{P}.paymentTerms"),
     ("skonto-no-newline", "S", _set("paymentTerms", "#SKONTO#TAGE=7#PROZENT=2.00#"), "BR-DE-18", f"{P}.paymentTerms"),
     ("seller-list", "S", _set("seller", ["Müller GmbH"]), "FAKTOORA-TYPE", f"{P}.seller"),
@@ -175,6 +240,93 @@ CASES: list[tuple[str, str, Mutator, str, str]] = [
     ("name-number", "S", _set("buyer.name", {"de": "x"}), "FAKTOORA-TYPE", f"{P}.buyer.name"),
     ("draft-string", "S", _set("draftOnly", "yes"), "FAKTOORA-TYPE", f"{P}.draftOnly"),
     ("bad-format", "S", _set("format", "pdf"), "FAKTOORA-FORMAT", f"{P}.format"),
+    # issue 13: every new term, broken as the official rules would reject it
+    ("allowance-no-amount", "X", _delete("allowances.0.amount"), "BR-31", f"{P}.allowances[0].amount"),
+    ("allowance-no-category", "X", _delete("allowances.0.categoryCode"), "BR-32", f"{P}.allowances[0].categoryCode"),
+    ("allowance-no-reason", "X", _delete("allowances.0.reason", "allowances.0.reasonCode"), "BR-33", f"{P}.allowances[0].reason"),
+    ("allowance-no-reason-co", "X", _delete("allowances.0.reason", "allowances.0.reasonCode"), "BR-CO-21", f"{P}.allowances[0].reason"),
+    ("allowance-bad-reason-code", "X", _set("allowances.0.reasonCode", "ZZ"), "BR-CL-19", f"{P}.allowances[0].reasonCode"),
+    ("allowance-percent-no-base", "X", _set("allowances.0.percentage", "2"), "PEPPOL-EN16931-R041", f"{P}.allowances[0].baseAmount"),
+    ("allowance-base-no-percent", "X", _set("allowances.0.baseAmount", "500.00"), "PEPPOL-EN16931-R042", f"{P}.allowances[0].percentage"),
+    ("allowance-s-zero-rate", "X", _set("allowances.0.rate", "0"), "BR-S-06", f"{P}.allowances[0].rate"),
+    ("allowance-bad-category", "X", _set("allowances.0.categoryCode", "X"), "BR-CL-17", f"{P}.allowances[0].categoryCode"),
+    ("allowance-seller-ids", "X", _delete("seller.vatId", "seller.taxId"), "BR-S-03", f"{P}.seller.vatId"),
+    ("allowance-exempt-no-reason", "X", _all(_set("allowances.0.categoryCode", "E"), _set("allowances.0.rate", "0")),
+     "BR-E-10", f"{P}.allowances[0].categoryCode"),
+    ("allowance-o-with-s", "X", _all(_set("allowances.0.categoryCode", "O"), _delete("allowances.0.rate")), "BR-O-11",
+     f"{P}.allowances[0].categoryCode"),
+    ("allowance-s-in-o-invoice", "O", _set("allowances", [{"amount": "5", "reason": "R", "categoryCode": "S", "rate": "19"}]),
+     "BR-O-13", f"{P}.allowances[0].categoryCode"),
+    ("charge-no-amount", "X", _delete("charges.0.percentage"), "BR-36", f"{P}.charges[0].amount"),
+    ("charge-no-category", "X", _delete("charges.0.categoryCode"), "BR-37", f"{P}.charges[0].categoryCode"),
+    ("charge-no-reason", "X", _delete("charges.0.reason", "charges.0.reasonCode"), "BR-38", f"{P}.charges[0].reason"),
+    ("charge-no-reason-co", "X", _delete("charges.0.reason", "charges.0.reasonCode"), "BR-CO-22", f"{P}.charges[0].reason"),
+    ("charge-bad-reason-code", "X", _set("charges.0.reasonCode", "95"), "BR-CL-20", f"{P}.charges[0].reasonCode"),
+    ("charge-s-zero-rate", "X", _set("charges.0.rate", "0"), "BR-S-07", f"{P}.charges[0].rate"),
+    ("charge-seller-ids", "X", _all(_delete("seller.vatId", "seller.taxId", "allowances")), "BR-S-04", f"{P}.seller.vatId"),
+    ("line-allowance-no-amount", "X", _delete("invoiceItems.0.allowances.0.amount"), "BR-41",
+     f"{P}.invoiceItems[0].allowances[0].amount"),
+    ("line-allowance-no-reason", "X", _delete("invoiceItems.0.allowances.0.reason", "invoiceItems.0.allowances.0.reasonCode"),
+     "BR-42", f"{P}.invoiceItems[0].allowances[0].reason"),
+    ("line-allowance-no-reason-co", "X", _delete("invoiceItems.0.allowances.0.reason", "invoiceItems.0.allowances.0.reasonCode"),
+     "BR-CO-23", f"{P}.invoiceItems[0].allowances[0].reason"),
+    ("line-allowance-bad-code", "X", _set("invoiceItems.0.allowances.0.reasonCode", "FC"), "BR-CL-19",
+     f"{P}.invoiceItems[0].allowances[0].reasonCode"),
+    ("line-charge-no-amount", "X", _delete("invoiceItems.0.charges.0.baseAmount"), "BR-43", f"{P}.invoiceItems[0].charges[0].amount"),
+    ("line-charge-no-reason", "X", _delete("invoiceItems.0.charges.0.reason", "invoiceItems.0.charges.0.reasonCode"),
+     "BR-44", f"{P}.invoiceItems[0].charges[0].reason"),
+    ("line-charge-no-reason-co", "X", _delete("invoiceItems.0.charges.0.reason", "invoiceItems.0.charges.0.reasonCode"),
+     "BR-CO-24", f"{P}.invoiceItems[0].charges[0].reason"),
+    ("line-charge-percent-no-base", "X", _all(_delete("invoiceItems.0.charges.0.baseAmount"), _set("invoiceItems.0.charges.0.amount", "1.00")),
+     "PEPPOL-EN16931-R041", f"{P}.invoiceItems[0].charges[0].baseAmount"),
+    ("gross-price-negative", "X", _all(_set("invoiceItems.0.product.grossPrice", "-1"), _delete("invoiceItems.0.product.priceDiscount")),
+     "BR-28", f"{P}.invoiceItems[0].product.grossPrice"),
+    ("net-not-gross-minus-discount", "X", _set("invoiceItems.0.product.priceDiscount", "0.40"), "PEPPOL-EN16931-R046",
+     f"{P}.invoiceItems[0].product.price"),
+    ("base-quantity-zero", "X", _set("invoiceItems.0.product.priceBaseQuantity", "0"), "PEPPOL-EN16931-R121",
+     f"{P}.invoiceItems[0].product.priceBaseQuantity"),
+    ("base-quantity-unit", "X", _set("invoiceItems.0.product.priceBaseQuantityUnitCode", "KGM"), "PEPPOL-EN16931-R130",
+     f"{P}.invoiceItems[0].product.priceBaseQuantityUnitCode"),
+    ("base-quantity-unit-code", "X", _set("invoiceItems.0.product.priceBaseQuantityUnitCode", "??"), "BR-CL-23",
+     f"{P}.invoiceItems[0].product.priceBaseQuantityUnitCode"),
+    ("period-reversed", "X", _set("invoicingPeriod.endDate", "20200101"), "BR-29", f"{P}.invoicingPeriod.endDate"),
+    ("period-empty", "X", _set("invoicingPeriod", {}), "BR-CO-19", f"{P}.invoicingPeriod"),
+    ("period-bad-date", "X", _set("invoicingPeriod.startDate", "2025-01-01"), "FAKTOORA-DATE", f"{P}.invoicingPeriod.startDate"),
+    ("line-period-reversed", "X", _set("invoiceItems.0.invoicingPeriod.endDate", "20200101"), "BR-30",
+     f"{P}.invoiceItems[0].invoicingPeriod.endDate"),
+    ("line-period-empty", "X", _set("invoiceItems.0.invoicingPeriod", {}), "BR-CO-20", f"{P}.invoiceItems[0].invoicingPeriod"),
+    ("line-period-early", "X", _set("invoiceItems.0.invoicingPeriod.startDate", "20200101"), "PEPPOL-EN16931-R110",
+     f"{P}.invoiceItems[0].invoicingPeriod.startDate"),
+    ("line-period-late", "X", _set("invoiceItems.0.invoicingPeriod.endDate", "20991231"), "PEPPOL-EN16931-R111",
+     f"{P}.invoiceItems[0].invoicingPeriod.endDate"),
+    ("preceding-date-only", "X", _delete("precedingInvoiceNumber"), "BR-55", f"{P}.precedingInvoiceNumber"),
+    ("preceding-date-bad", "X", _set("precedingInvoiceDate", "yesterday"), "FAKTOORA-DATE", f"{P}.precedingInvoiceDate"),
+    ("debit-no-mandate", "X", _all(_set("paymentMeansCode", "59"), _set("directDebit", {k: v for k, v in _DEBIT.items() if k != "mandateReference"})),
+     "PEPPOL-EN16931-R061", f"{P}.directDebit.mandateReference"),
+    ("debit-no-creditor", "X", _all(_set("paymentMeansCode", "59"), _set("directDebit", {k: v for k, v in _DEBIT.items() if k != "creditorId"})),
+     "BR-DE-30", f"{P}.directDebit.creditorId"),
+    ("debit-no-account", "X", _all(_set("paymentMeansCode", "59"), _set("directDebit", {k: v for k, v in _DEBIT.items() if k != "debitedAccount"})),
+     "BR-DE-31", f"{P}.directDebit.debitedAccount"),
+    ("debit-with-transfer", "X", _set("directDebit", dict(_DEBIT)), "BR-DE-23-b", f"{P}.directDebit"),
+    ("debit-not-object", "X", _set("directDebit", "M-1"), "FAKTOORA-TYPE", f"{P}.directDebit"),
+    ("tax-currency-no-total", "X", _all(_set("currency", "USD"), _set("taxCurrency", "EUR")), "BR-53", f"{P}.taxTotalInTaxCurrency"),
+    ("tax-currency-same", "X", _all(_set("taxCurrency", "EUR"), _set("taxTotalInTaxCurrency", "10.00")), "PEPPOL-EN16931-R005",
+     f"{P}.taxCurrency"),
+    ("tax-currency-bad", "X", _all(_set("currency", "USD"), _set("taxCurrency", "EURO"), _set("taxTotalInTaxCurrency", "1")),
+     "BR-CL-05", f"{P}.taxCurrency"),
+    ("tax-total-without-currency", "X", _set("taxTotalInTaxCurrency", "10.00"), "FAKTOORA-DEPENDENCY", f"{P}.taxTotalInTaxCurrency"),
+    ("foreign-currency-no-eur-total", "X", _set("currency", "USD"), "FAKTOORA-TAX-CURRENCY", f"{P}.taxCurrency"),
+    ("prepaid-not-a-number", "X", _set("prepaidAmount", "abc"), "FAKTOORA-DECIMAL", f"{P}.prepaidAmount"),
+    ("rounding-not-a-number", "X", _set("roundingAmount", "0,01"), "FAKTOORA-DECIMAL", f"{P}.roundingAmount"),
+    ("project-number", "X", _set("projectReference", 5), "FAKTOORA-TYPE", f"{P}.projectReference"),
+    ("order-list", "X", _set("purchaseOrderReference", ["PO-1"]), "FAKTOORA-TYPE", f"{P}.purchaseOrderReference"),
+    ("attachment-no-id", "X", _delete("attachments.0.id"), "BR-52", f"{P}.attachments[0].id"),
+    ("attachment-bad-mime", "X", _set("attachments.0.mimeCode", "application/zip"), "BR-CL-24", f"{P}.attachments[0].mimeCode"),
+    ("attachment-same-name", "X", _set("attachments.1", {"id": "A3", "fileName": "a.csv", "mimeCode": "text/csv", "content": "eA=="}),
+     "BR-DE-22", f"{P}.attachments[1].fileName"),
+    ("attachment-bad-base64", "X", _set("attachments.0.content", "not base64!"), "FAKTOORA-ATTACHMENT", f"{P}.attachments[0].content"),
+    ("attachment-no-filename", "X", _delete("attachments.0.fileName"), "FAKTOORA-ATTACHMENT", f"{P}.attachments[0].fileName"),
+    ("type-code-unknown", "X", _set("invoiceTypeCode", "999"), "BR-CL-01", f"{P}.invoiceTypeCode"),
     ("legacy-ubl-format", "S", _set("format", "xrechnung:ubl"), "FAKTOORA-FORMAT", f"{P}.format"),
     ("bad-schema", "S", _set("schema", "XML"), "FAKTOORA-FORMAT", f"{P}.schema"),
     ("lower-case-schema", "S", _set("schema", "ubl"), "FAKTOORA-FORMAT", f"{P}.schema"),
@@ -383,8 +535,8 @@ def test_random_mutations_agree_with_official_schematron(schematron_validator: A
             else:
                 node[path[-1]] = rng.choice(_FUZZ_VALUES)
         fmt = invoice.get("format")
-        if fmt not in ("xrechnung", "zf:2"):
-            continue
+        if fmt not in ("xrechnung", "zf:2") or invoice.get("seller") is None:
+            continue  # no seller: the service renders the account profile as seller (not this payload)
         try:
             xml = render_ubl(invoice) if invoice.get("schema") == "UBL" else render_cii(invoice)
         except ValueError:

@@ -10,6 +10,7 @@ from typing import Any
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
+ONE = Decimal("1")
 
 _MAX_DECIMAL_CHARS = 40
 
@@ -87,6 +88,14 @@ def parse_date(value: Any, path: str) -> _dt.date:
         raise ValueError(f"{path}: {value!r} is not a valid calendar date") from None
 
 
+def checked_date(value: Any, path: str) -> str | None:
+    """A date the renderers compute with (periods, BT-26): ``YYYYMMDD``, else ValueError naming ``path``."""
+    day = text(value)
+    if day is not None:
+        parse_date(day, path)
+    return day
+
+
 def text(value: Any) -> str | None:
     """A payload string stripped (numbers become strings); ``None`` for absent, empty or non-text values."""
     if type(value) is str:  # fast path
@@ -132,8 +141,23 @@ def type_code(invoice: Mapping[str, Any]) -> str:
 
 
 def payment_means_code(invoice: Mapping[str, Any]) -> str:
-    """BT-81: the payload's ``paymentMeansCode``, else ``58`` when the seller has an IBAN, else ``1``."""
+    """BT-81: the payload's ``paymentMeansCode``, else ``59`` (SEPA direct debit) with ``directDebit``,
+    else ``58`` (SEPA credit transfer) when the seller has an IBAN, else ``1``."""
     explicit = text(invoice.get("paymentMeansCode"))
     if explicit:
         return explicit
+    if isinstance(invoice.get("directDebit"), Mapping):
+        return "59"
     return "58" if text(mapping(invoice.get("seller")).get("iban")) else "1"
+
+
+DIRECT_DEBIT_CODES = frozenset({"59", "49"})
+"""Payment means codes that mean a direct debit (BG-19 instead of the credit transfer BG-17)."""
+
+
+def iso_date(value: str) -> str:
+    """A payload ``YYYYMMDD`` date as ISO ``YYYY-MM-DD`` (UBL); anything else as is."""
+    try:
+        return parse_date(value, "date").isoformat()
+    except ValueError:
+        return value

@@ -15,6 +15,7 @@ __all__ = [
     "COMMON_UNIT_CODES",
     "COUNTRIES",
     "COUNTRIES_EITHER",
+    "CREDIT_NOTE_TYPE_CODES",
     "CURRENCIES",
     "EAS_CODES",
     "EU_COUNTRIES",
@@ -58,6 +59,11 @@ VAT_CATEGORIES: frozenset[str] = frozenset(VAT_CATEGORY_NAMES)
 
 TYPE_CODES_XRECHNUNG: frozenset[str] = frozenset({"326", "380", "384", "389", "381", "875", "876", "877"})
 """UNTDID 1001 codes XRechnung 3.0 wants for BT-3 (BR-DE-17, a warning)."""
+
+CREDIT_NOTE_TYPE_CODES: frozenset[str] = frozenset(
+    {"381", "81", "83", "261", "262", "296", "308", "396", "420", "458", "532"}
+)
+"""UNTDID 1001 codes that EN 16931 expects in a UBL ``CreditNote`` (BR-CL-01, UBL)."""
 
 PAYMENT_MEANS_CREDIT_TRANSFER: frozenset[str] = frozenset({"30", "58"})
 PAYMENT_MEANS_CARD: frozenset[str] = frozenset({"48", "54", "55"})

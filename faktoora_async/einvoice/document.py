@@ -119,6 +119,7 @@ class Line:
     base_qty_text: str | None = None
     rate_text: str | None = None
     seller_item_id: str | None = None  # BT-155
+    base_qty_unit: str | None = None  # BT-150 (of the net price)
 
 
 @dataclass
@@ -157,6 +158,7 @@ class PaymentMeans:
     iban: str | None = None  # BT-84
     bic: str | None = None  # BT-86
     account_name: str | None = None  # BT-85
+    debited_account: str | None = None  # BT-91
 
 
 @dataclass
@@ -168,6 +170,7 @@ class EmbeddedFile:
     reference: str | None  # BT-122
     description: str | None  # BT-123
     base64_text: str | None
+    uri: str | None = None  # BT-124
 
 
 @dataclass
@@ -232,3 +235,13 @@ class Document:
     structure: list[str] = field(default_factory=list)  # syntax-binding rule ids (CII-DT-*, UBL-SR-*)
     bad_dates: int = 0
     scheme_ids: list[tuple[str, str]] = field(default_factory=list)  # (rule id, ICD scheme)
+    # business terms only the content model reads
+    project_reference: str | None = None  # BT-11
+    contract_reference: str | None = None  # BT-12
+    order_reference: str | None = None  # BT-13
+    buyer_accounting_reference: str | None = None  # BT-19
+    preceding_date: str | None = None  # BT-26
+    remittance: str | None = None  # BT-83
+    creditor_id: str | None = None  # BT-90
+    mandate_reference: str | None = None  # BT-89
+    documents: list[EmbeddedFile] = field(default_factory=list)  # BG-24, with or without a binary object

@@ -21,6 +21,8 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ._gen_terms import add_terms, draw_type_code
+
 __all__ = ["generate_invoice", "generate_invoices"]
 
 _DOMESTIC = ("S", "Z", "E")
@@ -341,6 +343,7 @@ def generate_invoice(
     format: str | None = None,
     schema: str | None = None,
     number_prefix: str = "RE",
+    terms: bool = True,
 ) -> dict[str, Any]:
     """Return invoice number ``index`` of the series ``seed`` (a fresh dict, JSON-ready).
 
@@ -349,6 +352,8 @@ def generate_invoice(
     ``type_code`` and ``format`` fix BT-3 and the output format (default: mostly 380 / ``xrechnung``),
     ``schema`` the XRechnung syntax (``"CII"``/``"UBL"``; default: drawn, about a quarter UBL).  The old
     spelling ``format="xrechnung:ubl"`` is still understood here (it means ``xrechnung`` + ``UBL``).
+    ``terms=False`` leaves out the extended EN 16931 terms of :mod:`._gen_terms` (allowances, charges,
+    periods, references, direct debit, foreign currency, attachments, rarer type codes).
     """
     rng = random.Random(f"faktoora-async:{seed}:{index}")
     profile, line_categories = _pick_profile(rng, categories)
@@ -357,8 +362,12 @@ def generate_invoice(
         schema = schema or drawn_schema
     elif format == _LEGACY_UBL:
         format, schema = "xrechnung", schema or "UBL"
+    # the extended terms come from their own stream, so they do not change the rest of the invoice
+    terms_rng = random.Random(f"faktoora-async:{seed}:{index}:terms")
     if type_code is None:
         type_code = rng.choices(("380", "381", "384"), weights=(86, 10, 4))[0]
+        if terms:
+            type_code = draw_type_code(type_code, terms_rng)
     n_lines = lines if lines is not None else rng.choice((1, 1, 2, 3, 3, 4, 5, 6, 8, 10, 12, 15, 20))
     if n_lines < 1:
         raise ValueError("lines must be >= 1")
@@ -407,7 +416,7 @@ def generate_invoice(
         invoice["schema"] = "CII"  # the default, sent explicitly now and then
     if rng.random() < 0.5:
         invoice["note"] = rng.choice(_NOTES)
-    if type_code in ("381", "384"):
+    if type_code in ("381", "383", "384"):
         invoice["precedingInvoiceNumber"] = f"{number_prefix}-{seed}-{max(index - 1, 0):06d}-V"
     if profile in ("K", "G") or rng.random() < 0.4:
         invoice["deliveryDate"] = (issue - _dt.timedelta(days=rng.randrange(0, 20))).strftime("%Y%m%d")
@@ -423,6 +432,8 @@ def generate_invoice(
             "carbonCopy": None,
             "blindCarbonCopy": None,
         }
+    if terms:
+        add_terms(invoice, terms_rng, issue)
     return invoice
 
 
@@ -437,6 +448,7 @@ def generate_invoices(
     format: str | None = None,
     schema: str | None = None,
     number_prefix: str = "RE",
+    terms: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Yield ``n`` invoices: ``generate_invoice(start + i, seed=seed, ...)`` for i in range(n)."""
     for i in range(n):
@@ -449,4 +461,5 @@ def generate_invoices(
             format=format,
             schema=schema,
             number_prefix=number_prefix,
+            terms=terms,
         )

@@ -201,6 +201,7 @@ def _line(item: etree._Element) -> Line:
         base_qty_text=t(base),
         rate_text=t(tax, "ram:RateApplicablePercent"),
         seller_item_id=t(item, "ram:SpecifiedTradeProduct/ram:SellerAssignedID"),
+        base_qty_unit=base.get("unitCode") if base is not None else None,
     )
 
 
@@ -236,19 +237,24 @@ def _agreement(doc: Document, agreement: etree._Element) -> None:
         doc.tax_rep_address = has(rep, "ram:PostalTradeAddress")
         doc.tax_rep_country = t(rep, "ram:PostalTradeAddress/ram:CountryID")
         doc.tax_rep_vat = rep.find("ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']", NS) is not None
+    doc.order_reference = t(agreement, "ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID")
+    doc.contract_reference = t(agreement, "ram:ContractReferencedDocument/ram:IssuerAssignedID")
+    doc.project_reference = t(agreement, "ram:SpecifiedProcuringProject/ram:ID")
     for ref in agreement.iterfind("ram:AdditionalReferencedDocument", NS):
         obj = ref.find("ram:AttachmentBinaryObject", NS)
+        item = EmbeddedFile(
+            filename=obj.get("filename") if obj is not None else None,
+            mime_code=obj.get("mimeCode") if obj is not None else None,
+            reference=t(ref, "ram:IssuerAssignedID"),
+            description=s(ref, "ram:Name"),
+            base64_text=obj.text if obj is not None else None,
+            uri=t(ref, "ram:URIID"),
+        )
+        if t(ref, "ram:TypeCode") in (None, "916"):  # 50 and 130 are other terms (BT-17, BT-18)
+            doc.documents.append(item)
         if obj is not None:
             doc.attachments.append((obj.get("filename"), obj.get("mimeCode")))
-            doc.embedded.append(
-                EmbeddedFile(
-                    filename=obj.get("filename"),
-                    mime_code=obj.get("mimeCode"),
-                    reference=t(ref, "ram:IssuerAssignedID"),
-                    description=s(ref, "ram:Name"),
-                    base64_text=obj.text,
-                )
-            )
+            doc.embedded.append(item)
 
 
 def _delivery(doc: Document, delivery: etree._Element) -> None:
@@ -280,9 +286,13 @@ def _payment(doc: Document, settlement: etree._Element) -> None:
                 iban=t(account, "ram:IBANID") or t(account, "ram:ProprietaryID"),
                 bic=t(pm, "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"),
                 account_name=s(account, "ram:AccountName"),
+                debited_account=t(pm, "ram:PayerPartyDebtorFinancialAccount/ram:IBANID"),
             )
         )
     doc.mandate_id = has(settlement, "ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")
+    doc.mandate_reference = t(settlement, "ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")
+    doc.creditor_id = t(settlement, "ram:CreditorReferenceID")
+    doc.remittance = s(settlement, "ram:PaymentReference")
     doc.direct_debit = doc.mandate_id or has(settlement, "ram:CreditorReferenceID")
     terms = settlement.findall("ram:SpecifiedTradePaymentTerms", NS)
     first_terms = settlement.find("ram:SpecifiedTradePaymentTerms/ram:Description", NS)
@@ -349,6 +359,10 @@ def _settlement(doc: Document, settlement: etree._Element) -> None:
         if t(prec, "ram:IssuerAssignedID") is None:
             doc.preceding_without_id += 1
     doc.preceding_number = t(settlement, "ram:InvoiceReferencedDocument/ram:IssuerAssignedID")
+    doc.preceding_date = t(
+        settlement, "ram:InvoiceReferencedDocument/ram:FormattedIssueDateTime/qdt:DateTimeString"
+    )
+    doc.buyer_accounting_reference = t(settlement, "ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID")
     _sums(doc, settlement)
 
 

@@ -159,6 +159,7 @@ def _line(line: etree._Element, qty_tag: str) -> Line:
         base_qty_text=t(base),
         rate_text=t(cat, "cbc:Percent"),
         seller_item_id=t(line, "cac:Item/cac:SellersItemIdentification/cbc:ID"),
+        base_qty_unit=base.get("unitCode") if base is not None else None,
     )
 
 
@@ -204,17 +205,31 @@ def _parties(doc: Document, root: etree._Element) -> None:
         if t(ref, "cbc:ID") is None:
             doc.doc_refs_without_id += 1
         obj = ref.find("cac:Attachment/cbc:EmbeddedDocumentBinaryObject", NS)
+        item = EmbeddedFile(
+            filename=obj.get("filename") if obj is not None else None,
+            mime_code=obj.get("mimeCode") if obj is not None else None,
+            reference=t(ref, "cbc:ID"),
+            description=s(ref, "cbc:DocumentDescription"),
+            base64_text=obj.text if obj is not None else None,
+            uri=t(ref, "cac:Attachment/cac:ExternalReference/cbc:URI"),
+        )
+        kind = t(ref, "cbc:DocumentTypeCode")
+        if kind == "50":  # a CreditNote's project reference (BT-11)
+            doc.project_reference = doc.project_reference or item.reference
+        elif kind != "130":  # 130: the invoiced object identifier (BT-18)
+            doc.documents.append(item)
         if obj is not None:
             doc.attachments.append((obj.get("filename"), obj.get("mimeCode")))
-            doc.embedded.append(
-                EmbeddedFile(
-                    filename=obj.get("filename"),
-                    mime_code=obj.get("mimeCode"),
-                    reference=t(ref, "cbc:ID"),
-                    description=s(ref, "cbc:DocumentDescription"),
-                    base64_text=obj.text,
-                )
-            )
+            doc.embedded.append(item)
+    doc.order_reference = t(root, "cac:OrderReference/cbc:ID")
+    doc.contract_reference = t(root, "cac:ContractDocumentReference/cbc:ID")
+    doc.project_reference = t(root, "cac:ProjectReference/cbc:ID") or doc.project_reference
+    doc.buyer_accounting_reference = t(root, "cbc:AccountingCost")
+    doc.preceding_date = t(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate")
+    for path in ("cac:AccountingSupplierParty/cac:Party", "cac:PayeeParty"):
+        for ident in root.iterfind(f"{path}/cac:PartyIdentification/cbc:ID", NS):
+            if ident.get("schemeID") == "SEPA" and doc.creditor_id is None:
+                doc.creditor_id = t(ident)
 
 
 def _delivery(doc: Document, root: etree._Element) -> None:
@@ -251,9 +266,12 @@ def _payment(doc: Document, root: etree._Element) -> None:
                 iban=t(account, "cbc:ID"),
                 bic=t(account, "cac:FinancialInstitutionBranch/cbc:ID"),
                 account_name=s(account, "cbc:Name"),
+                debited_account=t(pm, "cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID"),
             )
         )
     doc.mandate_id = has(root, "cac:PaymentMeans/cac:PaymentMandate/cbc:ID")
+    doc.mandate_reference = t(root, "cac:PaymentMeans/cac:PaymentMandate/cbc:ID")
+    doc.remittance = s(root, "cac:PaymentMeans/cbc:PaymentID")
     first_note = root.find("cac:PaymentTerms/cbc:Note", NS)
     doc.terms_first = first_note.text if first_note is not None else None
     texts = [d for n in root.iterfind("cac:PaymentTerms/cbc:Note", NS) if (d := raw(n))]

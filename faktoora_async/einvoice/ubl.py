@@ -13,10 +13,14 @@ from typing import Any
 
 from lxml import etree
 
+from faktoora_async.einvoice import codes
 from faktoora_async.einvoice._util import (
+    DIRECT_DEBIT_CODES,
+    ZERO,
     amount,
+    checked_date,
+    iso_date,
     mapping,
-    parse_date,
     payment_means_code,
     plain,
     price,
@@ -28,7 +32,7 @@ from faktoora_async.einvoice._util import (
 )
 from faktoora_async.einvoice._xmlbuild import ElementMaker
 from faktoora_async.einvoice.cii import BUSINESS_PROCESS_ID, XRECHNUNG_CIUS_ID, electronic_scheme
-from faktoora_async.einvoice.totals import Totals, compute_totals
+from faktoora_async.einvoice.totals import AllowanceCharge, LineAmount, Totals, compute_totals
 
 __all__ = ["CREDIT_NOTE_TYPE_CODES", "render_ubl"]
 
@@ -38,10 +42,7 @@ CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 _NS = {"cac": CAC, "cbc": CBC}
 
-CREDIT_NOTE_TYPE_CODES = frozenset(
-    {"381", "81", "83", "261", "262", "296", "308", "396", "420", "458", "532"}
-)
-"""UNTDID 1001 codes that EN 16931 expects in a UBL ``CreditNote`` (BR-CL-01, UBL)."""
+CREDIT_NOTE_TYPE_CODES = codes.CREDIT_NOTE_TYPE_CODES
 
 
 _MAKER = ElementMaker(_NS)
@@ -49,11 +50,7 @@ _el = _MAKER.el
 _opt = _MAKER.opt
 
 
-def _iso_date(value: str) -> str:
-    try:
-        return parse_date(value, "date").isoformat()
-    except ValueError:
-        return value
+_iso_date = iso_date
 
 
 def _address(parent: etree._Element, tag: str, party: Mapping[str, Any]) -> None:
@@ -72,13 +69,17 @@ def _tax_scheme(parent: etree._Element, tag: str, company_id: str, scheme: str) 
     _el(_el(element, "cac:TaxScheme"), "cbc:ID", scheme)
 
 
-def _party(parent: etree._Element, tag: str, party: Mapping[str, Any]) -> None:
+def _party(
+    parent: etree._Element, tag: str, party: Mapping[str, Any], creditor_id: str | None = None
+) -> None:
     element = _el(_el(parent, tag), "cac:Party")
     endpoint = text(party.get("electronicAddress"))
     if endpoint is not None:
         scheme = electronic_scheme(party)
         attrib = {"schemeID": scheme} if scheme else {}
         _el(element, "cbc:EndpointID", endpoint, **attrib)
+    if creditor_id is not None:  # BT-90, the SEPA creditor identifier, is a seller identifier in UBL
+        _el(_el(element, "cac:PartyIdentification"), "cbc:ID", creditor_id, schemeID="SEPA")
     _address(element, "cac:PostalAddress", party)
     vat_id = text(party.get("vatId"))
     if vat_id is not None:
@@ -115,9 +116,50 @@ def _tax_category(
     _el(_el(element, "cac:TaxScheme"), "cbc:ID", "VAT")
 
 
+def _allowance_charge(parent: etree._Element, ac: AllowanceCharge, currency: str) -> None:
+    element = _el(parent, "cac:AllowanceCharge")
+    _el(element, "cbc:ChargeIndicator", "true" if ac.charge else "false")
+    _opt(element, "cbc:AllowanceChargeReasonCode", ac.reason_code)
+    _opt(element, "cbc:AllowanceChargeReason", ac.reason)
+    if ac.percentage is not None:
+        _el(element, "cbc:MultiplierFactorNumeric", plain(ac.percentage))
+    _el(element, "cbc:Amount", amount(ac.amount), currencyID=currency)
+    if ac.base_amount is not None:
+        _el(element, "cbc:BaseAmount", amount(ac.base_amount), currencyID=currency)
+    if ac.category is not None:
+        rate = plain(ac.rate) if ac.category != "O" and ac.rate is not None else None
+        _tax_category(element, "cac:TaxCategory", ac.category, rate, None, None)
+
+
+def _period(parent: etree._Element, period: Any, path: str = "invoicingPeriod") -> None:
+    """BG-14 / BG-26: written whenever the payload has the object (an empty one is for the rules to judge)."""
+    if not isinstance(period, Mapping):
+        return
+    element = _el(parent, "cac:InvoicePeriod")
+    for key, tag in (("startDate", "cbc:StartDate"), ("endDate", "cbc:EndDate")):
+        value = checked_date(period.get(key), f"{path}.{key}")
+        if value is not None:
+            _el(element, tag, _iso_date(value))
+
+
+def _price(
+    element: etree._Element, line: LineAmount, unit: str, base_unit: str | None, currency: str
+) -> None:
+    price_el = _el(element, "cac:Price")
+    _el(price_el, "cbc:PriceAmount", price(line.price), currencyID=currency)
+    if line.base_quantity is not None:
+        _el(price_el, "cbc:BaseQuantity", plain(line.base_quantity), unitCode=base_unit or unit)
+    if line.gross_price is not None:
+        discount = _el(price_el, "cac:AllowanceCharge")
+        _el(discount, "cbc:ChargeIndicator", "false")
+        _el(discount, "cbc:Amount", price(line.price_discount or ZERO), currencyID=currency)
+        _el(discount, "cbc:BaseAmount", price(line.gross_price), currencyID=currency)
+
+
 def _line(root: etree._Element, invoice: Mapping[str, Any], totals: Totals, index: int, credit: bool) -> None:
     line = totals.lines[index]
-    product = mapping(mapping(sequence(invoice.get("invoiceItems"))[index]).get("product"))
+    raw_item = mapping(sequence(invoice.get("invoiceItems"))[index])
+    product = mapping(raw_item.get("product"))
     currency = totals.currency
     element = _el(root, "cac:CreditNoteLine" if credit else "cac:InvoiceLine")
     _el(element, "cbc:ID", line.line_id)
@@ -125,6 +167,9 @@ def _line(root: etree._Element, invoice: Mapping[str, Any], totals: Totals, inde
     quantity_tag = "cbc:CreditedQuantity" if credit else "cbc:InvoicedQuantity"
     _el(element, quantity_tag, plain(line.quantity), unitCode=unit)
     _el(element, "cbc:LineExtensionAmount", amount(line.net_amount), currencyID=currency)
+    _period(element, raw_item.get("invoicingPeriod"), f"invoiceItems[{index}].invoicingPeriod")
+    for ac in line.allowances + line.charges:
+        _allowance_charge(element, ac, currency)
     item = _el(element, "cac:Item")
     _opt(item, "cbc:Description", text(product.get("description")))
     _opt(item, "cbc:Name", text(product.get("name")))
@@ -135,15 +180,132 @@ def _line(root: etree._Element, invoice: Mapping[str, Any], totals: Totals, inde
     has_rate = found is not None and found[1].get("rate") is not None
     rate = plain(line.rate) if line.category != "O" or (has_rate and line.rate != 0) else None
     _tax_category(item, "cac:ClassifiedTaxCategory", line.category, rate, None, None)
-    _el(_el(element, "cac:Price"), "cbc:PriceAmount", price(line.price), currencyID=currency)
+    _price(element, line, unit, text(product.get("priceBaseQuantityUnitCode")), currency)
+
+
+def _document_references(root: etree._Element, invoice: Mapping[str, Any], credit: bool) -> None:
+    """BT-13, BT-25/26, BT-12, BG-24 and BT-11 in the order of the UBL schema."""
+    order = text(invoice.get("purchaseOrderReference"))
+    if order is not None:
+        _el(_el(root, "cac:OrderReference"), "cbc:ID", order)
+    preceding = text(invoice.get("precedingInvoiceNumber"))
+    preceding_date = checked_date(invoice.get("precedingInvoiceDate"), "precedingInvoiceDate")
+    if preceding is not None:  # InvoiceDocumentReference needs its ID: a date alone cannot be written
+        reference = _el(_el(root, "cac:BillingReference"), "cac:InvoiceDocumentReference")
+        _el(reference, "cbc:ID", preceding)
+        if preceding_date is not None:
+            _el(reference, "cbc:IssueDate", _iso_date(preceding_date))
+    contract = text(invoice.get("contractReference"))
+    if contract is not None:
+        _el(_el(root, "cac:ContractDocumentReference"), "cbc:ID", contract)
+    for raw in sequence(invoice.get("attachments")):
+        item = mapping(raw)
+        ref = _el(root, "cac:AdditionalDocumentReference")
+        _el(ref, "cbc:ID", text(item.get("id")) or "")
+        _opt(ref, "cbc:DocumentDescription", text(item.get("description")))
+        content = text(item.get("content"))
+        uri = text(item.get("uri"))
+        if content is not None or uri is not None:
+            attachment = _el(ref, "cac:Attachment")
+            if content is not None:
+                attrib = {
+                    k: v
+                    for k, v in (
+                        ("mimeCode", text(item.get("mimeCode"))),
+                        ("filename", text(item.get("fileName"))),
+                    )
+                    if v
+                }
+                _el(attachment, "cbc:EmbeddedDocumentBinaryObject", content, **attrib)
+            else:
+                _el(_el(attachment, "cac:ExternalReference"), "cbc:URI", uri)
+    project = text(invoice.get("projectReference"))
+    if project is not None:
+        if credit:  # a CreditNote has no ProjectReference: EN 16931 binds BT-11 to a document reference 50
+            ref = _el(root, "cac:AdditionalDocumentReference")
+            _el(ref, "cbc:ID", project)
+            _el(ref, "cbc:DocumentTypeCode", "50")
+        else:
+            _el(_el(root, "cac:ProjectReference"), "cbc:ID", project)
+
+
+def _payment(root: etree._Element, invoice: Mapping[str, Any], credit: bool) -> None:
+    seller = mapping(invoice.get("seller"))
+    debit = mapping(invoice.get("directDebit"))
+    code = payment_means_code(invoice)
+    means = _el(root, "cac:PaymentMeans")
+    _el(means, "cbc:PaymentMeansCode", code)
+    due_date = text(invoice.get("dueDate"))
+    if due_date is not None and credit:
+        _el(means, "cbc:PaymentDueDate", _iso_date(due_date))
+    _opt(means, "cbc:PaymentID", text(invoice.get("remittanceInformation")))
+    iban = text(seller.get("iban"))
+    if iban is not None and code not in DIRECT_DEBIT_CODES:  # BR-DE-25-b: no credit transfer with a debit
+        account = _el(means, "cac:PayeeFinancialAccount")
+        _el(account, "cbc:ID", iban)
+        bic = text(seller.get("bic"))
+        if bic is not None:
+            _el(_el(account, "cac:FinancialInstitutionBranch"), "cbc:ID", bic)
+    mandate = text(debit.get("mandateReference"))
+    debited = text(debit.get("debitedAccount"))
+    if mandate is not None or debited is not None:
+        element = _el(means, "cac:PaymentMandate")
+        _opt(element, "cbc:ID", mandate)
+        if debited is not None:
+            _el(_el(element, "cac:PayerFinancialAccount"), "cbc:ID", debited)
+    terms_text = raw_text(invoice.get("paymentTerms"))
+    if terms_text is not None:
+        _el(_el(root, "cac:PaymentTerms"), "cbc:Note", terms_text)
+
+
+def _taxes_and_totals(root: etree._Element, totals: Totals) -> None:
+    currency = totals.currency
+    for ac in totals.allowances + totals.charges:
+        _allowance_charge(root, ac, currency)
+    tax_total = _el(root, "cac:TaxTotal")
+    _el(tax_total, "cbc:TaxAmount", amount(totals.tax_total), currencyID=currency)
+    for group in totals.vat:
+        subtotal = _el(tax_total, "cac:TaxSubtotal")
+        _el(subtotal, "cbc:TaxableAmount", amount(group.basis), currencyID=currency)
+        _el(subtotal, "cbc:TaxAmount", amount(group.tax), currencyID=currency)
+        reason_code, reason = group.exemption_reason_code, group.exemption_reason
+        _tax_category(subtotal, "cac:TaxCategory", group.category, plain(group.rate), reason_code, reason)
+    if totals.tax_currency is not None and totals.tax_total_in_tax_currency is not None:
+        in_tax_currency = _el(root, "cac:TaxTotal")
+        value = amount(totals.tax_total_in_tax_currency)
+        _el(in_tax_currency, "cbc:TaxAmount", value, currencyID=totals.tax_currency)
+    monetary = _el(root, "cac:LegalMonetaryTotal")
+    _el(monetary, "cbc:LineExtensionAmount", amount(totals.line_total), currencyID=currency)
+    _el(monetary, "cbc:TaxExclusiveAmount", amount(totals.tax_basis_total), currencyID=currency)
+    _el(monetary, "cbc:TaxInclusiveAmount", amount(totals.grand_total), currencyID=currency)
+    if totals.allowances:
+        _el(monetary, "cbc:AllowanceTotalAmount", amount(totals.allowance_total), currencyID=currency)
+    if totals.charges:
+        _el(monetary, "cbc:ChargeTotalAmount", amount(totals.charge_total), currencyID=currency)
+    if totals.paid_amount:
+        _el(monetary, "cbc:PrepaidAmount", amount(totals.paid_amount), currencyID=currency)
+    if totals.rounding_amount:
+        _el(monetary, "cbc:PayableRoundingAmount", amount(totals.rounding_amount), currencyID=currency)
+    _el(monetary, "cbc:PayableAmount", amount(totals.due_payable), currencyID=currency)
+
+
+def _delivery(root: etree._Element, invoice: Mapping[str, Any]) -> None:
+    ship_to = invoice.get("shipTo")
+    delivery_date = text(invoice.get("deliveryDate"))
+    if isinstance(ship_to, Mapping) or delivery_date is not None:
+        delivery = _el(root, "cac:Delivery")
+        if delivery_date is not None:
+            _el(delivery, "cbc:ActualDeliveryDate", _iso_date(delivery_date))
+        if isinstance(ship_to, Mapping):
+            _address(_el(delivery, "cac:DeliveryLocation"), "cac:Address", ship_to)
+            name = text(ship_to.get("name"))
+            if name is not None:
+                _el(_el(_el(delivery, "cac:DeliveryParty"), "cac:PartyName"), "cbc:Name", name)
 
 
 def render_ubl(invoice: Mapping[str, Any]) -> bytes:
     """Render one payload invoice as XRechnung 3.0 UBL (Invoice, or CreditNote for credit-note codes)."""
     totals = compute_totals(invoice)
-    seller = mapping(invoice.get("seller"))
-    buyer = mapping(invoice.get("buyer"))
-    currency = totals.currency
     code = type_code(invoice)
     credit = code in CREDIT_NOTE_TYPE_CODES
     namespace = CREDIT_NOTE_NS if credit else INVOICE_NS
@@ -162,60 +324,18 @@ def render_ubl(invoice: Mapping[str, Any]) -> bytes:
         _el(root, "cbc:DueDate", _iso_date(due_date))
     _el(root, "cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode", code)
     _opt(root, "cbc:Note", text(invoice.get("note")))
-    _el(root, "cbc:DocumentCurrencyCode", currency)
+    _el(root, "cbc:DocumentCurrencyCode", totals.currency)
+    _opt(root, "cbc:TaxCurrencyCode", totals.tax_currency)
+    _opt(root, "cbc:AccountingCost", text(invoice.get("buyerAccountingReference")))
     _opt(root, "cbc:BuyerReference", text(invoice.get("buyerReference")))
-    preceding = text(invoice.get("precedingInvoiceNumber"))
-    if preceding is not None:
-        _el(_el(_el(root, "cac:BillingReference"), "cac:InvoiceDocumentReference"), "cbc:ID", preceding)
-    _party(root, "cac:AccountingSupplierParty", seller)
-    _party(root, "cac:AccountingCustomerParty", buyer)
-
-    ship_to = invoice.get("shipTo")
-    delivery_date = text(invoice.get("deliveryDate"))
-    if isinstance(ship_to, Mapping) or delivery_date is not None:
-        delivery = _el(root, "cac:Delivery")
-        if delivery_date is not None:
-            _el(delivery, "cbc:ActualDeliveryDate", _iso_date(delivery_date))
-        if isinstance(ship_to, Mapping):
-            _address(_el(delivery, "cac:DeliveryLocation"), "cac:Address", ship_to)
-            name = text(ship_to.get("name"))
-            if name is not None:
-                _el(_el(_el(delivery, "cac:DeliveryParty"), "cac:PartyName"), "cbc:Name", name)
-
-    means = _el(root, "cac:PaymentMeans")
-    _el(means, "cbc:PaymentMeansCode", payment_means_code(invoice))
-    if due_date is not None and credit:
-        _el(means, "cbc:PaymentDueDate", _iso_date(due_date))
-    iban = text(seller.get("iban"))
-    if iban is not None:
-        account = _el(means, "cac:PayeeFinancialAccount")
-        _el(account, "cbc:ID", iban)
-        bic = text(seller.get("bic"))
-        if bic is not None:
-            _el(_el(account, "cac:FinancialInstitutionBranch"), "cbc:ID", bic)
-    terms_text = raw_text(invoice.get("paymentTerms"))
-    if terms_text is not None:
-        _el(_el(root, "cac:PaymentTerms"), "cbc:Note", terms_text)
-
-    tax_total = _el(root, "cac:TaxTotal")
-    _el(tax_total, "cbc:TaxAmount", amount(totals.tax_total), currencyID=currency)
-    for group in totals.vat:
-        subtotal = _el(tax_total, "cac:TaxSubtotal")
-        _el(subtotal, "cbc:TaxableAmount", amount(group.basis), currencyID=currency)
-        _el(subtotal, "cbc:TaxAmount", amount(group.tax), currencyID=currency)
-        _tax_category(
-            subtotal,
-            "cac:TaxCategory",
-            group.category,
-            plain(group.rate),
-            group.exemption_reason_code,
-            group.exemption_reason,
-        )
-    monetary = _el(root, "cac:LegalMonetaryTotal")
-    _el(monetary, "cbc:LineExtensionAmount", amount(totals.line_total), currencyID=currency)
-    _el(monetary, "cbc:TaxExclusiveAmount", amount(totals.tax_basis_total), currencyID=currency)
-    _el(monetary, "cbc:TaxInclusiveAmount", amount(totals.grand_total), currencyID=currency)
-    _el(monetary, "cbc:PayableAmount", amount(totals.due_payable), currencyID=currency)
+    _period(root, invoice.get("invoicingPeriod"))
+    _document_references(root, invoice, credit)
+    creditor_id = text(mapping(invoice.get("directDebit")).get("creditorId"))
+    _party(root, "cac:AccountingSupplierParty", mapping(invoice.get("seller")), creditor_id)
+    _party(root, "cac:AccountingCustomerParty", mapping(invoice.get("buyer")))
+    _delivery(root, invoice)
+    _payment(root, invoice, credit)
+    _taxes_and_totals(root, totals)
     for index in range(len(totals.lines)):
         _line(root, invoice, totals, index, credit)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

@@ -41,6 +41,13 @@ _STRING_FIELDS = (
     "deliveryDate",
     "format",
     "schema",
+    "projectReference",
+    "contractReference",
+    "purchaseOrderReference",
+    "buyerAccountingReference",
+    "precedingInvoiceDate",
+    "remittanceInformation",
+    "taxCurrency",
 )
 _PARTY_FIELDS = (
     "name",
@@ -98,6 +105,7 @@ class CheckerBase:
         self.path = path
         self.xr = xrechnung
         self.out: list[Violation] = []
+        self._seen: set[tuple[str, str]] = set()
         self.rate_keys: dict[int, Decimal | None] = {}  # id(tax) -> the rate of its VAT breakdown group
         self.syntax = "ubl" if text(invoice.get("schema")) == "UBL" else "cii"
         # without a seller faktoora uses the account's company profile: nothing to check about it
@@ -105,7 +113,10 @@ class CheckerBase:
 
     # ------------------------------------------------------------------ helpers
     def add(self, rule_id: str, field: str, message: str) -> None:
-        self.out.append(Violation(rule_id, f"{self.path}.{field}" if field else self.path, message))
+        path = f"{self.path}.{field}" if field else self.path
+        if (rule_id, path) not in self._seen:  # one violation per rule and field
+            self._seen.add((rule_id, path))
+            self.out.append(Violation(rule_id, path, message))
 
     def string_fields(self, obj: Mapping[str, Any], fields: Iterable[str], prefix: str) -> None:
         for name in fields:

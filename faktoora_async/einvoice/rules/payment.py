@@ -38,8 +38,6 @@ class PaymentChecks(CheckerBase):
                 )
         if self.xr and code in codes.PAYMENT_MEANS_CARD:
             self.add("BR-DE-24-a", "paymentMeansCode", "Card payment information (BG-18) cannot be sent.")
-        if self.xr and code in codes.PAYMENT_MEANS_DIRECT_DEBIT:
-            self.add("BR-DE-25-a", "paymentMeansCode", "Direct debit information (BG-19) cannot be sent.")
         terms = self.inv.get("paymentTerms")
         if self.xr and isinstance(terms, str) and not _skonto_ok(terms):
             self.add("BR-DE-18", "paymentTerms", "Skonto lines must read #SKONTO#TAGE=n#PROZENT=n.nn#.")

@@ -53,7 +53,11 @@ class VatChecks(CheckerBase):
                     )
                 if not buyer_vat:
                     self.add("BR-IC-02", "buyer.vatId", "Intra-community supply lines need the Buyer VAT id.")
-                if text(self.inv.get("deliveryDate")) is None:
+                period = self.inv.get("invoicingPeriod")
+                has_period = isinstance(period, Mapping) and any(
+                    text(period.get(k)) for k in ("startDate", "endDate")
+                )
+                if text(self.inv.get("deliveryDate")) is None and not has_period:
                     self.add(
                         "BR-IC-11", "deliveryDate", "Intra-community supply needs the Actual delivery date."
                     )
