@@ -30,9 +30,9 @@ NS = {
 }
 INDEX_ROW = re.compile(r"^\| (\S+\.(?:xml|pdf)) \| ([^|]+) \| ([^|]+) \|")
 UNREADABLE = {
-    "ZUGFeRD+corpus/ZUGFeRDv1/correct/Intarsys/ZUGFeRD_1p0_BASIC_Einfach.pdf": "ZUGFeRD 1.0",
     "ZUGFeRD+corpus/ZUGFeRDv2/fail/Mustangproject/factur-x-invalid-xml-encoding-attribute.pdf": "not well-formed",
 }
+ZUGFERD1_SAMPLE = "ZUGFeRD+corpus/ZUGFeRDv1/correct/Intarsys/ZUGFeRD_1p0_BASIC_Einfach.pdf"
 
 
 def _index_rows() -> list[tuple[str, str, str]]:
@@ -410,7 +410,9 @@ def test_round_trip_of_generated_invoices(syntax: str) -> None:
             ):
                 expected_scheme = "EM"  # the renderers' documented default for e-mail addresses
             assert c[role]["electronicAddressScheme"] == expected_scheme, role
-        if invoice.get("paymentMeansCode") == "59":  # SEPA direct debit: BG-19, no credit transfer (BR-DE-25-b)
+        if (
+            invoice.get("paymentMeansCode") == "59"
+        ):  # SEPA direct debit: BG-19, no credit transfer (BR-DE-25-b)
             assert c["directDebit"] == invoice["directDebit"]
             assert c["paymentMeans"][0]["iban"] is None
         elif invoice["seller"].get("iban"):
@@ -501,3 +503,55 @@ def test_pdf_attachments_besides_the_invoice_xml_are_listed() -> None:
     assert [(a.id, a.filename, a.mime_type, a.content) for a in parsed.attachments] == [
         ("1", "timesheet.csv", "text/csv", b"day;hours\n1;8\n")
     ]
+
+
+# ------------------------------------------------------------------------------------ ZUGFeRD 1.0
+
+
+def test_zugferd_1_pdf_is_read_for_import(samples_dir: Path) -> None:
+    """ZUGFeRD 1.0 (issue 13: import reads it instead of refusing it); expected values via XPath."""
+    from faktoora_async.einvoice.validate import validate_document
+
+    data = (samples_dir / ZUGFERD1_SAMPLE).read_bytes()
+    parsed = parse_document(data)
+    root = etree.fromstring(_embedded_xml(data))
+    ns = {
+        "rsm": "urn:ferd:CrossIndustryDocument:invoice:1p0",
+        "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:12",
+        "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:15",
+    }
+
+    def x(path: str) -> str | None:
+        value = root.xpath(f"normalize-space(({path})[1])", namespaces=ns)
+        return value or None
+
+    c = parsed.content
+    assert parsed.syntax == "zugferd1" and parsed.source_kind == "pdf"
+    assert c["invoiceNumber"] == x("//rsm:HeaderExchangedDocument/ram:ID")
+    assert c["issueDate"] == x("//rsm:HeaderExchangedDocument/ram:IssueDateTime/udt:DateTimeString")
+    assert c["invoiceTypeCode"] == x("//rsm:HeaderExchangedDocument/ram:TypeCode")
+    assert c["seller"]["name"] == x("//ram:SellerTradeParty/ram:Name")
+    assert c["seller"]["vatId"] == x(
+        "//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']"
+    )
+    assert c["buyer"]["city"] == x("//ram:BuyerTradeParty/ram:PostalTradeAddress/ram:CityName")
+    assert c["currency"] == x("//ram:InvoiceCurrencyCode")
+    assert c["remittanceInformation"] == x("//ram:PaymentReference")
+    assert c["paymentMeans"][0]["iban"] == x("//ram:PayeePartyCreditorFinancialAccount/ram:IBANID")
+    sums = "//ram:ApplicableSupplyChainTradeSettlement/ram:SpecifiedTradeSettlementMonetarySummation"
+    for key, tag in (
+        ("lineTotal", "LineTotalAmount"),
+        ("taxTotal", "TaxTotalAmount"),
+        ("grandTotal", "GrandTotalAmount"),
+    ):
+        assert Decimal(c["totals"][key]) == Decimal(str(x(f"{sums}/ram:{tag}"))), key
+    assert [Decimal(t["rate"]) for t in c["taxes"]] == [
+        Decimal(str(x("//ram:ApplicableTradeTax/ram:ApplicablePercent")))
+    ]
+    line_count = int(root.xpath("count(//ram:IncludedSupplyChainTradeLineItem)", namespaces=ns))
+    assert len(c["lineItems"]) == line_count
+    assert Decimal(c["lineItems"][0]["quantity"]) == Decimal(str(x("//ram:BilledQuantity")))
+    assert c["lineItems"][0]["productId"] == x("//ram:SpecifiedTradeProduct/ram:SellerAssignedID")
+    verdict = validate_document(parsed)
+    assert not verdict.accepted and verdict.error_ids() == {"FAKTOORA-ZUGFERD1"}
+    assert validate_document(_embedded_xml(data)).error_ids() == {"FAKTOORA-ZUGFERD1"}

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -328,6 +328,7 @@ CASES: list[tuple[str, str, Mutator, str, str]] = [
     ("attachment-no-filename", "X", _delete("attachments.0.fileName"), "FAKTOORA-ATTACHMENT", f"{P}.attachments[0].fileName"),
     ("type-code-unknown", "X", _set("invoiceTypeCode", "999"), "BR-CL-01", f"{P}.invoiceTypeCode"),
     ("legacy-ubl-format", "S", _set("format", "xrechnung:ubl"), "FAKTOORA-FORMAT", f"{P}.format"),
+    ("zugferd-1", "S", _set("format", "zf:1"), "FAKTOORA-FORMAT", f"{P}.format"),
     ("bad-schema", "S", _set("schema", "XML"), "FAKTOORA-FORMAT", f"{P}.schema"),
     ("lower-case-schema", "S", _set("schema", "ubl"), "FAKTOORA-FORMAT", f"{P}.schema"),
     ("ubl-in-zugferd", "S", _all(_set("format", "zf:2"), _set("schema", "UBL")), "FAKTOORA-FORMAT", f"{P}.schema"),
@@ -370,7 +371,7 @@ def test_enough_distinct_cases() -> None:
 def _variants(invoice: dict[str, Any]) -> list[tuple[dict[str, Any], Callable[[Any], bytes]]]:
     """The payload as CII (format xrechnung, no schema) and as UBL (schema UBL), each with its renderer;
     a payload with an unknown format or schema is rendered in both syntaxes as it is."""
-    if invoice.get("format") not in ("xrechnung", "zf:2", "zf:1") or invoice.get("schema") not in (
+    if invoice.get("format") not in ("xrechnung", "zf:2") or invoice.get("schema") not in (
         None,
         "CII",
         "UBL",

@@ -1,4 +1,5 @@
-"""Read EN 16931 invoices: UN/CEFACT CII (D16B), OASIS UBL Invoice/CreditNote, and PDFs embedding one.
+"""Read EN 16931 invoices: UN/CEFACT CII (D16B), OASIS UBL Invoice/CreditNote, and PDFs embedding one;
+also ZUGFeRD 1.0 files (:mod:`.read_zf1`), so that old invoices can be imported.
 
 ``parse_document(data)`` returns a :class:`ParsedInvoice` holding the invoice XML, its syntax, the content
 model of :mod:`faktoora_async.einvoice.content` and the embedded attachments (BG-24, plus the other
@@ -27,6 +28,7 @@ from .document import Document
 from .errors import DocumentError
 from .read_cii import read_cii
 from .read_ubl import read_ubl
+from .read_zf1 import read_zf1
 from .xmlread import (
     CII_ROOT,
     NS,
@@ -42,6 +44,7 @@ __all__ = [
     "NS",
     "UBL_CREDIT_NOTE_ROOT",
     "UBL_INVOICE_ROOT",
+    "ZUGFERD1",
     "ZUGFERD1_ROOT",
     "Attachment",
     "ParsedInvoice",
@@ -52,6 +55,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("faktoora_async.einvoice.parse")
+
+ZUGFERD1: Final = "zugferd1"
+"""``ParsedInvoice.syntax`` of a ZUGFeRD 1.0 file (read by the CII reader after renaming; never rendered)."""
 
 INVOICE_ATTACHMENT_NAMES: Final = frozenset({"factur-x.xml", "xrechnung.xml", "zugferd-invoice.xml"})
 
@@ -83,7 +89,7 @@ class Attachment:
 class ParsedInvoice:
     """A readable EN 16931 invoice: its XML, syntax, content model and attachments."""
 
-    syntax: str  # "cii" | "ubl"
+    syntax: str  # "cii" | "ubl" | "zugferd1"
     source_kind: str  # "xml" | "pdf"
     xml: bytes = field(repr=False)
     content: dict[str, Any] = field(repr=False)
@@ -185,8 +191,11 @@ def parse_document(data: bytes) -> ParsedInvoice:
         source_kind = "xml"
         what = "the file"
     root = parse_xml(xml, what=what)
-    syntax = detect_syntax(root, what=what)
-    document = read_document(root, syntax)
+    if root.tag == ZUGFERD1_ROOT:  # read for import; it is not an EN 16931 invoice (see validate)
+        syntax, document = ZUGFERD1, read_zf1(root)
+    else:
+        syntax = detect_syntax(root, what=what)
+        document = read_document(root, syntax)
     content = from_document(document)
     attachments = _number_attachments(_embedded(document) + extra)
     logger.debug(

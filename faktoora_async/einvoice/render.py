@@ -1,7 +1,8 @@
 """Render a faktoora payload invoice to its e-invoice files: the XML (CII or UBL) and a PDF.
 
-``format`` picks the kind of invoice: ``xrechnung`` (default), ``zf:2``/``zf:1`` (CII embedded in a
-Factur-X/ZUGFeRD PDF/A-3).  ``schema`` picks the XRechnung syntax: ``"CII"`` (default) or ``"UBL"``;
+``format`` picks the kind of invoice: ``xrechnung`` (default) or ``zf:2`` (CII embedded in a Factur-X /
+ZUGFeRD 2 PDF/A-3, profile EN 16931).  ``zf:1`` (ZUGFeRD 1.0) is refused with a ``ValueError`` saying it is
+not produced.  ``schema`` picks the XRechnung syntax: ``"CII"`` (default) or ``"UBL"``;
 ZUGFeRD embeds CII only, so ``schema: "UBL"`` with a ``zf:*`` format is refused.  The value
 ``xrechnung:ubl`` of the first contract is refused with a message naming its replacement.  The PDFs come
 from :mod:`faktoora_async.einvoice.pdf`.
@@ -38,8 +39,15 @@ FORMATS: frozenset[str] = frozenset({"xrechnung", "zf:2", "zf:1"})
 SCHEMAS: dict[str, str] = {"CII": "cii", "UBL": "ubl"}
 """Payload ``schema`` value -> XML syntax."""
 
-FACTURX_FORMATS = frozenset({"zf:2", "zf:1"})
-"""Formats whose PDF is a Factur-X/ZUGFeRD PDF/A-3 with the CII embedded."""
+FACTURX_FORMATS = frozenset({"zf:2"})
+"""Formats whose PDF is a Factur-X/ZUGFeRD 2 PDF/A-3 with the CII embedded."""
+
+NOT_PRODUCED = {
+    "zf:1": "ZUGFeRD 1.0 (format 'zf:1') is not produced; "
+    "send format 'zf:2' (ZUGFeRD 2.x / Factur-X EN 16931)"
+}
+"""Formats the contract names but this project does not render, with the message that says so.
+(ZUGFeRD 1.0 files are still *read* on import.)"""
 
 LEGACY_UBL_FORMAT = "xrechnung:ubl"
 """The version-1 spelling of XRechnung UBL, refused since API.md version 2."""
@@ -65,6 +73,8 @@ def syntax_for_format(invoice_format: Any, schema: Any = None) -> str:
             f"format: {LEGACY_UBL_FORMAT!r} is not accepted any more; "
             "send format 'xrechnung' with schema 'UBL'"
         )
+    if key in NOT_PRODUCED:
+        raise ValueError(f"format: {NOT_PRODUCED[key]}")
     if key not in FORMATS:
         raise ValueError(f"format: unknown format {key[:40]!r}, expected one of {sorted(FORMATS)}")
     name = text(schema) or "CII"

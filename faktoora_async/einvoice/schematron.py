@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from lxml import etree
 
+from .errors import DocumentError
 from .parse import ParsedInvoice, parse_document
 from .verdict import Message, Verdict
 from .xmlread import detect_syntax, parse_xml
@@ -80,6 +81,8 @@ class SchematronValidator:
         # parsed with the hardened parser first (no DOCTYPE/entities reach Saxon), any declared encoding
         root = parse_xml(data.xml if isinstance(data, ParsedInvoice) else data)
         syntax = data.syntax if isinstance(data, ParsedInvoice) else detect_syntax(root)
+        if (syntax, "en16931") not in STYLESHEETS:
+            raise DocumentError(f"no official stylesheet applies to a {syntax} invoice (not EN 16931).")
         text = etree.tostring(root, encoding="unicode")
         messages: list[Message] = []
         reports = []

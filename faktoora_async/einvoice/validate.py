@@ -46,13 +46,21 @@ from lxml import etree
 
 from .checks import EN16931_CHECKS, check_xrechnung
 from .document import Document
-from .parse import ParsedInvoice, parse_document, read_document
+from .parse import ZUGFERD1, ParsedInvoice, parse_document, read_document
 from .verdict import Message, Out, Verdict
-from .xmlread import detect_syntax, parse_xml
+from .xmlread import ZUGFERD1_ROOT, detect_syntax, parse_xml
 
 __all__ = ["Message", "Verdict", "validate_document", "validate_read", "validate_xml"]
 
 logger = logging.getLogger("faktoora_async.einvoice.validate")
+
+_ZUGFERD1_MESSAGE = Message(
+    rule_id="FAKTOORA-ZUGFERD1",
+    level="fatal",
+    text="[FAKTOORA-ZUGFERD1] A ZUGFeRD 1.0 invoice is not an EN 16931 invoice: its content can be read, "
+    "but no EN 16931 or XRechnung 3.0 rule applies to it.",
+    location="/",
+)
 
 
 def validate_read(document: Document, *, xrechnung: bool = True) -> Verdict:
@@ -78,12 +86,16 @@ def validate_document(data: bytes | ParsedInvoice, *, xrechnung: bool = True) ->
     """
     if not isinstance(data, ParsedInvoice) and b"%PDF-" in bytes(data[:1024]):
         data = parse_document(data)
+    if isinstance(data, ParsedInvoice) and data.syntax == ZUGFERD1:
+        return Verdict(accepted=False, messages=[_ZUGFERD1_MESSAGE], syntax=ZUGFERD1)
     if isinstance(data, ParsedInvoice):
         document = data.document
         if document is None:  # a ParsedInvoice built by hand: read its XML
             document = read_document(parse_xml(data.xml, what="the invoice XML"), data.syntax)
     else:  # XML bytes: no need to build the content model
         root = parse_xml(bytes(data))
+        if root.tag == ZUGFERD1_ROOT:
+            return Verdict(accepted=False, messages=[_ZUGFERD1_MESSAGE], syntax=ZUGFERD1)
         document = read_document(root, detect_syntax(root))
     verdict = validate_read(document, xrechnung=xrechnung)
     logger.debug(

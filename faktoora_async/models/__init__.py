@@ -19,7 +19,20 @@ from .imports import (
     ImportValidation,
     InvoiceContent,
 )
-from .invoice import Address, Delivery, Invoice, InvoiceItem, Party, Product, Tax
+from .invoice import (
+    Address,
+    AllowanceCharge,
+    Delivery,
+    DirectDebit,
+    DocumentAllowanceCharge,
+    Invoice,
+    InvoiceAttachment,
+    InvoiceItem,
+    Party,
+    Period,
+    Product,
+    Tax,
+)
 from .responses import (
     CreatedInvoice,
     DeliveryStatus,
@@ -36,6 +49,7 @@ from .webhooks import WebhookAction, WebhookDeleted, WebhookEvent, WebhookSubscr
 
 __all__ = [
     "Address",
+    "AllowanceCharge",
     "Attachment",
     "ContentDelivery",
     "ContentLineItem",
@@ -48,11 +62,14 @@ __all__ = [
     "CreatedInvoice",
     "Delivery",
     "DeliveryStatus",
+    "DirectDebit",
+    "DocumentAllowanceCharge",
     "ImportCreated",
     "ImportListItem",
     "ImportStatus",
     "ImportValidation",
     "Invoice",
+    "InvoiceAttachment",
     "InvoiceContent",
     "InvoiceItem",
     "InvoiceListItem",
@@ -63,6 +80,7 @@ __all__ = [
     "Page",
     "PageMeta",
     "Party",
+    "Period",
     "Product",
     "Tax",
     "ValidationStatus",

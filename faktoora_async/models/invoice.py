@@ -10,10 +10,15 @@ from ._base import FrozenBase, WireDate, coerce_dates
 
 __all__ = [
     "Address",
+    "AllowanceCharge",
     "Delivery",
+    "DirectDebit",
+    "DocumentAllowanceCharge",
     "Invoice",
+    "InvoiceAttachment",
     "InvoiceItem",
     "Party",
+    "Period",
     "Product",
     "Tax",
 ]
@@ -34,7 +39,11 @@ class Tax(FrozenBase, frozen=True):
 
 
 class Product(FrozenBase, frozen=True):
-    """What a line sells: ``quantity`` x ``price`` (net unit price), both decimals."""
+    """What a line sells: ``quantity`` x ``price`` / ``price_base_quantity`` (BT-149, default 1).
+
+    ``price`` is the net price (BT-146); ``gross_price`` (BT-148) and ``price_discount`` (BT-147) may say how
+    it came about (net = gross - discount); ``price_base_quantity_unit_code`` is BT-150.
+    """
 
     name: str
     quantity: Decimal
@@ -43,13 +52,79 @@ class Product(FrozenBase, frozen=True):
     description: str | None = None
     unit_code: str | None = None
     taxes: list[Tax] = msgspec.field(default_factory=list)
+    gross_price: Decimal | None = None
+    price_discount: Decimal | None = None
+    price_base_quantity: Decimal | None = None
+    price_base_quantity_unit_code: str | None = None
+
+
+class Period(FrozenBase, frozen=True):
+    """An invoicing period: BG-14 (invoice, BT-73/74) or BG-26 (line, BT-134/135)."""
+
+    start_date: WireDate | None = None
+    end_date: WireDate | None = None
+
+    def __post_init__(self) -> None:
+        coerce_dates(self, "start_date", "end_date")
+
+
+class AllowanceCharge(FrozenBase, frozen=True):
+    """A line allowance (BG-27) or charge (BG-28): ``amount``, or ``base_amount`` and ``percentage``."""
+
+    amount: Decimal | None = None
+    base_amount: Decimal | None = None
+    percentage: Decimal | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+
+
+class DocumentAllowanceCharge(FrozenBase, frozen=True):
+    """A document allowance (BG-20) or charge (BG-21) with VAT category and rate (BT-95/96, BT-102/103)."""
+
+    category_code: str
+    amount: Decimal | None = None
+    base_amount: Decimal | None = None
+    percentage: Decimal | None = None
+    rate: Decimal | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+
+
+class DirectDebit(FrozenBase, frozen=True):
+    """SEPA direct debit (BG-19): mandate reference (BT-89), creditor id (BT-90), debited IBAN (BT-91)."""
+
+    mandate_reference: str | None = None
+    creditor_id: str | None = None
+    debited_account: str | None = None
+
+
+class InvoiceAttachment(FrozenBase, frozen=True):
+    """An additional supporting document (BG-24): an embedded file (``content`` base64) or a ``uri``.
+
+    Caps (docs/PAYLOAD.md): at most 10 per invoice, each at most 2 MiB decoded, 5 MiB per invoice.
+    """
+
+    id: str
+    description: str | None = None
+    file_name: str | None = None
+    mime_code: str | None = None
+    content: str | None = msgspec.field(default=None)
+    uri: str | None = None
+
+    def __repr__(self) -> str:  # the base64 content would flood logs and tracebacks
+        size = len(self.content or "")
+        name = self.file_name
+        return f"InvoiceAttachment(id={self.id!r}, file_name={name!r}, content=<{size} base64 chars>)"
 
 
 class InvoiceItem(FrozenBase, frozen=True):
-    """One line: ``{"id": "1", "product": {...}}``."""
+    """One line: ``{"id": "1", "product": {...}}``, with its allowances, charges and period."""
 
     id: str
     product: Product
+    allowances: list[AllowanceCharge] | None = None
+    charges: list[AllowanceCharge] | None = None
+    invoicing_period: Period | None = None
 
 
 class Party(FrozenBase, frozen=True):
@@ -124,9 +199,24 @@ class Invoice(FrozenBase, frozen=True):
     draft_only: bool | None = None
     review_mode: bool | None = None
     validate: bool | None = None
+    project_reference: str | None = None  # BT-11
+    contract_reference: str | None = None  # BT-12
+    purchase_order_reference: str | None = None  # BT-13
+    buyer_accounting_reference: str | None = None  # BT-19
+    preceding_invoice_date: WireDate | None = None  # BT-26
+    remittance_information: str | None = None  # BT-83
+    invoicing_period: Period | None = None  # BG-14
+    allowances: list[DocumentAllowanceCharge] | None = None  # BG-20
+    charges: list[DocumentAllowanceCharge] | None = None  # BG-21
+    prepaid_amount: Decimal | None = None  # BT-113
+    rounding_amount: Decimal | None = None  # BT-114
+    direct_debit: DirectDebit | None = None  # BG-19
+    tax_currency: str | None = None  # BT-6
+    tax_total_in_tax_currency: Decimal | None = None  # BT-111
+    attachments: list[InvoiceAttachment] | None = None  # BG-24
 
     def __post_init__(self) -> None:
-        coerce_dates(self, "issue_date", "due_date", "delivery_date")
+        coerce_dates(self, "issue_date", "due_date", "delivery_date", "preceding_invoice_date")
 
     @property
     def resting_status(self) -> str:

@@ -10,29 +10,48 @@ rendered document (tests check this).  Ids starting with ``FAKTOORA-`` are paylo
 Schematron cannot see because the XML Schema or the renderer would reject them first:
 
 * ``FAKTOORA-TYPE``: a field has the wrong JSON type (object/list/string/number/bool expected);
-* ``FAKTOORA-DECIMAL``: a quantity, price or rate is not a finite decimal number;
+* ``FAKTOORA-DECIMAL``: a quantity, price, amount or rate is not a finite decimal number;
 * ``FAKTOORA-DATE``: a date is not a valid ``YYYYMMDD`` calendar date;
-* ``FAKTOORA-FORMAT``: ``format`` is not one of ``xrechnung``, ``xrechnung:ubl``, ``zf:2``, ``zf:1``.
+* ``FAKTOORA-FORMAT``: ``format`` is not ``xrechnung`` or ``zf:2`` (``xrechnung:ubl`` is refused with the
+  hint to send ``schema: "UBL"``; ``zf:1``, ZUGFeRD 1.0, is not produced), or ``schema`` is not
+  ``CII``/``UBL`` (``UBL`` only with ``xrechnung``);
+* ``FAKTOORA-ATTACHMENT``: an embedded file is not base64, lacks its file name or MIME code, or breaks the
+  caps of docs/PAYLOAD.md (10 files, 2 MiB each, 5 MiB per invoice);
+* ``FAKTOORA-DEPENDENCY``: a field needs another one (``taxTotalInTaxCurrency`` without ``taxCurrency``;
+  in UBL, ``precedingInvoiceDate`` without ``precedingInvoiceNumber``);
+* ``FAKTOORA-TAX-CURRENCY``: a German seller's invoice in another currency without its VAT total in EUR
+  (UStG § 14 (4) Nr. 8, VAT directive art. 230), which no Schematron rule checks.
+
+A missing ``seller`` is not an error (faktoora uses the account's company profile): the seller rules
+below run only when a seller is given.
 
 Implemented EN 16931 rules:
 
 * mandatory content: BR-02 (invoiceNumber), BR-03 (issueDate), BR-06/BR-07 (seller/buyer name),
   BR-09/BR-11 (seller/buyer country), BR-16 (at least one line), BR-22 (quantity), BR-25 (item name),
-  BR-26 (price), BR-27 (price not negative), BR-57 (deliver-to country), BR-62/BR-63 (electronic address
-  scheme), BR-CO-04 (line VAT category), BR-CO-26 (seller VAT id or legal registration id), BR-CO-09
-  (VAT id country prefix), BR-61 (UBL) / CII-SR-470 (CII): account identifier for credit transfer (the
-  id depends on the syntax the payload's ``format`` selects);
-* code lists: BR-CL-01 (type code), BR-CL-04 (currency), BR-CL-14 (country codes), BR-CL-16 (payment
-  means), BR-CL-18 (VAT category), BR-CL-22 (VATEX), BR-CL-23 (unit code), BR-CL-25 (EAS scheme);
-* VAT categories: BR-S-02/05/10, BR-Z-02/05/10, BR-E-02/05/10, BR-AE-02/05/10, BR-IC-02/05/10/11/12
-  (category K), BR-G-02/05/10, BR-O-02/05/10/11/12, BR-AF-02/05/10 (L), BR-AG-02/05/10 (M), BR-B-01/02.
+  BR-26 (price), BR-27 (price not negative), BR-28 (gross price not negative), BR-29/BR-30 and
+  BR-CO-19/BR-CO-20 (invoicing periods), BR-31 .. BR-38 and BR-CO-21/22 (document allowances/charges),
+  BR-41 .. BR-44 and BR-CO-23/24 (line allowances/charges), BR-52 (attachment id), BR-53 (VAT total in
+  accounting currency), BR-55 (preceding invoice), BR-57 (deliver-to country), BR-62/BR-63 (electronic
+  address scheme), BR-CO-04 (line VAT category), BR-CO-26 (seller VAT id or legal registration id),
+  BR-CO-09 (VAT id country prefix), BR-61 (UBL) / CII-SR-470 (CII): account identifier for credit transfer
+  (the id depends on the syntax the payload's ``schema`` selects);
+* code lists: BR-CL-01 (type code), BR-CL-04/05 (currencies), BR-CL-14 (country codes), BR-CL-16 (payment
+  means), BR-CL-17/18 (VAT category), BR-CL-19/20 (allowance/charge reason codes), BR-CL-22 (VATEX),
+  BR-CL-23 (unit codes), BR-CL-24 (MIME code), BR-CL-25 (EAS scheme);
+* VAT categories: BR-S-02/03/04/05/06/07/10, the same for Z, E, AE, G, L (BR-AF), M (BR-AG),
+  BR-IC-02 .. 07/10/11/12 (K), BR-O-02 .. 07/10/11/12/13/14, BR-B-01/02; -03/-04 only for CII, where
+  the official rules check them.
 
 Implemented XRechnung 3.0 rules (only with ``xrechnung=True``): BR-DE-2 (seller contact), BR-DE-3/4
 (seller city/post code), BR-DE-5/6/7 (contact name/phone/e-mail), BR-DE-8/9 (buyer city/post code),
 BR-DE-10/11 (deliver-to city/post code), BR-DE-15 (buyer reference), BR-DE-16 (seller VAT id or tax
-number), BR-DE-18 (Skonto lines in payment terms), BR-DE-23-a (credit transfer needs an IBAN),
-BR-DE-24-a (card payment information cannot be expressed in the payload), BR-DE-25-a (direct debit
-information cannot be expressed), PEPPOL-EN16931-R010/R020 (buyer/seller electronic address).
+number), BR-DE-18 (Skonto lines in payment terms), BR-DE-22 (unique attachment file names), BR-DE-23-a/b,
+BR-DE-24-a/b, BR-DE-25-a (the payment group that matches the means code), BR-DE-30/31 (creditor id and
+debited account of a direct debit), PEPPOL-EN16931-R005 (VAT accounting currency), R010/R020
+(buyer/seller electronic address), R041/R042 (allowance base amount and percentage), R046 (net = gross -
+discount), R061 (mandate reference), R110/R111 (line period within the invoice period), R121 (price base
+quantity), R130 (its unit).
 
 The payload carries no totals, so BR-CO-10 ... BR-CO-17 cannot be violated by a payload: the renderers
 compute them (:func:`~faktoora_async.einvoice.totals.compute_totals`).  BR-CO-25 (due date or payment
@@ -59,6 +78,10 @@ from .vat import VatChecks
 __all__ = ["Violation", "check_invoice", "check_invoices"]
 
 logger = logging.getLogger("faktoora_async.einvoice.rules")
+
+_ZF1_MESSAGE = (
+    "ZUGFeRD 1.0 (format 'zf:1') is not produced; send format 'zf:2' (ZUGFeRD 2.x / Factur-X EN 16931)"
+)
 
 
 class _Checker(PartyChecks, LineChecks, VatChecks, PaymentChecks, AllowanceChecks, TermChecks):
@@ -146,6 +169,8 @@ class _Checker(PartyChecks, LineChecks, VatChecks, PaymentChecks, AllowanceCheck
                 "format",
                 f"{_LEGACY_UBL!r} is not accepted any more: send format 'xrechnung' with schema 'UBL'",
             )
+        elif fmt == "zf:1":
+            self.add("FAKTOORA-FORMAT", "format", _ZF1_MESSAGE)
         elif fmt is not None and fmt not in _FORMATS:
             self.add("FAKTOORA-FORMAT", "format", f"unknown format {fmt[:40]!r}, expected {sorted(_FORMATS)}")
         schema = self.inv.get("schema")

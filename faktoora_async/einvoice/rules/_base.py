@@ -12,7 +12,7 @@ from .._util import parse_date, text, to_decimal
 __all__ = ["CheckerBase", "Violation", "kind"]
 
 _FORMATS = frozenset({"xrechnung", "zf:2", "zf:1"})
-_FACTURX = frozenset({"zf:2", "zf:1"})
+_FACTURX = frozenset({"zf:2", "zf:1"})  # formats that embed CII (zf:1 is refused anyway)
 _SCHEMAS = ("CII", "UBL")
 _LEGACY_UBL = "xrechnung:ubl"
 # category -> (prefix of its rule ids, human name)
