@@ -254,3 +254,38 @@ def test_output_intent_written_by_reportlab_and_by_the_pypdf_fallback() -> None:
         profile = intent["/DestOutputProfile"].get_object()
         assert profile["/N"] == 3 and profile.get_data()[36:40] == b"acsp"  # an ICC profile
         assert content["invoiceNumber"] in _text(data)
+
+
+def test_pdf_prints_latin_greek_and_cyrillic_names() -> None:
+    """Issue 13: no '?' for characters outside cp1252; DejaVu Sans (matplotlib's data folder) is embedded."""
+    from faktoora_async.einvoice import _pdf_base
+    from faktoora_async.einvoice.cii import render_cii
+
+    names = {
+        "seller": "Małgorzata Wiśniewska Łódź sp. z o.o.",  # Polish
+        "buyer": "Şükrü Öztürk İnşaat Ltd. Şti.",  # Turkish
+        "line": "Příliš žluťoučký kůň úpěl ďábelské ódy",  # Czech
+        "greek": "Ελληνικά Προϊόντα Α.Ε.",  # Greek
+        "cyrillic": "ООО «Ромашка» Москва",  # Cyrillic
+    }
+    invoice = _generated(1, lines=2)[0]
+    invoice["seller"]["name"] = names["seller"]
+    invoice["buyer"]["name"] = names["buyer"]
+    invoice["invoiceItems"][0]["product"]["name"] = names["line"]
+    invoice["invoiceItems"][1]["product"]["name"] = names["greek"]
+    invoice["note"] = names["cyrillic"]
+    content = parse_document(render_cii(invoice)).content
+    pdf = render_content_pdf(content)
+    text = " ".join(_text(pdf).split())  # a long name wraps inside its table cell
+    for label, name in names.items():
+        assert name in text, (label, name)
+    assert _pdf_base.FONT_FAMILY == ["DejaVu Sans"]
+    fonts = {
+        str(page["/Resources"]["/Font"][key].get_object()["/BaseFont"])
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for key in page["/Resources"]["/Font"]
+    }
+    assert any("DejaVuSans" in f for f in fonts), fonts
+    # a script neither font has still prints as '?', never breaks the PDF
+    content["note"] = "中文 ok"
+    assert "?? ok" in _text(render_content_pdf(content))

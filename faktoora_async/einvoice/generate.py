@@ -333,6 +333,45 @@ def _pick_profile(rng: random.Random, categories: Sequence[str] | None) -> tuple
     return profile, (domestic if profile == "domestic" else [profile])
 
 
+def _skonto_and_schema(invoice: dict[str, Any], extra: random.Random, days: int, schema: str | None) -> None:
+    """Extras drawn from their own stream, so adding them did not change the rest of the invoice."""
+    if days >= 14 and extra.random() < 0.15:  # XRechnung Skonto line (BR-DE-18 format)
+        skonto_days = extra.choice((7, 10))
+        invoice["paymentTerms"] += (
+            f"\n#SKONTO#TAGE={skonto_days}#PROZENT={extra.choice(('2.00', '3.00', '1.50'))}#\n"
+        )
+    if schema is not None:
+        invoice["schema"] = schema
+    elif invoice["format"] == "xrechnung" and extra.random() < 0.1:
+        invoice["schema"] = "CII"  # the default, sent explicitly now and then
+
+
+def _optional_fields(
+    invoice: dict[str, Any], rng: random.Random, profile: str, issue: _dt.date, preceding: str
+) -> None:
+    """Note, preceding invoice, delivery date, deliver-to address and e-mail delivery (main stream)."""
+    buyer = invoice["buyer"]
+    type_code = invoice["invoiceTypeCode"]
+    if rng.random() < 0.5:
+        invoice["note"] = rng.choice(_NOTES)
+    if type_code in ("381", "383", "384"):
+        invoice["precedingInvoiceNumber"] = preceding
+    if profile in ("K", "G") or rng.random() < 0.4:
+        invoice["deliveryDate"] = (issue - _dt.timedelta(days=rng.randrange(0, 20))).strftime("%Y%m%d")
+    if profile in ("K", "G") or rng.random() < 0.15:
+        ship_to: dict[str, Any] = {"name": buyer["name"]}
+        for key in ("street", "postcode", "city", "country"):
+            ship_to[key] = buyer[key]
+        invoice["shipTo"] = ship_to
+    if rng.random() < 0.3:
+        invoice["delivery"] = {
+            "type": "email",
+            "recipient": buyer["email"],
+            "carbonCopy": None,
+            "blindCarbonCopy": None,
+        }
+
+
 def generate_invoice(
     index: int,
     *,
@@ -403,35 +442,8 @@ def generate_invoice(
         "buyer": buyer,
         "invoiceItems": items,
     }
-    # Extras drawn from their own generator, so adding them does not change the rest of the invoice.
-    extra = random.Random(f"faktoora-async:{seed}:{index}:extra")
-    if days >= 14 and extra.random() < 0.15:  # XRechnung Skonto line (BR-DE-18 format)
-        skonto_days = extra.choice((7, 10))
-        invoice["paymentTerms"] += (
-            f"\n#SKONTO#TAGE={skonto_days}#PROZENT={extra.choice(('2.00', '3.00', '1.50'))}#\n"
-        )
-    if schema is not None:
-        invoice["schema"] = schema
-    elif format == "xrechnung" and extra.random() < 0.1:
-        invoice["schema"] = "CII"  # the default, sent explicitly now and then
-    if rng.random() < 0.5:
-        invoice["note"] = rng.choice(_NOTES)
-    if type_code in ("381", "383", "384"):
-        invoice["precedingInvoiceNumber"] = f"{number_prefix}-{seed}-{max(index - 1, 0):06d}-V"
-    if profile in ("K", "G") or rng.random() < 0.4:
-        invoice["deliveryDate"] = (issue - _dt.timedelta(days=rng.randrange(0, 20))).strftime("%Y%m%d")
-    if profile in ("K", "G") or rng.random() < 0.15:
-        ship_to: dict[str, Any] = {"name": buyer["name"]}
-        for key in ("street", "postcode", "city", "country"):
-            ship_to[key] = buyer[key]
-        invoice["shipTo"] = ship_to
-    if rng.random() < 0.3:
-        invoice["delivery"] = {
-            "type": "email",
-            "recipient": buyer["email"],
-            "carbonCopy": None,
-            "blindCarbonCopy": None,
-        }
+    _skonto_and_schema(invoice, random.Random(f"faktoora-async:{seed}:{index}:extra"), days, schema)
+    _optional_fields(invoice, rng, profile, issue, f"{number_prefix}-{seed}-{max(index - 1, 0):06d}-V")
     if terms:
         add_terms(invoice, terms_rng, issue)
     return invoice
