@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from . import _payload_en16931 as _en16931
+
 __all__ = ["FORMATS", "SCHEMAS", "parse_yyyymmdd", "syntax_of", "validate_invoice"]
 
 FORMATS = frozenset({"xrechnung", "xrechnung:ubl", "zf:2", "zf:1"})
 SCHEMAS = frozenset({"CII", "UBL"})
 """XRechnung syntaxes selected by ``schema`` (default ``CII``); ZUGFeRD (``zf:*``) embeds CII only."""
-TYPE_CODES = frozenset({"380", "381", "384", "389"})
+TYPE_CODES = frozenset({"380", "381", "384", "389"}) | _en16931.TYPE_CODES
 CATEGORY_CODES = frozenset({"S", "Z", "E", "AE", "K", "G", "O", "L", "M"})
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -77,8 +79,10 @@ _INVOICE_FIELDS = frozenset(
         "validate",
     }
 )
-_ITEM_FIELDS = frozenset({"id", "product"})
+_INVOICE_FIELDS |= _en16931.INVOICE_FIELDS  # issue 13 terms, checked by _payload_en16931
+_ITEM_FIELDS = frozenset({"id", "product"}) | _en16931.ITEM_FIELDS
 _PRODUCT_FIELDS = frozenset({"productId", "name", "description", "quantity", "unitCode", "price", "taxes"})
+_PRODUCT_FIELDS |= _en16931.PRODUCT_FIELDS
 _TAX_FIELDS = frozenset({"typeCode", "categoryCode", "rate", "exemptionReason", "exemptionReasonCode"})
 _DELIVERY_FIELDS = frozenset({"type", "recipient", "carbonCopy", "blindCarbonCopy"})
 MAX_ITEMS = 1000
@@ -340,7 +344,7 @@ def validate_invoice(value: Any, index: int) -> list[dict[str, Any]]:
     if code is not None and (
         isinstance(code, bool) or not isinstance(code, (str, int)) or str(code) not in TYPE_CODES
     ):
-        c.err(f"{path}.invoiceTypeCode", "must be 380, 381, 384 or 389")
+        c.err(f"{path}.invoiceTypeCode", "must be one of " + ", ".join(sorted(TYPE_CODES)))
     for key in ("buyerReference", "precedingInvoiceNumber"):
         c.string(data, key, path, max_len=200)
     for key in ("paymentTerms", "note"):
@@ -378,4 +382,6 @@ def validate_invoice(value: Any, index: int) -> list[dict[str, Any]]:
     c.flag(data, "validate", path)
     if draft and review:
         c.err(f"{path}.reviewMode", "draftOnly and reviewMode cannot both be true")
+    for field, message in _en16931.validate_terms(data, path):
+        c.err(field, message)
     return c.errors
