@@ -66,7 +66,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import codes
-from .._util import text, to_decimal
+from .._util import text
 from ._base import _FACTURX, _FORMATS, _LEGACY_UBL, _SCHEMAS, _STRING_FIELDS, Violation, kind
 from .allowances import AllowanceChecks
 from .lines import LineChecks
@@ -130,10 +130,9 @@ class _Checker(PartyChecks, LineChecks, VatChecks, PaymentChecks, AllowanceCheck
             delivery_obj = self.obj(delivery, "delivery")
             self.string_fields(delivery_obj, ("type", "recipient"), "delivery.")
 
-        invoice_period = self.period(inv.get("invoicingPeriod"), "invoicingPeriod", line=False)
+        self.invoice_period = self.period(inv.get("invoicingPeriod"), "invoicingPeriod", line=False)
         self.references()
         categories = self.lines(seller)
-        self.line_terms(invoice_period)
         self.categories(categories, seller, buyer)
         self.allowance_categories(self.document_allowances(), categories, seller, buyer)
         self.payment(seller)
@@ -142,23 +141,6 @@ class _Checker(PartyChecks, LineChecks, VatChecks, PaymentChecks, AllowanceCheck
         self.amounts()
         self.attachments()
         return self.out
-
-    def line_terms(self, invoice_period: tuple[str | None, str | None]) -> None:
-        """Prices (BT-147 .. BT-150), allowances/charges (BG-27/28) and periods (BG-26) of each line."""
-        items = self.inv.get("invoiceItems")
-        for i, item in enumerate(items if isinstance(items, (list, tuple)) else ()):
-            if not isinstance(item, Mapping):
-                continue
-            p = f"invoiceItems[{i}]"
-            product = item.get("product")
-            if isinstance(product, Mapping):
-                try:
-                    price = to_decimal(product.get("price"), "price")
-                except ValueError:
-                    price = None  # reported by the line checks
-                self.prices(product, f"{p}.product", price)
-            self.line_allowances(item, p)
-            self.line_period(item, p, invoice_period)
 
     def format_and_schema(self) -> None:
         """``format`` one of xrechnung, zf:2, zf:1; ``schema`` CII or UBL, UBL only for XRechnung."""

@@ -106,6 +106,7 @@ class CheckerBase:
         self.xr = xrechnung
         self.out: list[Violation] = []
         self._seen: set[tuple[str, str]] = set()
+        self.invoice_period: tuple[str | None, str | None] = (None, None)  # BG-14, set before the lines
         self.rate_keys: dict[int, Decimal | None] = {}  # id(tax) -> the rate of its VAT breakdown group
         self.syntax = "ubl" if text(invoice.get("schema")) == "UBL" else "cii"
         # without a seller faktoora uses the account's company profile: nothing to check about it
@@ -121,8 +122,28 @@ class CheckerBase:
     def string_fields(self, obj: Mapping[str, Any], fields: Iterable[str], prefix: str) -> None:
         for name in fields:
             value = obj.get(name)
-            if value is not None and not isinstance(value, str):
+            if value is not None and type(value) is not str and not isinstance(value, str):
                 self.add("FAKTOORA-TYPE", f"{prefix}{name}", f"expected a string, got {kind(value)}")
+
+    def decimal_at(self, value: Any, prefix: str, name: str) -> Decimal | None:
+        """:meth:`decimal` of ``prefix.name``, building the path only for a violation (the hot path)."""
+        try:
+            return to_decimal(value, name)
+        except ValueError as exc:
+            self.add("FAKTOORA-DECIMAL", f"{prefix}.{name}", str(exc).split(": ", 1)[1])
+            return None
+
+    # implemented by the rule families (mixins); declared here so each family can call the others
+    def prices(self, product: Mapping[str, Any], p: str, price: Decimal | None) -> None:
+        raise NotImplementedError
+
+    def line_allowances(self, item: Mapping[str, Any], p: str) -> None:
+        raise NotImplementedError
+
+    def line_period(
+        self, item: Mapping[str, Any], p: str, invoice_period: tuple[str | None, str | None]
+    ) -> None:
+        raise NotImplementedError
 
     def obj(self, value: Any, field: str) -> Mapping[str, Any]:
         if value is None:

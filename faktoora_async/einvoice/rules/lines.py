@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from .. import codes
@@ -10,6 +11,8 @@ from .._util import ZERO, text
 from ._base import _CATEGORY_RULES, _PRODUCT_STRINGS, _TAX_STRINGS, CheckerBase, kind
 
 __all__ = ["LineChecks"]
+
+_PRICE_KEYS = frozenset({"grossPrice", "priceDiscount", "priceBaseQuantity", "priceBaseQuantityUnitCode"})
 
 
 class LineChecks(CheckerBase):
@@ -37,12 +40,20 @@ class LineChecks(CheckerBase):
             if not isinstance(product, Mapping):
                 self.add("FAKTOORA-TYPE", f"{p}.product", f"expected an object, got {kind(product)}")
                 continue
-            self.line(product, f"{p}.product", found)
+            price = self.line(product, f"{p}.product", found)
+            # the extended terms of the line in the same pass (prices, allowances/charges, period)
+            if _PRICE_KEYS.intersection(product):
+                self.prices(product, f"{p}.product", price)
+            if "allowances" in item or "charges" in item:
+                self.line_allowances(item, p)
+            if item.get("invoicingPeriod") is not None:
+                self.line_period(item, p, self.invoice_period)
         return found
 
     def line(
         self, product: Mapping[str, Any], p: str, found: dict[str, list[tuple[str, Mapping[str, Any]]]]
-    ) -> None:
+    ) -> Decimal | None:
+        """Check one product and its VAT entry; returns its net price (BT-146) when readable."""
         self.string_fields(product, _PRODUCT_STRINGS, f"{p}.")
         if text(product.get("name")) is None:
             self.add("BR-25", f"{p}.name", "Each Invoice line shall contain the Item name (BT-153).")
@@ -50,11 +61,11 @@ class LineChecks(CheckerBase):
         if product.get("quantity") is None:
             self.add("BR-22", f"{p}.quantity", "Each Invoice line shall have an Invoiced quantity (BT-129).")
         else:
-            self.decimal(product.get("quantity"), f"{p}.quantity")
+            self.decimal_at(product.get("quantity"), p, "quantity")
         if product.get("price") is None:
             self.add("BR-26", f"{p}.price", "Each Invoice line shall contain the Item net price (BT-146).")
         else:
-            price = self.decimal(product.get("price"), f"{p}.price")
+            price = self.decimal_at(product.get("price"), p, "price")
             if price is not None and price < 0:
                 self.add("BR-27", f"{p}.price", "The Item net price (BT-146) shall NOT be negative.")
         unit = text(product.get("unitCode"))
@@ -75,18 +86,18 @@ class LineChecks(CheckerBase):
                 vat = (k, tax)
         if vat is None:
             self.add("BR-CO-04", f"{p}.taxes", "Each Invoice line shall have a VAT category code (BT-151).")
-            return
+            return price
         k, tax = vat
         tp = f"{p}.taxes[{k}]"
         raw_rate = tax.get("rate")
-        rate = None if raw_rate is None else self.decimal(raw_rate, f"{tp}.rate")
+        rate = None if raw_rate is None else self.decimal_at(raw_rate, tp, "rate")
         self.rate_keys[id(tax)] = ZERO if raw_rate is None else rate
         category = text(tax.get("categoryCode"))
         if category is None:
             self.add(
                 "BR-CO-04", f"{tp}.categoryCode", "Each Invoice line shall have a VAT category code (BT-151)."
             )
-            return
+            return price
         if category not in codes.VAT_CATEGORIES:
             self.add("BR-CL-18", f"{tp}.categoryCode", f"{category[:20]!r} is not an UNCL 5305 VAT category.")
         found.setdefault(category, []).append((tp, tax))
@@ -104,3 +115,4 @@ class LineChecks(CheckerBase):
                 self.add("BR-O-05", f"{tp}.rate", "A Not subject to VAT line shall not contain a VAT rate.")
         elif rules is not None and rate is not None and rate != 0:
             self.add(f"{rules[0]}-05", f"{tp}.rate", f"A {rules[1]} line needs the VAT rate 0.")
+        return price
