@@ -373,8 +373,22 @@ def _drafthorse_terms(xml: bytes) -> dict[str, Any]:
             [_dh_amount(ac.actual_amount) for ac in li.settlement.allowance_charge.children]
             for li in trade.items.children
         ],
+        "invoicingPeriod": (_dh_date(settlement.period.start), _dh_date(settlement.period.end)),
+        "precedingInvoiceDate": _dh_date(settlement.invoice_referenced_document.issue_date_time),
+        "sellerLegalRegistrationId": _dh(agreement.seller.legal_organization.id),
+        "productIds": [_dh(li.product.seller_assigned_id) for li in trade.items.children],
+        "attachmentIds": [
+            _dh(ref.issuer_assigned_id)
+            for ref in agreement.additional_references.children
+            if _dh(ref.type_code) in (None, "916")
+        ],
     }
     return out
+
+
+def _dh_date(field: Any) -> str | None:
+    value = _dh(field)
+    return value.replace("-", "")[:8] if value else None
 
 
 def _dh(field: Any) -> Any:
@@ -413,6 +427,11 @@ def _ours(content: dict[str, Any]) -> dict[str, Any]:
         "lineGross": [_dec(li["grossPrice"]) for li in lines],
         "lineBaseQuantity": [_dec(li["priceBaseQuantity"]) for li in lines],
         "lineAllowances": [[_dec(a["amount"]) for a in li["allowances"] + li["charges"]] for li in lines],
+        "invoicingPeriod": (content["invoicingPeriod"]["startDate"], content["invoicingPeriod"]["endDate"]),
+        "precedingInvoiceDate": content["precedingInvoiceDate"],
+        "sellerLegalRegistrationId": content["seller"]["legalRegistrationId"],
+        "productIds": [li["productId"] for li in lines],
+        "attachmentIds": [a["id"] for a in content["attachments"]],
     }
 
 
@@ -478,6 +497,29 @@ def test_ubl_samples_keep_the_new_terms(samples_dir: Path) -> None:
             if key == "precedingInvoiceDate" and value:
                 value = value.replace("-", "")
             assert parsed.content[key] == value, (path.name, key)
+        period = tuple(
+            (root.xpath(f"normalize-space(/*/cac:InvoicePeriod/cbc:{tag})", namespaces=ns) or "").replace(
+                "-", ""
+            )
+            or None
+            for tag in ("StartDate", "EndDate")
+        )
+        got_period = (
+            parsed.content["invoicingPeriod"]["startDate"],
+            parsed.content["invoicingPeriod"]["endDate"],
+        )
+        assert got_period == period, path.name
+        legal = root.xpath(
+            "normalize-space(/*/cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID)",
+            namespaces=ns,
+        )
+        assert parsed.content["seller"]["legalRegistrationId"] == (legal or None), path.name
+        refs = root.xpath(
+            "/*/cac:AdditionalDocumentReference[not(cbc:DocumentTypeCode='50' or cbc:DocumentTypeCode='130')]",
+            namespaces=ns,
+        )
+        ids = [ref.xpath("normalize-space(cbc:ID)", namespaces=ns) or None for ref in refs]
+        assert [a["id"] for a in parsed.content["attachments"]] == ids, path.name
         allowances = [
             D(a)
             for a in root.xpath(
