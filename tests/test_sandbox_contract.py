@@ -731,6 +731,16 @@ API_ROUTES = {
     ("DELETE", "/apikeys/{apiKeyId}"),
     ("POST", "/apikeys/{apiKeyId}/rotate"),
     ("POST", "/apikeys/{apiKeyId}/revoke"),
+    # issue 12: customers (tests/test_sandbox_customers.py)
+    ("GET", "/customers"),
+    ("GET", "/customers/generate-number"),
+    ("POST", "/customers/import/upload"),
+    ("POST", "/customers/import"),
+    ("POST", "/customer"),
+    ("GET", "/customer/verify-customer-number"),
+    ("GET", "/customer/{id}"),
+    ("PATCH", "/customer/{id}"),
+    ("DELETE", "/customer/{id}"),
 }
 
 

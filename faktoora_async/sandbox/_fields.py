@@ -49,8 +49,9 @@ class Fields:
                 self.error(name, "unknown field")
 
     def required(self, names: Iterable[str]) -> None:
+        """Each of ``names`` is present (``null`` is then refused by the field's own check)."""
         for name in names:
-            if name not in self.body or self.body[name] is None:
+            if name not in self.body:
                 self.error(name, "is required")
 
     def _raw(self, name: str, nullable: bool) -> Any:

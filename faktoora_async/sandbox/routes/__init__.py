@@ -15,12 +15,12 @@ from types import ModuleType
 
 from aiohttp import web
 
-from . import admin, apikeys, imports, invoices, numbers, webhooks
+from . import admin, apikeys, customers, imports, invoices, numbers, webhooks
 
 __all__ = ["API_PREFIXES", "AREAS", "add_api_routes"]
 
 API_PREFIXES = ("/api/v1", "/api/v2")
-AREAS: tuple[ModuleType, ...] = (numbers, invoices, imports, webhooks, apikeys)
+AREAS: tuple[ModuleType, ...] = (numbers, invoices, imports, webhooks, apikeys, customers)
 """API area modules, in registration order; each has ``add_routes(router, prefix)``."""
 
 
