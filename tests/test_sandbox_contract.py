@@ -741,6 +741,21 @@ API_ROUTES = {
     ("GET", "/customer/{id}"),
     ("PATCH", "/customer/{id}"),
     ("DELETE", "/customer/{id}"),
+    # issue 12: products (tests/test_sandbox_products.py)
+    ("GET", "/products"),
+    ("POST", "/product"),
+    ("GET", "/product/valid-code"),
+    ("GET", "/product/{id}"),
+    ("PATCH", "/product/{id}"),
+    ("DELETE", "/product/{id}"),
+    # issue 12: projects (tests/test_sandbox_projects.py)
+    ("GET", "/projects"),
+    ("POST", "/project"),
+    ("GET", "/project/{id}"),
+    ("PATCH", "/project/{id}"),
+    ("DELETE", "/project/{id}"),
+    ("POST", "/project/{id}/document"),
+    ("DELETE", "/project/{id}/document"),
 }
 
 

@@ -15,12 +15,21 @@ from types import ModuleType
 
 from aiohttp import web
 
-from . import admin, apikeys, customers, imports, invoices, numbers, webhooks
+from . import admin, apikeys, customers, imports, invoices, numbers, products, projects, webhooks
 
 __all__ = ["API_PREFIXES", "AREAS", "add_api_routes"]
 
 API_PREFIXES = ("/api/v1", "/api/v2")
-AREAS: tuple[ModuleType, ...] = (numbers, invoices, imports, webhooks, apikeys, customers)
+AREAS: tuple[ModuleType, ...] = (
+    numbers,
+    invoices,
+    imports,
+    webhooks,
+    apikeys,
+    customers,
+    products,
+    projects,
+)
 """API area modules, in registration order; each has ``add_routes(router, prefix)``."""
 
 
