@@ -84,8 +84,8 @@ async def _work(cfg: WorkerConfig) -> dict[str, Any]:
         t1 = time.time()
         stats = client.rate_limiter.stats()
         store = getattr(client.rate_limiter, "store", None)
-        if store is not None:
-            await store.aclose()
+        if store is not None and store is not getattr(client, "_rate_store", None):
+            await store.aclose()  # a store the benchmark opened itself (not through rate_store=)
     return {"start": t0, "end": t1, "throttles": stats.throttles, "rate": stats.rate}
 
 

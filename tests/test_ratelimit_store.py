@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from faktoora_async import FaktooraClient, RetryConfig
+from faktoora_async.errors import ConfigurationError
 from faktoora_async.ratelimit import (
     AdaptiveRateLimiter,
     InProcessStore,
@@ -93,7 +94,7 @@ def test_open_store_reads_urls_and_passes_objects() -> None:
     store = InProcessStore()
     assert open_store(store) is store
     assert open_store(None) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigurationError, match="rate_store"):
         open_store("memcached://localhost")
 
 
@@ -239,3 +240,4 @@ async def test_a_governor_rejoins_the_store_when_redis_is_back(
     assert len(messages) == 2, messages
     assert "unavailable" in messages[0] and "reachable again" in messages[1]
     assert sent_in_redis >= 4  # slots come from the (restarted, empty) Redis again
+

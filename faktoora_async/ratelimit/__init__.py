@@ -28,7 +28,9 @@ def open_store(store: RateStore | str | None) -> RateStore | None:
         from .redis_store import RedisStore
 
         return RedisStore(store)
-    raise ValueError("rate_store must be a redis:// URL or a RateStore object")
+    from ..errors import ConfigurationError
+
+    raise ConfigurationError("rate_store must be a redis://, rediss:// or unix:// URL or a RateStore object")
 
 
 def __getattr__(name: str) -> object:
