@@ -240,4 +240,3 @@ async def test_a_governor_rejoins_the_store_when_redis_is_back(
     assert len(messages) == 2, messages
     assert "unavailable" in messages[0] and "reachable again" in messages[1]
     assert sent_in_redis >= 4  # slots come from the (restarted, empty) Redis again
-
