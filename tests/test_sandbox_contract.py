@@ -688,6 +688,27 @@ async def test_payload_is_not_mutated_by_validation(api: Api) -> None:
 
 
 # --- routes and lifecycle -----------------------------------------------------------------------
+IMPORT_TAILS = (
+    "/content/summary",
+    "/content",
+    "/content/lineitems",
+    "/content/taxes",
+    "/content/paymentterms",
+    "/content/paymentmeans",
+    "/content/seller",
+    "/content/buyer",
+    "/content/delivery",
+    "/content/pdf",
+    "/source",
+    "/validation",
+    "/validation/pdf",
+    "/status",
+    "/attachments",
+    "/attachment/{attachmentId}",
+    "/attachment/{attachmentId}/file",
+)
+"""The per-import routes, the same under /import/outgoing/{faktooraId} and the incoming prefixes."""
+
 API_ROUTES = {
     ("POST", "/invoices"),
     ("GET", "/invoices"),
@@ -698,32 +719,24 @@ API_ROUTES = {
     ("GET", "/invoices/{faktooraId}/validation-report"),
     ("GET", "/import/outgoing"),
     ("POST", "/import/outgoing"),
-    *(
-        ("GET", "/import/outgoing/{faktooraId}" + tail)
-        for tail in (
-            "/content/summary",
-            "/content",
-            "/content/lineitems",
-            "/content/taxes",
-            "/content/paymentterms",
-            "/content/paymentmeans",
-            "/content/seller",
-            "/content/buyer",
-            "/content/delivery",
-            "/content/pdf",
-            "/source",
-            "/validation",
-            "/validation/pdf",
-            "/status",
-            "/attachments",
-            "/attachment/{attachmentId}",
-            "/attachment/{attachmentId}/file",
-        )
-    ),
+    *(("GET", "/import/outgoing/{faktooraId}" + tail) for tail in IMPORT_TAILS),
     ("GET", "/webhooks"),
     ("POST", "/webhooks"),
     ("PATCH", "/webhooks/{webhookId}"),
     ("DELETE", "/webhooks/{webhookId}"),
+    # issue 12: incoming invoices, new and legacy prefix (tests/test_sandbox_incoming.py)
+    ("GET", "/import/incoming"),
+    ("POST", "/import/incoming"),
+    ("POST", "/import"),
+    *(
+        (method, base + tail)
+        for base in ("/import/incoming/{importId}", "/import/{importId}")
+        for method, tail in (
+            ("GET", ""),
+            ("PATCH", ""),
+            *(("GET", tail) for tail in IMPORT_TAILS),
+        )
+    ),
     # issue 12: API keys (tests/test_sandbox_apikeys.py)
     ("GET", "/apikeys"),
     ("POST", "/apikeys"),

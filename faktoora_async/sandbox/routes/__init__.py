@@ -15,7 +15,18 @@ from types import ModuleType
 
 from aiohttp import web
 
-from . import admin, apikeys, customers, imports, invoices, numbers, products, projects, webhooks
+from . import (
+    admin,
+    apikeys,
+    customers,
+    imports,
+    incoming,
+    invoices,
+    numbers,
+    products,
+    projects,
+    webhooks,
+)
 
 __all__ = ["API_PREFIXES", "AREAS", "add_api_routes"]
 
@@ -24,6 +35,7 @@ AREAS: tuple[ModuleType, ...] = (
     numbers,
     invoices,
     imports,
+    incoming,
     webhooks,
     apikeys,
     customers,

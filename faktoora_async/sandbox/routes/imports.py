@@ -23,9 +23,10 @@ from ..httputil import (
     send_bytes,
     tenant,
 )
+from ..incoming import incoming_record
 from ..store import ImportRecord, utcnow
 
-__all__ = ["add_routes"]
+__all__ = ["add_content_routes", "add_routes", "read_upload"]
 
 logger = logging.getLogger("faktoora_async.sandbox")
 
@@ -82,7 +83,12 @@ async def _read_file_field(request: web.Request, limit: int) -> tuple[bytes, str
     return data, filename
 
 
-async def upload_import(request: web.Request) -> web.Response:
+async def read_upload(request: web.Request, record_id: str) -> ImportRecord:
+    """The import record of the multipart upload of ``request`` (parsed; not stored yet).
+
+    ``400 UNSUPPORTED_FILE`` when the file is not a readable e-invoice.  Shared by ``/import/outgoing`` and
+    the incoming uploads (``routes/incoming.py``).
+    """
     state = app_state(request)
     data, filename = await _read_file_field(request, state.config.max_upload_bytes)
     if not data:
@@ -96,8 +102,8 @@ async def upload_import(request: web.Request) -> web.Response:
         raise ApiError(400, "UNSUPPORTED_FILE", "not a readable e-invoice") from None
     is_pdf = data.startswith(b"%PDF")
     xml = getattr(parsed, "xml", None)
-    record = ImportRecord(
-        faktoora_id=state.store.new_id(),
+    return ImportRecord(
+        faktoora_id=record_id,
         tenant=tenant(request),
         seq=state.store.next_seq(),
         filename=filename[:255],
@@ -107,12 +113,20 @@ async def upload_import(request: web.Request) -> web.Response:
         created_at=utcnow(),
         xml=bytes(xml) if isinstance(xml, (bytes, bytearray)) else None,
     )
+
+
+async def upload_import(request: web.Request) -> web.Response:
+    state = app_state(request)
+    record = await read_upload(request, state.store.new_id())
     state.store.add_import(record)
     state.tasks.spawn(state.process_import(record))
     return json_response({"faktooraId": record.faktoora_id}, 202)
 
 
 def _import(request: web.Request) -> ImportRecord:
+    """The import named by the path: ``{faktooraId}`` (outgoing) or ``{importId}`` (incoming invoices)."""
+    if "importId" in request.match_info:
+        return incoming_record(request)
     fid = request.match_info["faktooraId"]
     record = tenant(request).imports.get(fid) if _FID.fullmatch(fid) else None
     if record is None:
@@ -232,7 +246,14 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
     """Register this area's routes under ``prefix`` (``/api/v1`` or ``/api/v2``)."""
     router.add_get(f"{prefix}/import/outgoing", list_imports)
     router.add_post(f"{prefix}/import/outgoing", upload_import)
-    base = prefix + "/import/outgoing/{faktooraId}"
+    add_content_routes(router, prefix + "/import/outgoing/{faktooraId}")
+
+
+def add_content_routes(router: web.UrlDispatcher, base: str) -> None:
+    """The per-import routes (content and its parts, source, validation, status, attachments) under ``base``.
+
+    ``base`` ends with ``{faktooraId}`` (outgoing) or ``{importId}`` (incoming; :func:`_import` looks there).
+    """
     router.add_get(f"{base}/content", import_content)
     router.add_get(f"{base}/content/summary", import_summary)
     router.add_get(f"{base}/content/pdf", import_content_pdf)
