@@ -23,7 +23,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("faktoora_async.sandbox")
 
-ACTIONS = frozenset({"invoiceCreate", "invoiceSent", "validationJobCompleted"})
+ACTIONS = frozenset(
+    {
+        "invoiceCreate",
+        "invoiceSent",
+        "validationJobCompleted",
+        # issue 12 (areas-sandbox): fired by customers, products and incoming invoices
+        "customerCreate",
+        "productCreate",
+        "invoiceIncomingCreate",
+    }
+)
 
 
 def event_body(
