@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from ._base import (
+    DEFAULT_LEASE,
     PLANNED,
     STATES,
     TERMINAL,
@@ -31,14 +32,16 @@ from ._base import (
     Worker,
     WorkerInfo,
     backend_class,
+    is_url,
     redact_spec,
 )
-from .sqlite import SQLiteJournal, SQLiteRowSource, iter_run_rows, read_rows
+from .sqlite import SQLiteJournal, SQLiteRowSource, iter_run_rows, read_rows, sqlite_path
 
 __all__ = [
-    "PLANNED", "STATES", "TERMINAL", "Claim", "Journal", "JournalError", "JournalRow", "PlanResult",
-    "Planned", "RowSource", "RunInfo", "SQLiteJournal", "SQLiteRowSource", "State", "Worker", "WorkerInfo",
-    "backend_class", "iter_run_rows", "open_journal", "read_rows", "redact_spec",
+    "DEFAULT_LEASE", "PLANNED", "STATES", "TERMINAL", "Claim", "Journal", "JournalError", "JournalRow",
+    "PlanResult", "Planned", "RowSource", "RunInfo", "SQLiteJournal", "SQLiteRowSource", "State", "Worker",
+    "WorkerInfo", "backend_class", "is_url", "iter_run_rows", "open_journal", "read_rows", "redact_spec",
+    "sqlite_path",
 ]  # fmt: skip
 
 

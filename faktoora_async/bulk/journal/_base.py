@@ -44,8 +44,8 @@ import anyio
 from ... import errors
 
 __all__ = [
-    "PLANNED", "STATES", "TERMINAL", "Claim", "Journal", "JournalError", "JournalRow", "PlanResult",
-    "Planned", "RowSource", "RunInfo", "State", "Worker", "WorkerInfo", "redact_spec",
+    "DEFAULT_LEASE", "PLANNED", "STATES", "TERMINAL", "Claim", "Journal", "JournalError", "JournalRow",
+    "PlanResult", "Planned", "RowSource", "RunInfo", "State", "Worker", "WorkerInfo", "is_url", "redact_spec",
 ]  # fmt: skip
 
 logger = logging.getLogger("faktoora_async.bulk")
@@ -214,6 +214,11 @@ def redact_spec(spec: str | os.PathLike[str]) -> str:
     user = urllib.parse.quote(parts.username or "", safe="")
     host = parts.netloc.rpartition("@")[2]
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def is_url(spec: str | os.PathLike[str]) -> bool:
+    """True for a ``scheme://`` spec (a database URL), False for a file path."""
+    return bool(_URL.match(os.fspath(spec))) and not os.fspath(spec).lower().startswith("sqlite:")
 
 
 def backend_class(spec: str | os.PathLike[str]) -> type[Journal]:
@@ -392,6 +397,11 @@ class Journal:
                 except Exception as exc:  # the database is gone: the lease will expire on its own
                     logger.warning("worker %s could not release its claims: %s", w.id, exc)
 
+    def _finished(self, numbers: Sequence[str]) -> None:
+        """Backends call this after a terminal mark: the active worker no longer holds ``numbers``."""
+        if self._worker is not None:
+            self._worker._drop(numbers)
+
     @property
     def _worker_id(self) -> str | None:
         return self._worker.id if self._worker is not None else None
@@ -427,6 +437,16 @@ class Worker:
         self.pid = os.getpid()
         self.lost = anyio.Event()  # set when the lease could not be renewed for a whole lease
         self.renewals = 0
+        self.held: set[str] = set()  # claimed here and not yet downloaded, failed or released
+        self._freed = anyio.Event()
+
+    def _drop(self, numbers: Sequence[str]) -> None:
+        """Rows this worker no longer holds (finished, failed, released, or taken over)."""
+        before = len(self.held)
+        self.held.difference_update(numbers)
+        if len(self.held) < before:
+            self._freed.set()
+            self._freed = anyio.Event()
 
     def __repr__(self) -> str:
         return f"Worker(id={self.id[:8]}, run_id={self.run_id}, name={self.name!r}, lease={self.lease})"
@@ -437,32 +457,43 @@ class Worker:
         a payload that was not journalled."""
         if limit < 1:
             return []
-        return await self.journal._claim(self, limit)
+        claims = await self.journal._claim(self, limit)
+        self.held.update(c.row.number for c in claims)
+        return claims
 
-    async def batches(self, size: int = 100, *, idle: float = 1.0) -> AsyncIterator[list[Claim]]:
+    async def batches(
+        self, size: int = 100, *, idle: float = 1.0, max_held: int | None = None
+    ) -> AsyncIterator[list[Claim]]:
         """Claim batches of up to ``size`` rows, one batch each time the consumer asks for the next.
 
-        Ends when nothing is claimable and no *other* live worker holds a row of the run (the rows this
-        worker holds are the consumer's business).  While others hold rows it waits ``idle`` seconds
-        between looks: they may finish them, or die, and their rows then come back here after their
-        lease.  Stops early (ends) when ``lost`` is set.
+        ``max_held``: claim only while this worker holds fewer rows than that (rows are held from their
+        claim until they are downloaded, failed or released), so that workers joining later find work
+        and no worker sits on more than it can do soon.  Ends when nothing is claimable and no *other*
+        live worker holds a row of the run (the rows this worker holds are the consumer's business).
+        While others hold rows it waits ``idle`` seconds between looks: they may finish them, or die,
+        and their rows then come back here after their lease.  Ends early when ``lost`` is set.
         """
         while not self.lost.is_set():
-            claims = await self.claim(size)
+            room = size if max_held is None else min(size, max_held - len(self.held))
+            if room <= 0:
+                with anyio.move_on_after(self.lease):  # a held row is always finished or released
+                    await self._freed.wait()
+                continue
+            claims = await self.claim(room)
             if claims:
                 yield claims
                 continue
             info = await self.journal.run_info(self.run_id)
-            others = (
-                0 if info is None else sum(w.claimed for w in info.workers if w.alive and w.id != self.id)
-            )
-            if not others:
+            workers = info.workers if info is not None else ()
+            if not any(w.claimed for w in workers if w.alive and w.id != self.id):
                 return
             await anyio.sleep(idle)
 
     async def release(self, numbers: Sequence[str] | None = None) -> int:
         """Give rows back (all this worker holds when ``numbers`` is None); returns how many."""
-        return await self.journal._release(self, numbers)
+        count = await self.journal._release(self, numbers)
+        self._drop(list(self.held) if numbers is None else numbers)
+        return count
 
     async def renew(self) -> bool:
         """Renew the lease now; False when the worker was stopped meanwhile."""

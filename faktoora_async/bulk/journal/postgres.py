@@ -347,10 +347,12 @@ class PostgresJournal(Journal):
         sets += ", claimed_by = NULL"
         params = {"files": json.dumps(files, sort_keys=True)}
         await self._update(sets, params, [number], "claimed_by = %(worker)s")
+        self._finished([number])
 
     async def mark_failed(self, numbers: Sequence[str], reason: str, *, final: bool) -> None:
         sets = "state = 'failed', final = %(final)s, reason = %(reason)s, claimed_by = NULL"
         await self._update(sets, {"final": final, "reason": reason}, numbers, "claimed_by = %(worker)s")
+        self._finished(numbers)
 
     # -- reading ---------------------------------------------------------------------------------
     async def get(self, number: str) -> JournalRow | None:

@@ -40,7 +40,7 @@ from ._base import (
 )
 from .migrations import SQLITE_MIGRATIONS
 
-__all__ = ["MIGRATIONS", "SQLiteJournal", "SQLiteRowSource", "iter_run_rows", "read_rows"]
+__all__ = ["MIGRATIONS", "SQLiteJournal", "SQLiteRowSource", "iter_run_rows", "read_rows", "sqlite_path"]
 
 logger = logging.getLogger("faktoora_async.bulk")
 
@@ -62,7 +62,8 @@ _CLAIMABLE = f"""
 _CONFLICT = "a different payload is already journalled under this invoice number; not sent"
 
 
-def _path_of(spec: str | os.PathLike[str]) -> Path:
+def sqlite_path(spec: str | os.PathLike[str]) -> Path:
+    """The file of a SQLite journal spec (a path, or ``sqlite:///path``)."""
     text = os.fspath(spec)
     if text.lower().startswith("sqlite:///"):  # SQLAlchemy's form: sqlite:///relative, sqlite:////absolute
         return Path(text[len("sqlite:///") :])
@@ -74,7 +75,7 @@ class SQLiteJournal(Journal):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__(path)
-        self.path = _path_of(path)
+        self.path = sqlite_path(path)
         self._conn: sqlite3.Connection | None = None
         self._limiter = anyio.CapacityLimiter(1)
         self._lock = threading.Lock()
@@ -247,11 +248,13 @@ class SQLiteJournal(Journal):
         sets += ", claimed_by = NULL"
         params = {"now": time.time(), "files": json.dumps(files, sort_keys=True)}
         await self._write(lambda db: self._update(db, sets, params, [number], "claimed_by = :worker"))
+        self._finished([number])
 
     async def mark_failed(self, numbers: Sequence[str], reason: str, *, final: bool) -> None:
         sets = "state = 'failed', final = :final, reason = :reason, claimed_by = NULL"
         params = {"now": time.time(), "final": int(final), "reason": reason}
         await self._write(lambda db: self._update(db, sets, params, numbers, "claimed_by = :worker"))
+        self._finished(numbers)
 
     # -- reading ---------------------------------------------------------------------------------
     async def get(self, number: str) -> JournalRow | None:
