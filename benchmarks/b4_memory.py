@@ -1,6 +1,6 @@
 """B4 memory: peak RSS of the client process for big downloads and for a long streamed bulk run.
 
-Part 1, downloads: 20 concurrent ``client.invoices.download_to`` of PDFs made N bytes by the sandbox's
+Part 1, downloads: 20 concurrent ``client.invoices.download`` of PDFs made N bytes by the sandbox's
 ``POST /_sandbox/inflate/{id}?bytes=N`` (two sizes, so growth with file size would show).  Rows for
 context: the same process with the client opened and nothing downloaded (baseline), and a bare aiohttp
 script streaming the same files in 64 KiB chunks.
@@ -38,7 +38,7 @@ async def _download(mode: str, origin: str, api_key: str, ids: list[str], out: P
             if mode == "ours":
                 results = await asyncio.gather(
                     *(
-                        client.invoices.download_to(fid, format="pdf", to=out / f"{i}.pdf")
+                        client.invoices.download(fid, format="pdf", to=out / f"{i}.pdf")
                         for i, fid in enumerate(ids)
                     )
                 )
@@ -184,7 +184,7 @@ def run(
             print(f"  B4 bulk {count}: {res.result}", file=sys.stderr, flush=True)
     labels = {
         "baseline": "baseline: client opened, nothing downloaded",
-        "ours": "ours: client.invoices.download_to",
+        "ours": "ours: client.invoices.download",
         "aiohttp-stream": "bare aiohttp, 64 KiB chunks to disk (context)",
     }
     rows = []

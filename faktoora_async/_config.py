@@ -12,9 +12,11 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
+    "ENVIRONMENTS",
     "ENV_ACCOUNT_ID",
     "ENV_API_KEY",
     "ENV_BASE_URL",
+    "ENV_ENVIRONMENT",
     "Limits",
     "RetryConfig",
     "Timeout",
@@ -22,9 +24,16 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://api.faktoora.com/api/v1"
+# faktoora's hosts by name (API.md: Nango's connect page and Pipedream name these three)
+ENVIRONMENTS: dict[str, str] = {
+    "production": DEFAULT_BASE_URL,
+    "demo": "https://api.demo.faktoora.com/api/v1",
+    "sandbox": "https://api.sandbox.faktoora.com/api/v1",
+}
 ENV_API_KEY = "FAKTOORA_API_KEY"
 ENV_BASE_URL = "FAKTOORA_BASE_URL"
 ENV_ACCOUNT_ID = "FAKTOORA_ACCOUNT_ID"
+ENV_ENVIRONMENT = "FAKTOORA_ENVIRONMENT"
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,23 @@ DEFAULT_RETRY = RetryConfig()
 DEFAULT_LIMITS = Limits()
 
 
-def resolve_base_url(base_url: str | None) -> str:
-    """Explicit value, else ``$FAKTOORA_BASE_URL``, else production; without a trailing slash."""
+def resolve_base_url(base_url: str | None, environment: str | None = None) -> str:
+    """The API root, without a trailing slash.
+
+    An explicit ``base_url`` wins, then an explicit ``environment`` (``production``, ``demo``,
+    ``sandbox``), then ``$FAKTOORA_BASE_URL``, then ``$FAKTOORA_ENVIRONMENT``, then production.
+    """
+    if base_url and environment:
+        raise ConfigurationError("give base_url or environment, not both")
+    env_name = environment or (
+        None if base_url or os.environ.get(ENV_BASE_URL) else os.environ.get(ENV_ENVIRONMENT)
+    )
+    if env_name is not None:
+        key = env_name.strip().lower()
+        if key not in ENVIRONMENTS:
+            source = "environment" if environment else f"${ENV_ENVIRONMENT}"
+            raise ConfigurationError(f"{source} must be one of {', '.join(ENVIRONMENTS)}, got {env_name!r}")
+        return ENVIRONMENTS[key]
     url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
     url = url.strip().rstrip("/")
     if not (url.startswith("http://") or url.startswith("https://")):

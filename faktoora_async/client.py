@@ -17,10 +17,13 @@ from ._config import (
     Timeout,
     resolve_base_url,
 )
+from ._requester import APIRequester
 from .errors import ConfigurationError
+from .protocol.retry import RetryBudget
 from .ratelimit import AdaptiveRateLimiter
 from .resources import Imports, Invoices, Webhooks
 from .transport import Transport
+from .waiting import Waiter
 from .webhooks import WebhookHub
 
 if TYPE_CHECKING:
@@ -29,14 +32,24 @@ if TYPE_CHECKING:
 __all__ = ["FaktooraClient"]
 
 
+def _clean_key(api_key: str | None) -> str:
+    key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
+    if not key or not key.strip():
+        raise ConfigurationError(f"no API key: pass FaktooraClient(api_key=...) or set ${ENV_API_KEY}")
+    return key.strip()
+
+
 class FaktooraClient:
     """An async client; use ``async with FaktooraClient() as client:`` (or ``await client.aclose()``).
 
-    ``api_key`` defaults to ``$FAKTOORA_API_KEY``, ``base_url`` to ``$FAKTOORA_BASE_URL`` or production
-    (``https://api.faktoora.com/api/v1``; the v2 status route is derived from it), ``account_id`` to
-    ``$FAKTOORA_ACCOUNT_ID``.  ``timeout`` is seconds or a :class:`Timeout`; ``max_retries`` overrides
-    ``retry.max_retries`` (0 turns retries off); ``max_connections``/``max_rate`` override ``limits``.
-    A ``session`` you pass is used as is and never closed by the client.  TLS is always verified.
+    ``api_key`` defaults to ``$FAKTOORA_API_KEY``; the host is ``base_url``, else ``environment``
+    (``"production"``, ``"demo"``, ``"sandbox"``), else ``$FAKTOORA_BASE_URL`` / ``$FAKTOORA_ENVIRONMENT``,
+    else production (``https://api.faktoora.com/api/v1``; v2 routes are derived from it).  ``account_id``
+    (``$FAKTOORA_ACCOUNT_ID``) selects the tenant of a multi-tenant account.  ``timeout`` is seconds or a
+    :class:`Timeout`; ``max_retries`` overrides ``retry.max_retries`` (0 turns retries off);
+    ``retry_budget`` (tokens, default 500) bounds the retries of the whole client during an outage;
+    ``max_connections``/``max_rate`` override ``limits``.  A ``session`` you pass is used as is and never
+    closed by the client.  TLS is always verified.
     """
 
     def __init__(
@@ -44,9 +57,11 @@ class FaktooraClient:
         api_key: str | None = None,
         *,
         base_url: str | None = None,
+        environment: str | None = None,
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int | None = None,
         retry: RetryConfig | None = None,
+        retry_budget: int | None = None,
         max_connections: int | None = None,
         max_rate: float | None = None,
         limits: Limits | None = None,
@@ -54,10 +69,8 @@ class FaktooraClient:
         session: aiohttp.ClientSession | None = None,
         events: WebhookHub | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
-        if not key or not key.strip():
-            raise ConfigurationError(f"no API key: pass FaktooraClient(api_key=...) or set ${ENV_API_KEY}")
-        self._base_url = resolve_base_url(base_url)
+        key = _clean_key(api_key)
+        self._base_url = resolve_base_url(base_url, environment)
         retry_config = retry or DEFAULT_RETRY
         if max_retries is not None:
             retry_config = RetryConfig(
@@ -80,21 +93,24 @@ class FaktooraClient:
         self.limits = lim
         self.account_id = account_id if account_id is not None else os.environ.get(ENV_ACCOUNT_ID)
         self.rate_limiter = AdaptiveRateLimiter(lim.max_rate)
+        self.retry_budget = RetryBudget() if retry_budget is None else RetryBudget(retry_budget)
         self._transport = Transport(
             base_url=self._base_url,
-            api_key=key.strip(),
+            api_key=key,
             account_id=self.account_id,
             timeout=self.timeout,
             retry=retry_config,
             limits=lim,
             session=session,
             limiter=self.rate_limiter,
+            budget=self.retry_budget,
         )
-        self._resting: dict[str, str] = {}
+        requester = APIRequester(self._transport)
         self.events: WebhookHub = events if events is not None else WebhookHub()
-        self.invoices = Invoices(self)
-        self.imports = Imports(self)
-        self.webhooks = Webhooks(self)
+        self.waiter = Waiter(self.events)
+        self.invoices = Invoices(requester, self.waiter)
+        self.imports = Imports(requester)
+        self.webhooks = Webhooks(requester)
 
     @property
     def base_url(self) -> str:
@@ -106,8 +122,22 @@ class FaktooraClient:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Attempts and retries sent by this client so far."""
-        return {"attempts": self._transport.attempts, "retries": self._transport.retries}
+        """HTTP attempts and retries sent by this client so far, and its retry budget."""
+        return {
+            "attempts": self._transport.attempts,
+            "retries": self._transport.retries,
+            "retry_budget": self.retry_budget.available,
+            "retries_refused": self.retry_budget.refused,
+        }
+
+    def use_api_key(self, api_key: str) -> None:
+        """Switch to ``api_key`` without dropping anything: requests already on the wire finish with the
+        old key, every attempt from now on (retries included) sends the new one.  For key rotation::
+
+            new = await client.api_keys.rotate(current_id, grace_period_hours=24)
+            client.use_api_key(new.key)
+        """
+        self._transport.use_api_key(_clean_key(api_key))
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"

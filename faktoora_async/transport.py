@@ -1,15 +1,12 @@
-"""The only aiohttp client code of faktoora-async: sending, retrying, throttling and streaming.
+"""The only aiohttp client code of faktoora-async: sending, the retry loop, timeouts and streaming.
 
-One :class:`Transport` per client owns (or borrows) one ``aiohttp.ClientSession``.  Every call goes
-through :meth:`Transport.send`: wait for the shared rate governor, send one attempt, classify the
-outcome, and retry with the ``backoff`` package where that is safe:
-
-* GET/DELETE: connection errors, timeouts, resets, 429 and 5xx are retried.
-* POST/PATCH: only when the request provably did not reach the server (connection refused, DNS failure,
-  connect timeout, 429, 503 with ``Retry-After``).  A reset or timeout after sending raises
-  :class:`~faktoora_async.errors.AmbiguousRequestError` and is never retried.
-* Waits are exponential with full jitter; ``Retry-After`` (capped) is a floor, and a 429 pauses the
-  whole client through the rate governor.  One deadline bounds all attempts of one call.
+One :class:`Transport` per client owns (or borrows) one ``aiohttp.ClientSession``.  :meth:`Transport.send`
+is the one retry loop of the SDK: it paces each attempt through the rate governor, sends it, describes
+what happened as a :class:`~faktoora_async.protocol.retry.Outcome`, and lets the pure functions of
+:mod:`faktoora_async.protocol.retry` decide whether and when to try again, within ``max_retries``, the
+call's deadline and the client's :class:`~faktoora_async.protocol.retry.RetryBudget`.  Waits follow
+``backoff.expo`` with ``backoff.full_jitter``; a ``Retry-After`` is a floor.  aiohttp's exceptions are
+mapped to outcome kinds by one table (:data:`_FAILURE_KINDS`), not an ``except`` ladder.
 """
 
 from __future__ import annotations
@@ -18,25 +15,25 @@ import asyncio
 import logging
 import math
 import os
-import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar, Union, cast
+from typing import IO, Any, Generic, TypeVar, Union
 
 import aiohttp
 import anyio
 import backoff
 from multidict import CIMultiDictProxy
 
-from . import errors, protocol
+from . import errors
 from ._config import Limits, RetryConfig, Timeout
-from .files import AtomicDownload, DownloadResult, resolve_target
-from .protocol import APIRequest
+from .files import AtomicDownload, DownloadResult, TruncatedDownloadError, resolve_target
+from .protocol import APIRequest, build_url, check_file_type, error_from_response, redact, transport_error
+from .protocol.retry import Outcome, OutcomeKind, RetryBudget, retry_cost, retry_delay, should_retry
 from .ratelimit import AdaptiveRateLimiter
 
-__all__ = ["Response", "Transport", "UploadSource"]
+__all__ = ["FileResponse", "Response", "Transport", "UploadSource"]
 
 logger = logging.getLogger("faktoora_async")
 
@@ -44,7 +41,27 @@ R = TypeVar("R")
 UploadSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
 
 _CHUNK = 256 * 1024
+_ERROR_BODY_CAP = 64 * 1024
 _USER_AGENT = "faktoora-async"
+
+# aiohttp failures -> outcome kinds, most specific first (ConnectionTimeoutError is a ServerTimeoutError,
+# which is both a ClientError and a TimeoutError).
+_FAILURE_KINDS: tuple[tuple[type[BaseException], OutcomeKind], ...] = (
+    (aiohttp.ClientConnectorCertificateError, "tls"),
+    (aiohttp.ClientConnectorSSLError, "tls"),
+    (aiohttp.ClientConnectorError, "connect"),
+    (aiohttp.ConnectionTimeoutError, "connect"),
+    (asyncio.TimeoutError, "timeout"),
+    (TruncatedDownloadError, "reset"),
+    (aiohttp.ClientError, "reset"),
+)
+
+
+def _failure_kind(exc: BaseException) -> OutcomeKind | None:
+    for exc_type, kind in _FAILURE_KINDS:
+        if isinstance(exc, exc_type):
+            return kind
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,26 +79,21 @@ class Response:
         return self.headers.get("Content-Type")
 
 
-class _Retry(Exception):
-    """Internal: this attempt failed in a way that may be retried; ``error`` is what the caller sees."""
+@dataclass(frozen=True)
+class FileResponse(Generic[R]):
+    """A file response: what the handler made of the body (bytes or a DownloadResult), status, headers."""
 
-    def __init__(self, error: errors.FaktooraError, retry_after: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after = retry_after
+    result: R
+    status: int
+    headers: Mapping[str, str]
+    method: str
+    url: str
 
 
-def _wait_gen(base: float, cap: float, max_retry_after: float) -> Generator[float | None, Any, None]:
-    """backoff wait generator: full-jitter exponential delays, with ``Retry-After`` as a floor."""
-    exc = yield None
-    attempt = 0
-    while True:
-        delay = random.uniform(0.0, min(cap, base * (2**attempt)))
-        attempt += 1
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            delay = max(delay, min(float(retry_after), max_retry_after))
-        exc = yield delay
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    outcome: Outcome
+    error: errors.FaktooraError
 
 
 class Transport:
@@ -98,12 +110,13 @@ class Transport:
         limits: Limits,
         session: aiohttp.ClientSession | None = None,
         limiter: AdaptiveRateLimiter | None = None,
+        budget: RetryBudget | None = None,
         user_agent: str = _USER_AGENT,
     ) -> None:
         self.base_url = base_url
         self._api_key = api_key
-        # redacting a very short key would mangle ordinary text; real keys are long
-        self._key_bytes = api_key.encode("utf-8", "replace") if len(api_key) >= 8 else b""
+        self._secrets: list[str] = []
+        self._remember_secret(api_key)
         self._account_id = account_id
         self.timeout = timeout
         self.retry = retry
@@ -112,23 +125,25 @@ class Transport:
         self._owns_session = session is None
         self._closed = False
         self.limiter = limiter or AdaptiveRateLimiter(limits.max_rate)
+        self.budget = budget or RetryBudget()
         self._user_agent = user_agent
         self.attempts = 0
         self.retries = 0
-        self._retrying = backoff.on_exception(
-            cast(Any, _wait_gen),
-            _Retry,
-            max_tries=retry.max_retries + 1,
-            max_time=retry.deadline,
-            jitter=None,
-            on_backoff=self._on_backoff,
-            logger=None,
-            base=retry.backoff_base,
-            cap=retry.backoff_max,
-            max_retry_after=retry.max_retry_after,
-        )(self._attempt)
 
-    # ------------------------------------------------------------------ session lifecycle
+    # ------------------------------------------------------------------ keys and session lifecycle
+
+    def _remember_secret(self, key: str) -> None:
+        # redacting a very short key would mangle ordinary text; real keys are long
+        if len(key) >= 8 and key not in self._secrets:
+            self._secrets.append(key)
+
+    def use_api_key(self, api_key: str) -> None:
+        """Send ``api_key`` from the next attempt on; requests already sent finish with the old one.
+
+        Every key this transport ever used stays on the redaction list.
+        """
+        self._remember_secret(api_key)
+        self._api_key = api_key
 
     @property
     def closed(self) -> bool:
@@ -173,47 +188,65 @@ class Transport:
             with anyio.CancelScope(shield=True):
                 await session.close()
 
-    # ------------------------------------------------------------------ sending
+    # ------------------------------------------------------------------ redaction
 
-    def url(self, req: APIRequest) -> str:
-        return protocol.build_url(self.base_url, req.path, req.api_version)
+    def redact(self, text: str) -> str:
+        """``text`` without any API key (a hostile or buggy server may echo it back)."""
+        return redact(text, *self._secrets)
 
-    async def _on_backoff(self, details: Any) -> None:
-        self.retries += 1
-        exc = details.get("exception")
-        logger.info(
-            "retrying after %s (attempt %d, waiting %.2fs)",
-            type(getattr(exc, "error", exc)).__name__,
-            details.get("tries", 0),
-            details.get("wait", 0.0),
-        )
+    def redact_bytes(self, body: bytes) -> bytes:
+        for secret in self._secrets:
+            key = secret.encode("utf-8", "replace")
+            if key in body:
+                body = body.replace(key, b"***")
+        return body
+
+    # ------------------------------------------------------------------ the retry loop
 
     async def send(
         self,
         req: APIRequest,
         handler: Callable[[aiohttp.ClientResponse], Awaitable[R]],
         *,
-        body_factory: Callable[[], Any] | None = None,
+        body_factory: Callable[[], tuple[Any, Callable[[], Awaitable[None]]]] | None = None,
     ) -> R:
-        """Send ``req`` with retries; ``handler`` consumes a successful (< 400) response."""
+        """Send ``req``, retrying where :func:`should_retry` allows; ``handler`` consumes a < 400 response."""
         session = self.session()
-        deadline = None if self.retry.deadline is None else time.monotonic() + self.retry.deadline
-        try:
-            result: R = await self._retrying(session, req, handler, body_factory, deadline, [0])
-        except _Retry as exc:
-            raise exc.error from exc.error.__cause__
-        return result
+        config = self.retry
+        deadline = None if config.deadline is None else time.monotonic() + config.deadline
+        steps = backoff.expo(base=2, factor=config.backoff_base, max_value=config.backoff_max)
+        next(steps)  # backoff's generators are primed with one next() (they yield None first)
+        retries = spent = 0
+        while True:
+            result = await self._attempt(session, req, handler, body_factory, deadline, retries + 1)
+            if not isinstance(result, _Failed):
+                self.budget.refill(spent)
+                return result
+            outcome, error = result.outcome, result.error
+            if retries >= config.max_retries or not should_retry(req, outcome):
+                raise error
+            delay = retry_delay(
+                next(steps),
+                outcome.retry_after,
+                max_retry_after=config.max_retry_after,
+                jitter=backoff.full_jitter,
+            )
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                raise error
+            cost = retry_cost(outcome)
+            if not self.budget.spend(cost):
+                logger.warning("retry budget spent (%s): %s not retried", self.budget, type(error).__name__)
+                raise error
+            spent += cost
+            retries += 1
+            self.retries += 1
+            logger.info(
+                "retrying %s %s after %s (retry %d, waiting %.2fs)",
+                req.method, req.path, type(error).__name__, retries, delay,
+            )  # fmt: skip
+            await anyio.sleep(delay)
 
-    async def request(self, req: APIRequest) -> Response:
-        """Send ``req`` and buffer the successful response."""
-
-        async def read(resp: aiohttp.ClientResponse) -> Response:
-            body = self.redact_bytes(await resp.read())
-            return Response(resp.status, _plain_headers(resp.headers), body, req.method, str(resp.url))
-
-        return await self.send(req, read)
-
-    def _client_timeout(self, deadline: float | None, *, streaming: bool = False) -> aiohttp.ClientTimeout:
+    def _client_timeout(self, deadline: float | None, *, streaming: bool) -> aiohttp.ClientTimeout:
         total = self.timeout.total
         if deadline is not None:
             remaining = deadline - time.monotonic()
@@ -236,40 +269,23 @@ class Transport:
         session: aiohttp.ClientSession,
         req: APIRequest,
         handler: Callable[[aiohttp.ClientResponse], Awaitable[R]],
-        body_factory: Callable[[], Any] | None,
+        body_factory: Callable[[], tuple[Any, Callable[[], Awaitable[None]]]] | None,
         deadline: float | None,
-        tries: list[int],
-    ) -> R:
+        attempt: int,
+    ) -> R | _Failed:
+        """One attempt: paced by the governor, sent, and its outcome classified."""
         if self._closed:
             raise errors.ClientClosedError("the client was closed during the call")
-        streaming = req.accept != protocol.JSON
-        client_timeout = self._client_timeout(deadline, streaming=streaming)
+        client_timeout = self._client_timeout(deadline, streaming=req.stream)
         sent_at = await self.limiter.acquire()
-        try:
-            return await self._send_once(session, req, handler, body_factory, client_timeout, sent_at, tries)
-        finally:
-            self.limiter.release()
-
-    async def _send_once(
-        self,
-        session: aiohttp.ClientSession,
-        req: APIRequest,
-        handler: Callable[[aiohttp.ClientResponse], Awaitable[R]],
-        body_factory: Callable[[], Any] | None,
-        client_timeout: aiohttp.ClientTimeout,
-        sent_at: float,
-        tries: list[int],
-    ) -> R:
-        url = self.url(req)
-        method = req.method.upper()
         self.attempts += 1
-        tries[0] += 1
-        attempt = tries[0]
         started = time.monotonic()
         body: Any = req.body
         cleanup: Callable[[], Awaitable[None]] | None = None
         if body_factory is not None:
             body, cleanup = body_factory()
+        method = req.method.upper()
+        url = build_url(self.base_url, req.path, req.api_version)
         try:
             async with session.request(
                 method,
@@ -280,86 +296,76 @@ class Transport:
                 timeout=client_timeout,
                 allow_redirects=False,
             ) as resp:
-                elapsed = time.monotonic() - started
                 logger.debug(
-                    "%s %s -> %d (attempt %d, %.3fs)", method, req.path, resp.status, attempt, elapsed
-                )
+                    "%s %s -> %d (attempt %d, %.3fs)", method, req.path, resp.status, attempt,
+                    time.monotonic() - started,
+                )  # fmt: skip
                 if resp.status >= 400:
-                    error_body = self.redact_bytes(await resp.content.read(64 * 1024))
-                    status_err = protocol.error_from_response(
-                        resp.status,
-                        {k: self.redact(v) for k, v in _plain_headers(resp.headers).items()},
-                        error_body,
-                        method=method,
-                        url=req.path,
-                    )
-                    self._judge_error(status_err, req, sent_at)
-                    raise status_err
-                self.limiter.on_success()
+                    return await self._failed_response(resp, req, sent_at)
+                self._feed_governor(resp.status, resp.headers, sent_at, None)
                 return await handler(resp)
-        except (errors.FaktooraError, _Retry):
-            raise
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise errors.ConnectError(f"TLS certificate error: {exc}", method=method, url=req.path) from exc
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            err: errors.FaktooraError = errors.ConnectError(
-                f"cannot connect to {_host(url)}: {type(exc).__name__}", method=method, url=req.path
-            )
+        except (aiohttp.ClientError, asyncio.TimeoutError, TruncatedDownloadError) as exc:
+            kind = _failure_kind(exc) or "reset"
+            detail = type(exc).__name__ if kind != "tls" else self.redact(str(exc))
             logger.debug(
-                "%s %s -> connect failed: %s (attempt %d, %.3fs)",
+                "%s %s -> %s (attempt %d, %.3fs)",
                 method,
                 req.path,
-                type(exc).__name__,
+                detail,
                 attempt,
                 time.monotonic() - started,
             )
-            raise _Retry(err) from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            timed_out = isinstance(exc, asyncio.TimeoutError)
-            what = "timed out" if timed_out else f"failed: {type(exc).__name__}"
-            logger.debug(
-                "%s %s -> %s (attempt %d, %.3fs)", method, req.path, what, attempt, time.monotonic() - started
-            )
-            if not req.idempotent:
-                raise errors.AmbiguousRequestError(
-                    f"{method} {req.path} {what} after it may have reached the server; not retried",
-                    method=method,
-                    url=req.path,
-                ) from exc
-            if timed_out:
-                err = errors.RequestTimeoutError(
-                    f"{method} {req.path} timed out", method=method, url=req.path
-                )
-            else:
-                err = errors.TransportError(f"{method} {req.path} {what}", method=method, url=req.path)
-            raise _Retry(err) from exc
+            self._feed_governor_failure(sent_at)
+            error = transport_error(kind, req, detail, host=_host(url))
+            error.__cause__ = exc
+            return _Failed(Outcome(kind), error)
         finally:
+            self.limiter.release()
             if cleanup is not None:
                 with anyio.CancelScope(shield=True):
                     await cleanup()
 
-    def redact(self, text: str) -> str:
-        """``text`` without the API key (a hostile or buggy server may echo it back)."""
-        return protocol.redact(text, self._api_key) if self._key_bytes else text
-
-    def redact_bytes(self, body: bytes) -> bytes:
-        if self._key_bytes and self._key_bytes in body:
-            return body.replace(self._key_bytes, b"***")
-        return body
-
-    def _judge_error(self, err: errors.APIStatusError, req: APIRequest, sent_at: float) -> None:
-        """Feed the rate governor and decide whether ``err`` may be retried (raises _Retry if so)."""
-        retry_after = err.retry_after
+    async def _failed_response(
+        self, resp: aiohttp.ClientResponse, req: APIRequest, sent_at: float
+    ) -> _Failed:
+        body = self.redact_bytes(await resp.content.read(_ERROR_BODY_CAP))
+        headers = {k: self.redact(v) for k, v in _plain_headers(resp.headers).items()}
+        error = error_from_response(resp.status, headers, body, method=req.method.upper(), url=req.path)
+        retry_after = error.retry_after
         if retry_after is not None:
             retry_after = min(retry_after, self.retry.max_retry_after)
-        if err.status == 429:
-            self.limiter.on_throttle(retry_after if retry_after is not None else 1.0, sent_at=sent_at)
-            raise _Retry(err, retry_after)
-        self.limiter.on_success()
-        if err.status >= 500 and (req.idempotent or (err.status == 503 and retry_after is not None)):
-            raise _Retry(err, retry_after)
+        self._feed_governor(resp.status, resp.headers, sent_at, retry_after)
+        return _Failed(Outcome("response", resp.status, retry_after), error)
 
-    # ------------------------------------------------------------------ downloads and uploads
+    def _feed_governor(
+        self, status: int, headers: Mapping[str, str], sent_at: float, retry_after: float | None
+    ) -> None:
+        """Tell the rate governor what the server answered (it alone decides what that means)."""
+        hook = getattr(self.limiter, "on_response", None)
+        if hook is not None:
+            hook(status, headers, sent_at, retry_after)
+        elif status == 429:
+            self.limiter.on_throttle(retry_after if retry_after is not None else 1.0, sent_at=sent_at)
+        elif status < 400 or status >= 500:  # other 4xx say nothing about the rate
+            self.limiter.on_success()
+
+    def _feed_governor_failure(self, sent_at: float) -> None:
+        hook = getattr(self.limiter, "on_transport_error", None)
+        if hook is not None:
+            hook(sent_at)
+
+    # ------------------------------------------------------------------ buffered, file and upload calls
+
+    def _buffered(self, req: APIRequest) -> Callable[[aiohttp.ClientResponse], Awaitable[Response]]:
+        async def read(resp: aiohttp.ClientResponse) -> Response:
+            body = self.redact_bytes(await resp.read())
+            return Response(resp.status, _plain_headers(resp.headers), body, req.method, str(resp.url))
+
+        return read
+
+    async def request(self, req: APIRequest) -> Response:
+        """Send ``req`` and buffer the successful response."""
+        return await self.send(req, self._buffered(req))
 
     async def download(
         self,
@@ -367,26 +373,26 @@ class Transport:
         *,
         to: str | os.PathLike[str] | None,
         default_name: Callable[[Mapping[str, str]], str],
-    ) -> bytes | DownloadResult:
+    ) -> FileResponse[bytes | DownloadResult]:
         """GET a file: bytes in memory, or streamed atomically to ``to`` (a file or a folder)."""
 
-        async def to_memory(resp: aiohttp.ClientResponse) -> bytes | DownloadResult:
-            _check_file_type(resp, req)
-            return await resp.read()
-
-        async def to_disk(resp: aiohttp.ClientResponse) -> bytes | DownloadResult:
-            _check_file_type(resp, req)
-            assert to is not None
+        async def receive(resp: aiohttp.ClientResponse) -> FileResponse[bytes | DownloadResult]:
             headers = _plain_headers(resp.headers)
-            target = resolve_target(to, default_name(headers))
-            # a compressed body decompresses to more bytes than Content-Length says
-            expected = None if resp.headers.get("Content-Encoding") else resp.content_length
-            async with AtomicDownload(target, expected_size=expected) as sink:
-                async for chunk in resp.content.iter_chunked(_CHUNK):
-                    sink.write(chunk)
-                return await sink.commit(resp.headers.get("Content-Type"))
+            check_file_type(resp.headers.get("Content-Type"), req.accept, resp.status)
+            result: bytes | DownloadResult
+            if to is None:
+                result = await resp.read()
+            else:
+                target = resolve_target(to, default_name(headers))
+                # a compressed body decompresses to more bytes than Content-Length says
+                expected = None if resp.headers.get("Content-Encoding") else resp.content_length
+                async with AtomicDownload(target, expected_size=expected) as sink:
+                    async for chunk in resp.content.iter_chunked(_CHUNK):
+                        await sink.write(chunk)
+                    result = await sink.commit(resp.headers.get("Content-Type"))
+            return FileResponse(result, resp.status, headers, req.method, str(resp.url))
 
-        return await self.send(req, to_memory if to is None else to_disk)
+        return await self.send(req, receive)
 
     async def upload(self, req: APIRequest, source: UploadSource, *, filename: str | None = None) -> Response:
         """POST ``source`` as ``multipart/form-data`` field ``file``, streamed in chunks."""
@@ -403,11 +409,7 @@ class Transport:
 
             return writer, cleanup
 
-        async def read(resp: aiohttp.ClientResponse) -> Response:
-            body = self.redact_bytes(await resp.read())
-            return Response(resp.status, _plain_headers(resp.headers), body, req.method, str(resp.url))
-
-        return await self.send(req, read, body_factory=factory)
+        return await self.send(req, self._buffered(req), body_factory=factory)
 
 
 def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
@@ -422,27 +424,14 @@ def _host(url: str) -> str:
     return rest.split("/", 1)[0]
 
 
-def _check_file_type(resp: aiohttp.ClientResponse, req: APIRequest) -> None:
-    """A file response must have the requested media type (or be untyped / octet-stream)."""
-    ctype = (resp.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-    if not ctype:
-        return
-    allowed = {part.split(";", 1)[0].strip().lower() for part in req.accept.split(",")}
-    if "*/*" in allowed:
-        return
-    allowed.add("application/octet-stream")
-    if "application/xml" in allowed:
-        allowed.add("text/xml")
-    if ctype not in allowed:
-        raise errors.ResponseDecodeError(f"expected {req.accept}, got {ctype}", status=resp.status, body="")
-
-
 def _guess_type(name: str) -> str:
     lower = name.lower()
     if lower.endswith(".pdf"):
         return "application/pdf"
     if lower.endswith(".xml"):
         return "application/xml"
+    if lower.endswith(".csv"):
+        return "text/csv"
     return "application/octet-stream"
 
 

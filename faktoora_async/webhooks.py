@@ -43,6 +43,7 @@ import anyio
 import msgspec
 
 from faktoora_async.errors import FaktooraError
+from faktoora_async.models.responses import STATUS_RANK  # a status never moves to a lower rank
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -66,8 +67,6 @@ __all__ = [
 
 logger = logging.getLogger("faktoora_async.webhooks")
 
-# Resting order of ``invoiceStatus``; a status never moves to a lower rank.
-STATUS_RANK: dict[str, int] = {"draft": 1, "review": 2, "created": 3, "sent": 4}
 
 #: A status delivery is a few hundred bytes; 64 KiB leaves room for large ``metadata``.
 DEFAULT_MAX_BYTES: Final = 64 * 1024

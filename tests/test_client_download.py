@@ -58,7 +58,7 @@ async def test_100_mb_download_peak_rss_stays_bounded(tmp_path: Path) -> None:
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(sample)
-            result = await c.invoices.download_to(created.faktoora_id, to=tmp_path / "big.pdf")
+            result = await c.invoices.download(created.faktoora_id, to=tmp_path / "big.pdf")
             done.set()
         peak = max(peak, process.memory_info().rss)
 

@@ -67,13 +67,13 @@ async def test_upload_path_and_read_every_content_part(
     source = await c.imports.source(fid)
     assert source == (samples_dir / CII_WITH_ATTACHMENT).read_bytes()
     saved = await c.imports.source(fid, to=tmp_path)
-    assert saved.suffix == ".xml" and saved.read_bytes() == source
+    assert saved.path.suffix == ".xml" and saved.path.read_bytes() == source
     pdf = await c.imports.pdf(fid)
     assert pdf.startswith(b"%PDF")
     verdict = await c.imports.validation(fid)
     assert verdict.status in {"accepted", "rejected"}
     report = await c.imports.validation_pdf(fid, to=tmp_path / "report.pdf")
-    assert report.read_bytes().startswith(b"%PDF")
+    assert report.path.read_bytes().startswith(b"%PDF")
 
     attachments = [a async for a in c.imports.attachments(fid, per_page=1)]
     assert attachments, "01.15a embeds an attachment"
@@ -82,7 +82,7 @@ async def test_upload_path_and_read_every_content_part(
     data = await c.imports.attachment_file(fid, first.id)
     assert len(data) == first.size
     stored = await c.imports.attachment_file(fid, first.id, to=tmp_path)
-    assert stored.read_bytes() == data and stored.parent.name == tmp_path.name
+    assert stored.path.read_bytes() == data and stored.path.parent.name == tmp_path.name
     with pytest.raises(NotFoundError):
         await c.imports.attachment(fid, "999")
 
@@ -101,7 +101,7 @@ async def test_upload_bytes_and_file_objects_and_list_pages(
     listed = [item async for item in c.imports.list(per_page=1)]
     assert [i.faktoora_id for i in listed] == ids
     assert sum(sb.stats()["requests"]["GET /api/v1/import/outgoing"].values()) == 4
-    pages = [p async for p in c.imports.list_pages(per_page=3)]
+    pages = [p async for p in c.imports.list(per_page=3).pages()]
     assert [len(p) for p in pages] == [3, 1]
     pdf_import = ids[2]
     await settled(c, pdf_import)

@@ -142,13 +142,13 @@ async def test_list_paginates_over_more_than_three_pages(sb: Sandbox, client: Fa
     assert {i.faktoora_id for i in items} == {c.faktoora_id for c in created}
     assert requests(sb, "GET /api/v1/invoices") == {"200": 4}
 
-    pages = [p async for p in client.invoices.list_pages(per_page=7, sort="invoiceNumber", order="desc")]
+    pages = [p async for p in client.invoices.list(per_page=7, sort="invoiceNumber", order="desc").pages()]
     assert [len(p) for p in pages] == [7, 7, 7, 5]
     assert pages[0].meta is not None and pages[0].meta.total == 26 and pages[0].meta.total_pages == 4
     numbers = [i.invoice_number for p in pages for i in p]
     assert numbers == sorted(numbers, reverse=True)
 
-    second = await client.invoices.page(2, per_page=10)
+    second = await client.invoices.list(page=2, per_page=10)
     assert second.page == 2 and len(second.items) == 10 and second.has_next
     one = [i async for i in client.invoices.list(invoice_number=batch[3]["invoiceNumber"])]
     assert [i.faktoora_id for i in one] == [created[3].faktoora_id]
@@ -179,14 +179,15 @@ async def test_download_by_id_and_number_to_memory_file_and_folder(
     assert by_number == xml
 
     target = await client.invoices.download(fid, to=tmp_path / "one.pdf")
-    assert target == tmp_path / "one.pdf" and target.read_bytes() == pdf
+    assert target.path == tmp_path / "one.pdf" and target.path.read_bytes() == pdf
+    assert Path(target) == target.path  # a DownloadResult is path-like
 
     folder = tmp_path / "out"
     folder.mkdir()
     named = await client.invoices.download(invoice_number=inv["invoiceNumber"], to=folder)
-    assert named.parent == folder.resolve() and named.suffix == ".pdf"
-    assert ".." not in named.name and "/" not in named.name
-    result = await client.invoices.download_to(fid, format="xml", to=folder)
+    assert named.path.parent == folder.resolve() and named.path.suffix == ".pdf"
+    assert ".." not in named.path.name and "/" not in named.path.name
+    result = await client.invoices.download(fid, format="xml", to=folder)
     assert not isinstance(result, bytes)
     assert result.sha256 == hashlib.sha256(xml).hexdigest() and result.size == len(xml)
     assert result.path.parent == folder.resolve() and result.path.suffix == ".xml"
@@ -211,7 +212,7 @@ async def test_not_ready_before_generation() -> None:
             await client.invoices.download(created.faktoora_id)
         assert info.value.status == 409 and info.value.code == "NOT_READY"
         with pytest.raises(WaitTimeoutError) as timeout:
-            await client.invoices.wait(created.faktoora_id, timeout=0.3, poll_interval=0.05)
+            await client.invoices.wait(created.faktoora_id, timeout=0.3)
         assert timeout.value.last_status is not None
         assert isinstance(timeout.value, TimeoutError)
 
@@ -232,7 +233,7 @@ async def test_validation_report(client: FaktooraClient, tmp_path: Path) -> None
     report = await client.invoices.validation_report(validated.faktoora_id)
     assert report.startswith(b"%PDF")
     path = await client.invoices.validation_report(validated.faktoora_id, to=tmp_path)
-    assert path.read_bytes() == report
+    assert path.path.read_bytes() == report
 
 
 async def test_delete_and_feature_disabled(sb: Sandbox, client: FaktooraClient) -> None:
@@ -323,7 +324,7 @@ async def test_generation_failure_raises() -> None:
 async def test_wait_timeout_for_a_draft_expected_to_be_created(client: FaktooraClient) -> None:
     (created,) = await client.invoices.create(payload(29, draftOnly=True))
     with pytest.raises(WaitTimeoutError) as info:
-        await client.invoices.wait(created.faktoora_id, until="created", timeout=0.5, poll_interval=0.05)
+        await client.invoices.wait(created.faktoora_id, until="created", timeout=0.5)
     assert info.value.last_status is not None and info.value.last_status.invoice_status == "draft"
     with pytest.raises(ValueError):
         await client.invoices.wait(created.faktoora_id, until="archived")

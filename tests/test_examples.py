@@ -121,7 +121,7 @@ async def test_fastapi_example_under_uvicorn_with_sandbox_webhooks(tmp_path: Pat
         assert proc.returncode == 0, log.read_text()
         # the lifespan removed its subscriptions on shutdown
         async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
-            assert await client.webhooks.list() == []
+            assert [s async for s in client.webhooks.list()] == []
     text = log.read_text()
     deliveries = [line for line in text.splitlines() if "POST /webhooks/faktoora?token=***" in line]
     assert len(deliveries) >= 3, text  # the access log was on: two real deliveries and the forged one
@@ -338,7 +338,7 @@ async def test_webhook_receiver_aiohttp_example(tmp_path: Path) -> None:
         rc, output = await run_example("webhook_receiver_aiohttp.py", cwd=tmp_path, **env)
         log = sb.webhook_log
         async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
-            assert await client.webhooks.list() == []  # the script cleaned up
+            assert [s async for s in client.webhooks.list()] == []  # the script cleaned up
     assert rc == 0, output
     assert output.count(": created") + output.count(": sent") == 4
     assert "webhooks: " in output and " 0 rejected" in output

@@ -272,7 +272,7 @@ async def test_download_through_a_compressing_server_is_complete(hostile: str, t
             path = await client.invoices.download(FID, format="pdf", to=tmp_path / "x.pdf")
             data = await client.invoices.download(FID, format="pdf")
     assert data == PDF_BYTES
-    assert path.read_bytes() == PDF_BYTES
+    assert path.path.read_bytes() == PDF_BYTES
 
 
 def _listing(root: Path) -> list[str]:
@@ -311,7 +311,7 @@ async def test_cancelling_1000_in_flight_requests_leaks_nothing() -> None:
                         if kind == 0:
                             await client.invoices.download(fid, format="pdf")
                         elif kind == 1:
-                            await client.invoices.list(per_page=5).__anext__()
+                            await client.invoices.list(per_page=5)
                         else:
                             await client.invoices.status(fid)
                     except E.FaktooraError:

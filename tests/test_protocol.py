@@ -13,7 +13,16 @@ import pytest
 
 from faktoora_async import errors, protocol
 from faktoora_async.files import resolve_target, safe_filename
-from faktoora_async.models import Invoice, InvoiceItem, InvoiceListItem, InvoiceStatus, Party, Product, Tax
+from faktoora_async.models import (
+    CreatedInvoice,
+    Invoice,
+    InvoiceItem,
+    InvoiceListItem,
+    InvoiceStatus,
+    Party,
+    Product,
+    Tax,
+)
 from faktoora_async.protocol import APIRequest
 
 
@@ -165,8 +174,12 @@ def test_redact() -> None:
 def test_decode_json_rejects_wrong_type_truncation_and_content_type() -> None:
     good = b'{"invoiceStatus":"created","jobStatus":null,"delivery":[],"authority":[]}'
     assert protocol.decode_json(InvoiceStatus, good).invoice_status == "created"
+    # API.md v2 tolerance: a field of the wrong type is dropped (kept in .raw), never a failed 2xx ...
+    odd = protocol.decode_json(InvoiceStatus, b'{"invoiceStatus": 5}')
+    assert odd.invoice_status is None and odd.raw == {"invoiceStatus": 5}
+    # ... but an object without the one field that makes it useful is an error
     with pytest.raises(errors.ResponseDecodeError):
-        protocol.decode_json(InvoiceStatus, b'{"invoiceStatus": 5}')
+        protocol.decode_json(list[CreatedInvoice], b'[{"detailsPage": "x"}]')
     with pytest.raises(errors.ResponseDecodeError):
         protocol.decode_json(InvoiceStatus, good[:20])
     with pytest.raises(errors.ResponseDecodeError) as info:
@@ -277,5 +290,14 @@ def test_safe_filename_stays_inside(tmp_path: Path, name: str) -> None:
 
 
 def test_safe_filename_keeps_good_names() -> None:
-    assert safe_filename("RE-2026/03/0001", ".xml") == "RE-2026_03_0001.xml"
+    # a changed name keeps its readable form and gains a hash of the original, so it never collides
+    changed = safe_filename("RE-2026/03/0001", ".xml")
+    assert changed.startswith("RE-2026_03_0001-") and changed.endswith(".xml")
+    assert changed != safe_filename("RE-2026_03_0001", ".xml") == "RE-2026_03_0001.xml"
     assert safe_filename("Rechnung Müller", "pdf") == "Rechnung Müller.pdf"
+
+
+def test_safe_filename_unusable_names_never_share_a_file() -> None:
+    names = ["..", ".", "...", "", " ", "/", "\\", "CON", "con", "a/b", "a\\b", "a_b", "a:b", "invoice"]
+    results = [safe_filename(n, "xml") for n in names]
+    assert len(set(results)) == len(names), results

@@ -298,7 +298,7 @@ async def test_hostile_invoice_numbers_never_leave_the_download_folder(tmp_path:
                 continue
             by_id = await client.invoices.download(fid, format="pdf", to=folder)
             by_number = await client.invoices.download(invoice_number=number, format="xml", to=folder)
-            for path in (by_id, by_number):
+            for path in (by_id.path, by_number.path):
                 assert path.resolve().parent == folder.resolve(), (number, path)
                 assert path.is_file() and path.stat().st_size > 0
             downloaded.append(number)
@@ -453,13 +453,19 @@ async def test_api_key_never_in_any_error(tmp_path: Path) -> None:
             await expect(c.invoices.create([bad]))
     finally:
         await runner.cleanup()
-    from faktoora_async.files import AtomicDownload
+    from faktoora_async.files import AtomicDownload, AtomicWriter
 
     with pytest.raises(E.DownloadError) as short:  # the stored size differs from the announced one
         async with AtomicDownload(tmp_path / "short.pdf", expected_size=9999) as download:
-            download.write(b"%PDF-1.7 " + ECHO_KEY.encode())
+            await download.write(b"%PDF-1.7 " + ECHO_KEY.encode())
             await download.commit()
     collected.append(short.value)
+    (tmp_path / "a-file").write_bytes(b"")
+    # a folder that cannot exist
+    with pytest.raises(E.DownloadError) as unwritable, AtomicWriter(tmp_path / "a-file" / "x.pdf") as writer:
+        writer.write(b"x")
+    assert type(unwritable.value) is E.DownloadError
+    collected.append(unwritable.value)
     with pytest.raises(E.ConfigurationError) as config_error:
         FaktooraClient(ECHO_KEY, base_url="ftp://example.com/api/v1")
     collected.append(config_error.value)

@@ -454,7 +454,7 @@ async def _wait_all(client: Any, ids: list[str]) -> list[str | None]:
 
     async def one(fid: str) -> None:
         # identical wait() arguments for both runs: only the webhook feed differs
-        status = await client.invoices.wait(fid, timeout=60, poll_interval=0.1, max_poll_interval=0.5)
+        status = await client.invoices.wait(fid, timeout=60)
         results[fid] = status.invoice_status
 
     async with anyio.create_task_group() as tg:

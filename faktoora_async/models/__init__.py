@@ -43,6 +43,7 @@ from .responses import (
     NextNumber,
     Page,
     PageMeta,
+    Succeeded,
     ValidationStatus,
 )
 from .webhooks import WebhookAction, WebhookDeleted, WebhookEvent, WebhookSubscription
@@ -82,6 +83,7 @@ __all__ = [
     "Party",
     "Period",
     "Product",
+    "Succeeded",
     "Tax",
     "ValidationStatus",
     "WebhookAction",

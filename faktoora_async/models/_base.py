@@ -18,7 +18,9 @@ import msgspec
 __all__ = [
     "Base",
     "FrozenBase",
+    "ResponseBase",
     "WireDate",
+    "attach_raw",
     "coerce_dates",
     "date_to_wire",
     "dec_hook",
@@ -108,3 +110,34 @@ class Base(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True, gc=
 
 class FrozenBase(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True, frozen=True, gc=False):
     """Frozen base for request payloads and response objects."""
+
+
+_RAW = "_raw"
+
+
+class ResponseBase(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True, frozen=True, dict=True):
+    """Frozen base of every response object: unknown fields are ignored, but kept in :attr:`raw`.
+
+    ``dict=True`` (which excludes ``gc=False``) gives each instance room for the JSON it was decoded
+    from; the transport attaches the body bytes and :attr:`raw` decodes them on first access.
+    """
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The JSON object this was decoded from (``{}`` when built by hand): every field, named or not."""
+        slot = self.__dict__
+        value = slot.get(_RAW)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            try:
+                value = msgspec.json.decode(value)
+            except msgspec.DecodeError:  # pragma: no cover - it decoded once already
+                value = {}
+            slot[_RAW] = value
+        return value if isinstance(value, dict) else {}
+
+
+def attach_raw(obj: msgspec.Struct, raw: Any) -> None:
+    """Keep ``raw`` (JSON bytes or the decoded value) on a response object that has room for it."""
+    slot = getattr(obj, "__dict__", None)
+    if slot is not None:
+        slot[_RAW] = raw

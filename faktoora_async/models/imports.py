@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import msgspec
 
-from ._base import FrozenBase, WireDate
+from ._base import ResponseBase, WireDate
 
 __all__ = [
     "Attachment",
@@ -30,13 +30,13 @@ __all__ = [
 ]
 
 
-class ImportCreated(FrozenBase, frozen=True):
+class ImportCreated(ResponseBase, frozen=True):
     """202 answer of ``POST /import/outgoing``."""
 
     faktoora_id: str
 
 
-class ImportStatus(FrozenBase, frozen=True):
+class ImportStatus(ResponseBase, frozen=True):
     """``validationStatus``, ``visualizationStatus``, ``overallStatus``: accepted, failed or pending."""
 
     validation_status: str | None = None
@@ -44,13 +44,13 @@ class ImportStatus(FrozenBase, frozen=True):
     overall_status: str | None = None
 
 
-class ImportValidation(FrozenBase, frozen=True):
+class ImportValidation(ResponseBase, frozen=True):
     """``{"status": "accepted"}`` or ``{"status": "rejected"}``."""
 
     status: str | None = None
 
 
-class ImportListItem(FrozenBase, frozen=True):
+class ImportListItem(ResponseBase, frozen=True):
     """One element of ``GET /import/outgoing``."""
 
     faktoora_id: str
@@ -68,7 +68,7 @@ class ImportListItem(FrozenBase, frozen=True):
     created_at: datetime.datetime | None = None
 
 
-class ContentParty(FrozenBase, frozen=True):
+class ContentParty(ResponseBase, frozen=True):
     name: str | None = None
     legal_registration_id: str | None = None
     vat_id: str | None = None
@@ -84,7 +84,7 @@ class ContentParty(FrozenBase, frozen=True):
     electronic_address_scheme: str | None = None
 
 
-class ContentDelivery(FrozenBase, frozen=True):
+class ContentDelivery(ResponseBase, frozen=True):
     name: str | None = None
     street: str | None = None
     postcode: str | None = None
@@ -93,7 +93,7 @@ class ContentDelivery(FrozenBase, frozen=True):
     date: WireDate | None = None
 
 
-class ContentLineItem(FrozenBase, frozen=True):
+class ContentLineItem(ResponseBase, frozen=True):
     line_id: str | None = None
     name: str | None = None
     description: str | None = None
@@ -105,7 +105,7 @@ class ContentLineItem(FrozenBase, frozen=True):
     vat_rate: Decimal | None = None
 
 
-class ContentTax(FrozenBase, frozen=True):
+class ContentTax(ResponseBase, frozen=True):
     category: str | None = None
     rate: Decimal | None = None
     basis_amount: Decimal | None = None
@@ -114,7 +114,7 @@ class ContentTax(FrozenBase, frozen=True):
     exemption_reason_code: str | None = None
 
 
-class ContentTotals(FrozenBase, frozen=True):
+class ContentTotals(ResponseBase, frozen=True):
     line_total: Decimal | None = None
     allowance_total: Decimal | None = None
     charge_total: Decimal | None = None
@@ -126,12 +126,12 @@ class ContentTotals(FrozenBase, frozen=True):
     due_payable: Decimal | None = None
 
 
-class ContentPaymentTerms(FrozenBase, frozen=True):
+class ContentPaymentTerms(ResponseBase, frozen=True):
     description: str | None = None
     due_date: WireDate | None = None
 
 
-class ContentPaymentMeans(FrozenBase, frozen=True):
+class ContentPaymentMeans(ResponseBase, frozen=True):
     type_code: str | None = None
     information: str | None = None
     iban: str | None = None
@@ -139,7 +139,7 @@ class ContentPaymentMeans(FrozenBase, frozen=True):
     account_name: str | None = None
 
 
-class InvoiceContent(FrozenBase, frozen=True):
+class InvoiceContent(ResponseBase, frozen=True):
     """``GET /import/outgoing/{id}/content``: everything merged."""
 
     invoice_number: str | None = None
@@ -160,7 +160,7 @@ class InvoiceContent(FrozenBase, frozen=True):
     payment_means: list[ContentPaymentMeans] = msgspec.field(default_factory=list)
 
 
-class ContentSummary(FrozenBase, frozen=True):
+class ContentSummary(ResponseBase, frozen=True):
     """``GET /import/outgoing/{id}/content/summary``: key attributes."""
 
     invoice_number: str | None = None
@@ -181,7 +181,7 @@ class ContentSummary(FrozenBase, frozen=True):
     totals: ContentTotals | None = None
 
 
-class Attachment(FrozenBase, frozen=True):
+class Attachment(ResponseBase, frozen=True):
     """An embedded attachment (BG-24) of an imported invoice."""
 
     id: str

@@ -7,7 +7,8 @@ from typing import Any
 
 import msgspec
 
-from ._base import FrozenBase
+from ._base import ResponseBase
+from .responses import Succeeded
 
 __all__ = ["WebhookAction", "WebhookDeleted", "WebhookEvent", "WebhookSubscription"]
 
@@ -20,7 +21,7 @@ class WebhookAction:
     VALIDATION_JOB_COMPLETED = "validationJobCompleted"
 
 
-class WebhookSubscription(FrozenBase, frozen=True):
+class WebhookSubscription(ResponseBase, frozen=True):
     id: str
     action: str | None = None
     target: str | None = None
@@ -28,11 +29,10 @@ class WebhookSubscription(FrozenBase, frozen=True):
     updated_at: datetime.datetime | None = None
 
 
-class WebhookDeleted(FrozenBase, frozen=True):
-    succeed: bool = False
+WebhookDeleted = Succeeded  # ``DELETE /webhooks/{id}`` answers ``{"succeed": true}``
 
 
-class WebhookEvent(FrozenBase, frozen=True):
+class WebhookEvent(ResponseBase, frozen=True):
     """``{"event": "invoice.status", "faktooraId", "invoiceNumber", "status", "timestamp", "metadata"}``."""
 
     faktoora_id: str

@@ -1,24 +1,27 @@
-"""Shared plumbing of the resource namespaces (``client.invoices``, ``.imports``, ``.webhooks``)."""
+"""What every resource namespace shares: the :class:`Requester` it talks to, and file naming.
+
+A resource (``client.invoices``, ``client.imports``, ...) never touches the client's internals: it is
+built with a :class:`Requester` (and whatever else it needs, passed explicitly) and describes each call
+with the protocol layer's request builders.  Every method has one of four shapes: a typed object
+(``request``), a list through :class:`~faktoora_async.pagination.AsyncPaginator`, a file (bytes, or a
+:class:`~faktoora_async.files.DownloadResult` when ``to=`` is given), or an upload.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Protocol, TypeVar
 
-from .. import protocol
 from ..files import DownloadResult, safe_filename
 from ..models import Page
+from ..pagination import AsyncPaginator
 from ..protocol import APIRequest
+from ..transport import UploadSource
 
-if TYPE_CHECKING:
-    from ..client import FaktooraClient
-    from ..transport import Transport
-
-__all__ = ["DEFAULT_PER_PAGE", "PathLike", "Resource", "filename_from_headers", "segment"]
+__all__ = ["DEFAULT_PER_PAGE", "PathLike", "Requester", "Resource", "filename_from_headers", "namer"]
 
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
@@ -26,12 +29,24 @@ DEFAULT_PER_PAGE = 100
 _CD_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
 
 
-def segment(value: str) -> str:
-    """An id as one URL path segment (quoted: no ``/``, no ``..`` traversal)."""
-    text = str(value)
-    if not text or text in {".", ".."}:
-        raise ValueError(f"invalid id {value!r}")
-    return urllib.parse.quote(text, safe="")
+class Requester(Protocol):
+    """The narrow interface resources talk to (implemented by ``faktoora_async._requester``)."""
+
+    async def request(self, req: APIRequest, cast_to: type[T]) -> T: ...
+
+    async def request_optional(self, req: APIRequest, cast_to: type[T]) -> T | None: ...
+
+    async def request_none(self, req: APIRequest) -> None: ...
+
+    async def page(self, req: APIRequest, item_type: type[T], page: int, per_page: int) -> Page[T]: ...
+
+    async def download(
+        self, req: APIRequest, *, to: PathLike | None, default_name: Callable[[Mapping[str, str]], str]
+    ) -> bytes | DownloadResult: ...
+
+    async def upload(
+        self, req: APIRequest, source: UploadSource, *, filename: str | None, cast_to: type[T]
+    ) -> T: ...
 
 
 def filename_from_headers(headers: Mapping[str, str]) -> str | None:
@@ -45,89 +60,28 @@ def filename_from_headers(headers: Mapping[str, str]) -> str | None:
     return urllib.parse.unquote(match.group(1)).strip() or None
 
 
+def namer(stem: str, ext: str, *, prefer_header: bool = True) -> Callable[[Mapping[str, str]], str]:
+    """The file name for a download into a folder: the server's proposal (sanitised) or ``stem.ext``."""
+
+    def name(headers: Mapping[str, str]) -> str:
+        proposed = filename_from_headers(headers) if prefer_header else None
+        if proposed:
+            base, dot, suffix = proposed.rpartition(".")
+            if dot and base:
+                return safe_filename(base, suffix or ext)
+            return safe_filename(proposed, ext)
+        return safe_filename(stem, ext)
+
+    return name
+
+
 class Resource:
-    def __init__(self, client: FaktooraClient) -> None:
-        self._client = client
+    """Base of the resource namespaces: holds the requester."""
 
-    @property
-    def _transport(self) -> Transport:
-        return self._client._transport
+    def __init__(self, requester: Requester) -> None:
+        self._r = requester
 
-    async def _get(
-        self, tp: Any, path: str, *, params: tuple[tuple[str, str], ...] = (), api_version: str = "v1"
-    ) -> Any:
-        resp = await self._transport.request(APIRequest("GET", path, params=params, api_version=api_version))
-        return protocol.decode_json(tp, resp.body, status=resp.status, content_type=resp.content_type)
-
-    async def _send_json(self, method: str, tp: Any, path: str, body: Any) -> Any:
-        req = APIRequest(method, path, body=protocol.encode_body(body), content_type=protocol.JSON)
-        resp = await self._transport.request(req)
-        if tp is None:
-            return None
-        return protocol.decode_json(tp, resp.body, status=resp.status, content_type=resp.content_type)
-
-    async def _page(
-        self, item_type: type[T], path: str, params: tuple[tuple[str, str], ...], page: int, per_page: int
-    ) -> Page[T]:
-        query = (*params, ("page", str(page)), ("perPage", str(per_page)))
-        resp = await self._transport.request(APIRequest("GET", path, params=query))
-        return protocol.decode_page(
-            item_type,
-            resp.body,
-            page=page,
-            per_page=per_page,
-            status=resp.status,
-            content_type=resp.content_type,
-        )
-
-    async def _pages(
-        self, item_type: type[T], path: str, params: tuple[tuple[str, str], ...], start: int, per_page: int
-    ) -> AsyncIterator[Page[T]]:
-        if per_page < 1:
-            raise ValueError("per_page must be >= 1")
-        number = start
-        while True:
-            page = await self._page(item_type, path, params, number, per_page)
-            yield page
-            if not page.items or not page.has_next:
-                return
-            number = page.page + 1
-
-    async def _items(
-        self, item_type: type[T], path: str, params: tuple[tuple[str, str], ...], start: int, per_page: int
-    ) -> AsyncIterator[T]:
-        async for page in self._pages(item_type, path, params, start, per_page):
-            for item in page.items:
-                yield item
-
-    async def _file(
-        self,
-        path: str,
-        *,
-        accept: str,
-        params: tuple[tuple[str, str], ...] = (),
-        to: PathLike | None = None,
-        default_name: Callable[[Mapping[str, str]], str],
-    ) -> bytes | DownloadResult:
-        # identity: stream exactly the bytes Content-Length announces (no transparent gzip)
-        req = APIRequest(
-            "GET", path, params=params, accept=accept, headers=(("Accept-Encoding", "identity"),)
-        )
-        return await self._transport.download(req, to=to, default_name=default_name)
-
-    @staticmethod
-    def _namer(stem: str, ext: str, *, prefer_header: bool = True) -> Callable[[Mapping[str, str]], str]:
-        def name(headers: Mapping[str, str]) -> str:
-            proposed = filename_from_headers(headers) if prefer_header else None
-            if proposed:
-                base, dot, suffix = proposed.rpartition(".")
-                if dot and base:
-                    return safe_filename(base, suffix or ext)
-                return safe_filename(proposed, ext)
-            return safe_filename(stem, ext)
-
-        return name
-
-    @staticmethod
-    def _as_path(result: bytes | DownloadResult) -> bytes | Path:
-        return result.path if isinstance(result, DownloadResult) else result
+    def _paginate(
+        self, make_request: Callable[[int, int], APIRequest], item_type: type[T], page: int, per_page: int
+    ) -> AsyncPaginator[T]:
+        return AsyncPaginator(self._r, make_request, item_type, page=page, per_page=per_page)

@@ -1,12 +1,19 @@
-"""``client.imports``: existing XRechnung/ZUGFeRD files imported through ``/import/outgoing``."""
+"""``client.imports``: XRechnung/ZUGFeRD files imported through ``/import/outgoing``, and their content.
+
+:class:`ImportedDocuments` serves every route shape that imported documents share (upload, list, content
+parts, source, validation, status, attachments) under a path prefix, so the outgoing and the incoming
+areas are the same code.  The content of an invoice created with ``POST /invoices`` is served here too,
+under its own faktooraId.
+"""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import overload
+from collections.abc import Mapping
+from typing import Generic, TypeVar, overload
 
+from .._raw import raw_method
+from ..files import DownloadResult
 from ..models import (
     Attachment,
     ContentDelivery,
@@ -21,167 +28,193 @@ from ..models import (
     ImportStatus,
     ImportValidation,
     InvoiceContent,
-    Page,
 )
-from ..protocol import APIRequest, decode_json
+from ..pagination import AsyncPaginator
+from ..protocol import imports as proto
+from ..protocol import paged, segment
 from ..transport import UploadSource
-from ._base import DEFAULT_PER_PAGE, PathLike, Resource, segment
+from ._base import DEFAULT_PER_PAGE, PathLike, Requester, Resource, namer
 
-__all__ = ["Imports"]
+__all__ = ["ImportedDocuments", "Imports", "ImportsWithRawResponse"]
 
-_PDF = "application/pdf"
-_ANY_FILE = "application/xml, application/pdf;q=0.9"
+C = TypeVar("C")  # what an upload answers
+L = TypeVar("L")  # a list item
 
 
-class Imports(Resource):
-    """Imported outgoing invoices and their structured content."""
+class ImportedDocuments(Resource, Generic[C, L]):
+    """The routes imported documents share, under ``prefix`` (see the module docstring)."""
 
-    async def upload(self, file: UploadSource, *, filename: str | None = None) -> ImportCreated:
+    prefix = "/import/outgoing"
+
+    def __init__(self, requester: Requester, *, created_type: type[C], item_type: type[L]) -> None:
+        super().__init__(requester)
+        self._created_type = created_type
+        self._item_type = item_type
+
+    async def upload(self, file: UploadSource, *, filename: str | None = None) -> C:
         """Import an XRechnung/EN 16931 XML or a ZUGFeRD/Factur-X PDF (a path, bytes or a binary file
-        object), streamed as ``multipart/form-data``; returns ``ImportCreated(faktoora_id)``."""
-        resp = await self._transport.upload(APIRequest("POST", "/import/outgoing"), file, filename=filename)
-        result: ImportCreated = decode_json(
-            ImportCreated, resp.body, status=resp.status, content_type=resp.content_type
+        object), streamed as ``multipart/form-data`` (UNSUPPORTED_FILE 400 for anything else)."""
+        return await self._r.upload(
+            proto.upload(self.prefix), file, filename=filename, cast_to=self._created_type
         )
-        return result
 
-    def list(self, *, per_page: int = DEFAULT_PER_PAGE, start_page: int = 1) -> AsyncIterator[ImportListItem]:
-        """Every imported invoice, across all pages."""
-        return self._items(ImportListItem, "/import/outgoing", (), start_page, per_page)
+    def _list(self, params: tuple[tuple[str, str], ...], page: int, per_page: int) -> AsyncPaginator[L]:
+        prefix = self.prefix
+        return self._paginate(lambda n, size: paged(prefix, params, n, size), self._item_type, page, per_page)
 
-    def list_pages(
-        self, *, per_page: int = DEFAULT_PER_PAGE, start_page: int = 1
-    ) -> AsyncIterator[Page[ImportListItem]]:
-        return self._pages(ImportListItem, "/import/outgoing", (), start_page, per_page)
+    async def status(self, import_id: str) -> ImportStatus:
+        return await self._r.request(proto.get(self.prefix, import_id, "/status"), ImportStatus)
 
-    def _base(self, faktoora_id: str) -> str:
-        return f"/import/outgoing/{segment(faktoora_id)}"
+    async def content(self, import_id: str) -> InvoiceContent:
+        """Everything the document says, merged (NotReadyError until it has been read)."""
+        return await self._r.request(proto.get(self.prefix, import_id, "/content"), InvoiceContent)
 
-    async def status(self, faktoora_id: str) -> ImportStatus:
-        result: ImportStatus = await self._get(ImportStatus, f"{self._base(faktoora_id)}/status")
-        return result
+    async def summary(self, import_id: str) -> ContentSummary:
+        return await self._r.request(proto.get(self.prefix, import_id, "/content/summary"), ContentSummary)
 
-    async def content(self, faktoora_id: str) -> InvoiceContent:
-        result: InvoiceContent = await self._get(InvoiceContent, f"{self._base(faktoora_id)}/content")
-        return result
-
-    async def summary(self, faktoora_id: str) -> ContentSummary:
-        result: ContentSummary = await self._get(ContentSummary, f"{self._base(faktoora_id)}/content/summary")
-        return result
-
-    async def line_items(self, faktoora_id: str) -> builtins.list[ContentLineItem]:
-        result: builtins.list[ContentLineItem] | None = await self._get(
-            builtins.list[ContentLineItem] | None, f"{self._base(faktoora_id)}/content/lineitems"
+    async def line_items(self, import_id: str) -> builtins.list[ContentLineItem]:
+        found = await self._r.request_optional(
+            proto.get(self.prefix, import_id, "/content/lineitems"), builtins.list[ContentLineItem]
         )
-        return result or []
+        return found or []
 
-    async def taxes(self, faktoora_id: str) -> builtins.list[ContentTax]:
-        result: builtins.list[ContentTax] | None = await self._get(
-            builtins.list[ContentTax] | None, f"{self._base(faktoora_id)}/content/taxes"
+    async def taxes(self, import_id: str) -> builtins.list[ContentTax]:
+        found = await self._r.request_optional(
+            proto.get(self.prefix, import_id, "/content/taxes"), builtins.list[ContentTax]
         )
-        return result or []
+        return found or []
 
-    async def payment_terms(self, faktoora_id: str) -> ContentPaymentTerms | None:
-        result: ContentPaymentTerms | None = await self._get(
-            ContentPaymentTerms | None, f"{self._base(faktoora_id)}/content/paymentterms"
+    async def payment_terms(self, import_id: str) -> ContentPaymentTerms | None:
+        return await self._r.request_optional(
+            proto.get(self.prefix, import_id, "/content/paymentterms"), ContentPaymentTerms
         )
-        return result
 
-    async def payment_means(self, faktoora_id: str) -> builtins.list[ContentPaymentMeans]:
-        result: builtins.list[ContentPaymentMeans] | None = await self._get(
-            builtins.list[ContentPaymentMeans] | None, f"{self._base(faktoora_id)}/content/paymentmeans"
+    async def payment_means(self, import_id: str) -> builtins.list[ContentPaymentMeans]:
+        found = await self._r.request_optional(
+            proto.get(self.prefix, import_id, "/content/paymentmeans"), builtins.list[ContentPaymentMeans]
         )
-        return result or []
+        return found or []
 
-    async def seller(self, faktoora_id: str) -> ContentParty | None:
-        result: ContentParty | None = await self._get(
-            ContentParty | None, f"{self._base(faktoora_id)}/content/seller"
+    async def seller(self, import_id: str) -> ContentParty | None:
+        return await self._r.request_optional(
+            proto.get(self.prefix, import_id, "/content/seller"), ContentParty
         )
-        return result
 
-    async def buyer(self, faktoora_id: str) -> ContentParty | None:
-        result: ContentParty | None = await self._get(
-            ContentParty | None, f"{self._base(faktoora_id)}/content/buyer"
+    async def buyer(self, import_id: str) -> ContentParty | None:
+        return await self._r.request_optional(
+            proto.get(self.prefix, import_id, "/content/buyer"), ContentParty
         )
-        return result
 
-    async def delivery(self, faktoora_id: str) -> ContentDelivery | None:
-        result: ContentDelivery | None = await self._get(
-            ContentDelivery | None, f"{self._base(faktoora_id)}/content/delivery"
+    async def delivery(self, import_id: str) -> ContentDelivery | None:
+        return await self._r.request_optional(
+            proto.get(self.prefix, import_id, "/content/delivery"), ContentDelivery
         )
-        return result
 
-    @overload
-    async def pdf(self, faktoora_id: str, to: None = None) -> bytes: ...
-    @overload
-    async def pdf(self, faktoora_id: str, to: PathLike) -> Path: ...
-    async def pdf(self, faktoora_id: str, to: PathLike | None = None) -> bytes | Path:
-        """The PDF view of the invoice (NotReadyError while it is being rendered)."""
-        result = await self._file(
-            f"{self._base(faktoora_id)}/content/pdf",
-            accept=_PDF,
+    async def validation(self, import_id: str) -> ImportValidation:
+        """``{"status": "accepted"|"rejected"}`` (NotReadyError while it runs)."""
+        return await self._r.request(proto.get(self.prefix, import_id, "/validation"), ImportValidation)
+
+    async def _file(self, req_suffix: str, import_id: str, accept: str, to: PathLike | None,
+                    stem: str, ext: str, prefer_header: bool = True) -> bytes | DownloadResult:  # fmt: skip
+        return await self._r.download(
+            proto.file(self.prefix, import_id, req_suffix, accept),
             to=to,
-            default_name=self._namer(faktoora_id, "pdf"),
+            default_name=namer(stem, ext, prefer_header=prefer_header),
         )
-        return self._as_path(result)
 
     @overload
-    async def source(self, faktoora_id: str, to: None = None) -> bytes: ...
+    async def pdf(self, import_id: str, to: None = None) -> bytes: ...
     @overload
-    async def source(self, faktoora_id: str, to: PathLike) -> Path: ...
-    async def source(self, faktoora_id: str, to: PathLike | None = None) -> bytes | Path:
+    async def pdf(self, import_id: str, to: PathLike) -> DownloadResult: ...
+    async def pdf(self, import_id: str, to: PathLike | None = None) -> bytes | DownloadResult:
+        """The PDF view of the document (NotReadyError while it is being rendered)."""
+        return await self._file("/content/pdf", import_id, proto.PDF, to, import_id, "pdf")
+
+    @overload
+    async def source(self, import_id: str, to: None = None) -> bytes: ...
+    @overload
+    async def source(self, import_id: str, to: PathLike) -> DownloadResult: ...
+    async def source(self, import_id: str, to: PathLike | None = None) -> bytes | DownloadResult:
         """The original file (XML preferred over PDF)."""
 
-        def name(headers: dict[str, str] | object) -> str:
-            ctype = str(getattr(headers, "get", lambda *_: "")("Content-Type") or "")
-            ext = "pdf" if "pdf" in ctype else "xml"
-            return self._namer(faktoora_id, ext)(headers)  # type: ignore[arg-type]
+        def name(headers: Mapping[str, str]) -> str:
+            ext = "pdf" if "pdf" in (headers.get("Content-Type") or "") else "xml"
+            return namer(import_id, ext)(headers)
 
-        result = await self._file(
-            f"{self._base(faktoora_id)}/source", accept=_ANY_FILE, to=to, default_name=name
-        )
-        return self._as_path(result)
-
-    async def validation(self, faktoora_id: str) -> ImportValidation:
-        """``{"status": "accepted"|"rejected"}`` (NotReadyError while it runs)."""
-        result: ImportValidation = await self._get(ImportValidation, f"{self._base(faktoora_id)}/validation")
-        return result
+        return await self._r.download(proto.file(self.prefix, import_id, "/source", proto.ANY_FILE), to=to,
+                                      default_name=name)  # fmt: skip
 
     @overload
-    async def validation_pdf(self, faktoora_id: str, to: None = None) -> bytes: ...
+    async def validation_pdf(self, import_id: str, to: None = None) -> bytes: ...
     @overload
-    async def validation_pdf(self, faktoora_id: str, to: PathLike) -> Path: ...
-    async def validation_pdf(self, faktoora_id: str, to: PathLike | None = None) -> bytes | Path:
-        result = await self._file(
-            f"{self._base(faktoora_id)}/validation/pdf",
-            accept=_PDF,
-            to=to,
-            default_name=self._namer(f"{faktoora_id}-validation", "pdf", prefer_header=False),
-        )
-        return self._as_path(result)
+    async def validation_pdf(self, import_id: str, to: PathLike) -> DownloadResult: ...
+    async def validation_pdf(self, import_id: str, to: PathLike | None = None) -> bytes | DownloadResult:
+        """The PDF validation report."""
+        return await self._file("/validation/pdf", import_id, proto.PDF, to, f"{import_id}-validation", "pdf",
+                                prefer_header=False)  # fmt: skip
 
-    def attachments(self, faktoora_id: str, *, per_page: int = DEFAULT_PER_PAGE) -> AsyncIterator[Attachment]:
-        """Every embedded attachment (BG-24), across pages."""
-        return self._items(Attachment, f"{self._base(faktoora_id)}/attachments", (), 1, per_page)
+    def attachments(
+        self, import_id: str, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+    ) -> AsyncPaginator[Attachment]:
+        """The document's embedded attachments (BG-24)."""
+        path = f"{self.prefix}/{segment(import_id)}/attachments"
+        return self._paginate(lambda n, size: paged(path, (), n, size), Attachment, page, per_page)
 
-    async def attachment(self, faktoora_id: str, attachment_id: str) -> Attachment:
-        result: Attachment = await self._get(
-            Attachment, f"{self._base(faktoora_id)}/attachment/{segment(attachment_id)}"
-        )
-        return result
+    async def attachment(self, import_id: str, attachment_id: str) -> Attachment:
+        return await self._r.request(proto.attachment(self.prefix, import_id, attachment_id), Attachment)
 
     @overload
-    async def attachment_file(self, faktoora_id: str, attachment_id: str, to: None = None) -> bytes: ...
+    async def attachment_file(self, import_id: str, attachment_id: str, to: None = None) -> bytes: ...
     @overload
-    async def attachment_file(self, faktoora_id: str, attachment_id: str, to: PathLike) -> Path: ...
+    async def attachment_file(self, import_id: str, attachment_id: str, to: PathLike) -> DownloadResult: ...
     async def attachment_file(
-        self, faktoora_id: str, attachment_id: str, to: PathLike | None = None
-    ) -> bytes | Path:
-        """The attachment's bytes; with ``to`` a folder, named after the attachment's file name."""
-        result = await self._file(
-            f"{self._base(faktoora_id)}/attachment/{segment(attachment_id)}/file",
-            accept="application/octet-stream, */*;q=0.1",  # an attachment keeps its own media type
+        self, import_id: str, attachment_id: str, to: PathLike | None = None
+    ) -> bytes | DownloadResult:
+        """The attachment's bytes; into a folder, named after the attachment's own file name."""
+        return await self._r.download(
+            proto.attachment_file(self.prefix, import_id, attachment_id),
             to=to,
-            default_name=self._namer(f"{faktoora_id}-{attachment_id}", "bin"),
+            default_name=namer(f"{import_id}-{attachment_id}", "bin"),
         )
-        return self._as_path(result)
+
+
+class Imports(ImportedDocuments[ImportCreated, ImportListItem]):
+    """Imported outgoing invoices (``/import/outgoing``) and the content of created invoices."""
+
+    prefix = "/import/outgoing"
+
+    def __init__(self, requester: Requester) -> None:
+        super().__init__(requester, created_type=ImportCreated, item_type=ImportListItem)
+
+    def list(self, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> AsyncPaginator[ImportListItem]:
+        """Every imported outgoing invoice: await for a page, ``async for`` for every item."""
+        return self._list((), page, per_page)
+
+    @property
+    def with_raw_response(self) -> ImportsWithRawResponse:
+        return ImportsWithRawResponse(self)
+
+
+class ImportsWithRawResponse:
+    """``client.imports.with_raw_response``."""
+
+    def __init__(self, imports: Imports) -> None:
+        self.list = raw_method(imports.list)
+        self.upload = raw_method(imports.upload)
+        self.status = raw_method(imports.status)
+        self.content = raw_method(imports.content)
+        self.summary = raw_method(imports.summary)
+        self.line_items = raw_method(imports.line_items)
+        self.taxes = raw_method(imports.taxes)
+        self.payment_terms = raw_method(imports.payment_terms)
+        self.payment_means = raw_method(imports.payment_means)
+        self.seller = raw_method(imports.seller)
+        self.buyer = raw_method(imports.buyer)
+        self.delivery = raw_method(imports.delivery)
+        self.validation = raw_method(imports.validation)
+        self.pdf = raw_method(imports.pdf)
+        self.source = raw_method(imports.source)
+        self.validation_pdf = raw_method(imports.validation_pdf)
+        self.attachments = raw_method(imports.attachments)
+        self.attachment = raw_method(imports.attachment)
+        self.attachment_file = raw_method(imports.attachment_file)

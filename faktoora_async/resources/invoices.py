@@ -1,158 +1,107 @@
-"""``client.invoices``: create, list, status, wait, download, validation report, delete, next number."""
+"""``client.invoices``: create, pre-flight, list, status, wait, download, validation report, numbers."""
 
 from __future__ import annotations
 
 import builtins
 import datetime
 import logging
-import math
-from collections.abc import AsyncIterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Literal, overload
+import time
+from collections.abc import Callable, Sequence
+from typing import Literal, overload
 
-import anyio
-import msgspec
-
-from .. import errors, protocol
+from .. import errors
+from .. import preflight as _preflight
+from .._raw import raw_method
 from ..files import DownloadResult
-from ..models import CreatedInvoice, Invoice, InvoiceListItem, InvoiceStatus, NextNumber, Page
-from ..models._base import dec_hook
-from ..protocol import APIRequest
-from ._base import DEFAULT_PER_PAGE, PathLike, Resource, segment
+from ..models import CreatedInvoice, InvoiceListItem, InvoiceStatus, NextNumber, Succeeded
+from ..models.responses import WAIT_TARGETS
+from ..pagination import AsyncPaginator
+from ..protocol import MAX_INVOICES_PER_REQUEST, InvoiceInput, WireInvoice, prepare_invoices
+from ..protocol import invoices as proto
+from ..waiting import Waiter
+from ._base import DEFAULT_PER_PAGE, PathLike, Requester, Resource, namer
 
-__all__ = ["RESTING_ORDER", "InvoiceInput", "Invoices"]
+__all__ = ["Invoices", "InvoicesWithRawResponse"]
 
 logger = logging.getLogger("faktoora_async")
 
-InvoiceInput = Invoice | Mapping[str, Any]
-RESTING_ORDER: dict[str, int] = {"draft": 1, "review": 2, "created": 3, "sent": 4}
-_ACCEPT = {"pdf": "application/pdf", "xml": "application/xml"}
-_MEMO_LIMIT = 100_000
-
-
-def _structure_errors(index: int, payload: Mapping[str, Any]) -> list[errors.FieldError]:
-    """Type/shape problems of a dict invoice, given as wire data (msgspec's message names the path)."""
-    try:
-        msgspec.convert(payload, Invoice, dec_hook=dec_hook, strict=False)
-    except msgspec.ValidationError as exc:
-        text = str(exc)
-        field = None
-        if "at `$" in text:
-            field = text.rsplit("at `$", 1)[1].rstrip("`").lstrip(".")
-        return [
-            errors.FieldError(
-                index=index, field=f"invoices[{index}].{field}" if field else None, message=text
-            )
-        ]
-    return []
-
-
-class _Violation(msgspec.Struct, frozen=True):
-    rule_id: str
-    path: str
-    message: str
+WaitTarget = Literal["draft", "review", "created", "sent", "generated"]
 
 
 class Invoices(Resource):
     """Outgoing invoices (``/invoices``)."""
 
-    # ------------------------------------------------------------------ create
+    def __init__(self, requester: Requester, waiter: Waiter) -> None:
+        super().__init__(requester)
+        self._waiter = waiter
+
+    @property
+    def with_raw_response(self) -> InvoicesWithRawResponse:
+        """The same calls, each returning a :class:`~faktoora_async.RawResponse` (status, headers, body)."""
+        return InvoicesWithRawResponse(self)
+
+    # ------------------------------------------------------------------ create and pre-flight
+
+    def _prepare(
+        self, invoices: InvoiceInput | Sequence[InvoiceInput], *, preflight: bool
+    ) -> list[WireInvoice]:
+        items = prepare_invoices(invoices) if not preflight else []
+        if preflight:
+            items = self.preflight(invoices)
+        if not items:
+            raise ValueError("create() needs at least one invoice")
+        if len(items) > MAX_INVOICES_PER_REQUEST:
+            raise ValueError(
+                f"create() sends at most {MAX_INVOICES_PER_REQUEST} invoices per request, got {len(items)}; "
+                "split the list (or use faktoora_async.bulk)"
+            )
+        return items
 
     async def create(
         self, invoices: InvoiceInput | Sequence[InvoiceInput], *, preflight: bool = True
     ) -> builtins.list[CreatedInvoice]:
-        """Create 1 to 100 invoices in one request; returns ``[CreatedInvoice(faktoora_id, details_page)]``.
+        """Create 1 to 100 invoices in one request; returns one :class:`CreatedInvoice` per invoice.
 
-        ``invoices`` is one invoice or a list, each an :class:`~faktoora_async.Invoice` or a dict in
-        faktoora's own JSON shape.  More than 100 raise ``ValueError`` (no silent chunking: a partial
-        success would be hard to reason about; the bulk runner batches).  Unless ``preflight=False``, the
-        EN 16931 pre-flight rules run first and every problem of every invoice is raised at once as
-        :class:`~faktoora_async.errors.InvoiceValidationError`, before anything is sent.
+        Each invoice is an :class:`~faktoora_async.Invoice`, a dict in faktoora's JSON shape (``date`` and
+        ``Decimal`` values or strings) or a prepared :class:`~faktoora_async.protocol.WireInvoice`.  More
+        than 100 raise ``ValueError`` (no silent chunking; the bulk engine batches).  Unless
+        ``preflight=False``, the EN 16931 pre-flight runs first and every problem of every invoice is
+        raised at once as :class:`~faktoora_async.errors.InvoiceValidationError`, before anything is sent.
+        The result remembers each invoice's number and resting state, so ``wait(created)`` knows its target.
         """
-        items: builtins.list[InvoiceInput] = (
-            [invoices] if isinstance(invoices, (Invoice, Mapping)) else list(invoices)
-        )
-        if not items:
-            raise ValueError("create() needs at least one invoice")
-        if len(items) > protocol.MAX_INVOICES_PER_REQUEST:
-            raise ValueError(
-                f"create() sends at most {protocol.MAX_INVOICES_PER_REQUEST} invoices per request, got "
-                f"{len(items)}; split the list (or use faktoora_async.bulk)"
-            )
-        for item in items:
-            if not isinstance(item, (Invoice, Mapping)):
-                raise TypeError(
-                    f"an invoice must be a faktoora_async.Invoice or a dict, got {type(item).__name__}"
-                )
-        if preflight:
-            # the wire form made for the checks is what gets sent: converted once
-            body = protocol.encode_payloads(self._preflight(items))
-        else:
-            body = protocol.encode_invoices(items)
-        req = APIRequest("POST", "/invoices", body=body, content_type=protocol.JSON)
-        resp = await self._transport.request(req)
-        created: builtins.list[CreatedInvoice] = protocol.decode_json(
-            list[CreatedInvoice], resp.body, status=resp.status, content_type=resp.content_type
-        )
+        items = self._prepare(invoices, preflight=preflight)
+        created = await self._r.request(proto.create(items), builtins.list[CreatedInvoice])
         if len(created) != len(items):
             raise errors.ResponseDecodeError(
-                f"sent {len(items)} invoices but the server answered with {len(created)} ids",
-                status=resp.status,
-                body=resp.body[:2000].decode("utf-8", "replace"),
+                f"sent {len(items)} invoices but the server answered with {len(created)} ids"
             )
-        memo = self._client._resting
-        for inv, done in zip(items, created, strict=True):
-            memo[done.faktoora_id] = protocol.invoice_resting_status(inv)
-        while len(memo) > _MEMO_LIMIT:
-            memo.pop(next(iter(memo)))
         logger.info("created %d invoice(s)", len(created))
-        return created
+        now = time.time()
+        return [
+            done.with_context(
+                resting_status=wire.resting_status, invoice_number=wire.number, submitted_at=now
+            )
+            for wire, done in zip(items, created, strict=True)
+        ]
 
-    def preflight(self, invoices: InvoiceInput | Sequence[InvoiceInput]) -> None:
-        """Run the pre-flight checks only; raise InvoiceValidationError listing every problem."""
-        self._preflight([invoices] if isinstance(invoices, (Invoice, Mapping)) else list(invoices))
+    def preflight(self, invoices: InvoiceInput | Sequence[InvoiceInput]) -> builtins.list[WireInvoice]:
+        """The pre-flight alone: the invoices' wire forms, or InvoiceValidationError naming every problem."""
+        checked = self.check(invoices)
+        problems = [p for c in checked for p in c.problems]
+        if problems:
+            raise errors.InvoiceValidationError(problems)
+        return [c.wire for c in checked if c.wire is not None]
 
-    def _preflight(self, items: Sequence[InvoiceInput]) -> builtins.list[dict[str, Any]]:
-        from ..einvoice import rules  # lazy: pure domain code, only needed here
-
-        payloads = [protocol.invoice_to_builtins(inv) for inv in items]
-        violations: builtins.list[Any] = []
-        for index, (inv, payload) in enumerate(zip(items, payloads, strict=True)):
-            if isinstance(inv, Invoice):
-                continue  # a struct is well-typed by construction
-            for fe in _structure_errors(index, payload):
-                violations.append(_Violation("STRUCTURE", fe.field or f"invoices[{index}]", fe.message))
-        try:
-            found = list(rules.check_invoices(payloads))
-        except Exception as exc:  # a malformed dict can trip a rule; the structure errors already say why
-            if not violations:
-                raise
-            logger.debug("pre-flight rules failed on malformed input: %r", exc)
-            found = []
-        violations.extend(found)
-        if violations:
-            raise errors.InvoiceValidationError(violations)
-        return payloads
+    def check(
+        self, invoices: InvoiceInput | Sequence[InvoiceInput], *, start: int = 0
+    ) -> builtins.list[_preflight.Checked]:
+        """The pre-flight per invoice, without raising: ``[Checked(index, wire, problems)]``."""
+        if isinstance(invoices, (str, bytes)):
+            raise TypeError("an invoice must be a faktoora_async.Invoice or a dict, got a string")
+        items = [invoices] if not isinstance(invoices, Sequence) else list(invoices)
+        return _preflight.check(items, start=start)
 
     # ------------------------------------------------------------------ list
-
-    def _filters(
-        self,
-        keyword: str | None,
-        invoice_number: str | None,
-        issue_date_from: datetime.date | str | None,
-        issue_date_to: datetime.date | str | None,
-        sort: str | None,
-        order: str | None,
-    ) -> tuple[tuple[str, str], ...]:
-        return protocol.query(
-            keyword=keyword,
-            invoice_number=invoice_number,
-            issue_date_from=issue_date_from,
-            issue_date_to=issue_date_to,
-            sort=sort,
-            order=order,
-        )
 
     def list(
         self,
@@ -161,150 +110,87 @@ class Invoices(Resource):
         invoice_number: str | None = None,
         issue_date_from: datetime.date | str | None = None,
         issue_date_to: datetime.date | str | None = None,
-        sort: str | None = None,
+        sort: Literal["issueDate", "invoiceNumber", "createdAt"] | str | None = None,
         order: Literal["asc", "desc"] | None = None,
-        per_page: int = DEFAULT_PER_PAGE,
-        start_page: int = 1,
-    ) -> AsyncIterator[InvoiceListItem]:
-        """Every matching invoice across all pages: ``async for item in client.invoices.list(...)``."""
-        params = self._filters(keyword, invoice_number, issue_date_from, issue_date_to, sort, order)
-        return self._items(InvoiceListItem, "/invoices", params, start_page, per_page)
-
-    def list_pages(
-        self,
-        *,
-        keyword: str | None = None,
-        invoice_number: str | None = None,
-        issue_date_from: datetime.date | str | None = None,
-        issue_date_to: datetime.date | str | None = None,
-        sort: str | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        per_page: int = DEFAULT_PER_PAGE,
-        start_page: int = 1,
-    ) -> AsyncIterator[Page[InvoiceListItem]]:
-        """The pages themselves (``page.items``, ``page.meta``), one request each."""
-        params = self._filters(keyword, invoice_number, issue_date_from, issue_date_to, sort, order)
-        return self._pages(InvoiceListItem, "/invoices", params, start_page, per_page)
-
-    async def page(
-        self,
         page: int = 1,
-        *,
-        keyword: str | None = None,
-        invoice_number: str | None = None,
-        issue_date_from: datetime.date | str | None = None,
-        issue_date_to: datetime.date | str | None = None,
-        sort: str | None = None,
-        order: Literal["asc", "desc"] | None = None,
         per_page: int = DEFAULT_PER_PAGE,
-    ) -> Page[InvoiceListItem]:
-        """One page with its meta."""
-        params = self._filters(keyword, invoice_number, issue_date_from, issue_date_to, sort, order)
-        return await self._page(InvoiceListItem, "/invoices", params, page, per_page)
+    ) -> AsyncPaginator[InvoiceListItem]:
+        """Matching invoices: ``await`` it for one page, ``async for`` it for every item, ``.pages()``."""
+        params = proto.filters(
+            keyword=keyword,
+            invoice_number=invoice_number,
+            issue_date_from=issue_date_from,
+            issue_date_to=issue_date_to,
+            sort=sort,
+            order=order,
+        )
+        return self._paginate(
+            lambda n, size: proto.list_page(params, n, size), InvoiceListItem, page, per_page
+        )
+
+    async def find(self, invoice_number: str) -> InvoiceListItem | None:
+        """The invoice with exactly this number, or None (one list request, filtered by number)."""
+        first = await self.list(invoice_number=invoice_number, per_page=DEFAULT_PER_PAGE)
+        for item in first.items:
+            if item.invoice_number == invoice_number and item.faktoora_id:
+                return item
+        return None
 
     # ------------------------------------------------------------------ status and wait
 
     async def status(self, faktoora_id: str) -> InvoiceStatus:
         """``GET /api/v2/invoices/{id}/status``."""
-        result: InvoiceStatus = await self._get(
-            InvoiceStatus, f"/invoices/{segment(faktoora_id)}/status", api_version="v2"
-        )
-        return result
-
-    @staticmethod
-    def _settled(status: str | None, delivery: bool, until: str | None) -> bool:
-        if status is None:
-            return False
-        if status not in RESTING_ORDER:
-            return True  # an unknown status: hand it to the caller rather than wait forever
-        if until is not None:
-            return RESTING_ORDER[status] >= RESTING_ORDER.get(until, 0)
-        if status == "created":
-            return not delivery
-        return True
+        return await self._r.request(proto.status(faktoora_id), InvoiceStatus)
 
     async def wait(
         self,
-        faktoora_id: str,
+        invoice: str | CreatedInvoice,
         *,
+        until: WaitTarget | None = None,
         timeout: float = 300.0,
-        until: str | None = None,
-        poll_interval: float = 0.25,
-        max_poll_interval: float = 5.0,
-        event_poll_interval: float = 15.0,
+        submitted_at: float | None = None,
+        confirm: bool = True,
+        webhooks: bool | None = None,
     ) -> InvoiceStatus:
-        """Wait until the invoice rests; return its final status.
+        """Wait until the invoice rests (or reaches ``until``); return its status.
 
-        The resting state is ``until`` when given, else what the client remembers from ``create()``
-        (draft / review / created / sent when it has a delivery), else derived from the status itself
-        (``created`` with a delivery waits for ``sent``).  Polls with growing intervals; when
-        ``client.events`` has been fed webhooks, waits on events and only polls every
-        ``event_poll_interval`` seconds to fill gaps, confirming the result with one status GET.
-        Raises :class:`~faktoora_async.errors.GenerationFailedError` when generation fails and
-        :class:`~faktoora_async.errors.WaitTimeoutError` after ``timeout`` seconds.
+        ``invoice`` is a faktooraId or what ``create()`` returned.  The target is ``until`` when given
+        (``"generated"``: its file exists), else the resting state ``create()`` recorded (draft / review /
+        created / sent when it has a delivery), else derived from the status itself (``created`` with a
+        delivery waits for ``sent``).  Waits on webhook events fed to ``client.events`` when there are any,
+        else polls on the client's learned schedule (see :mod:`faktoora_async.waiting`).
+        ``submitted_at`` (``time.time()`` of the create) lets the schedule time the first poll; without it
+        (and without a CreatedInvoice) the first poll is sent at once.  ``confirm=False`` trusts an event
+        without a confirming GET.  Raises GenerationFailedError, WaitTimeoutError after ``timeout`` s, or
+        NotFoundError for an id the server does not know.
         """
-        if until is not None and until not in RESTING_ORDER:
-            raise ValueError(f"until must be one of {', '.join(RESTING_ORDER)}")
-        expected = until or self._client._resting.get(faktoora_id)
-        hub = self._client.events
-        last: InvoiceStatus | None = None
+        if until is not None and until not in WAIT_TARGETS:
+            raise ValueError(f"until must be one of {', '.join(WAIT_TARGETS)}")
+        if isinstance(invoice, CreatedInvoice):
+            faktoora_id, target = invoice.faktoora_id, until or invoice.resting_status
+            if submitted_at is None:
+                submitted_at = invoice.submitted_at
+        else:
+            faktoora_id, target = invoice, until
+        reached: Callable[[InvoiceStatus], bool]
+        if target is None:
+            reached = InvoiceStatus.rests  # no expectation: judged by the status itself
+        else:
+            goal = target
+            reached = lambda status: status.reached(goal)  # noqa: E731
 
-        def check(st: InvoiceStatus) -> bool:
-            if st.failed:
-                raise errors.GenerationFailedError(
-                    f"invoice {faktoora_id} could not be generated: {st.error or 'no reason given'}",
-                    faktoora_id=faktoora_id,
-                    status=st,
-                )
-            return self._settled(st.invoice_status, bool(st.delivery), expected)
-
-        with anyio.move_on_after(timeout if math.isfinite(timeout) else None) as scope:
-            last = await self.status(faktoora_id)
-            if check(last):
-                return last
-            interval = poll_interval
-            seen = hub.latest(faktoora_id)
-            while True:
-                if hub.active:
-                    listen = event_poll_interval
-                    if seen is not None and self._settled(seen, bool(last.delivery), expected):
-                        # an event already said "done" but the server did not agree yet: re-check soon
-                        listen = interval
-                        interval = min(interval * 1.6, max_poll_interval)
-                    event = await hub.wait_for_change(faktoora_id, seen, listen)
-                    if event is not None:
-                        seen = event
-                        if not self._settled(event, bool(last.delivery), expected):
-                            continue
-                    # an event says we are done (confirm it) or nothing came (fill the gap)
-                    last = await self.status(faktoora_id)
-                else:
-                    await anyio.sleep(interval)
-                    interval = min(interval * 1.6, max_poll_interval)
-                    last = await self.status(faktoora_id)
-                if check(last):
-                    return last
-        assert scope.cancelled_caught
-        state = last.invoice_status or last.job_status if last is not None else None
-        raise errors.WaitTimeoutError(
-            f"invoice {faktoora_id} did not reach its resting state within {timeout}s (last: {state})",
-            faktoora_id=faktoora_id,
-            last_status=last,
+        return await self._waiter.wait(
+            faktoora_id,
+            lambda: self.status(faktoora_id),
+            reached,
+            target or "created",
+            timeout=timeout,
+            submitted_at=submitted_at,
+            confirm=confirm,
+            webhooks=webhooks,
         )
 
     # ------------------------------------------------------------------ files
-
-    def _file_request(
-        self, faktoora_id: str | None, invoice_number: str | None, format: str
-    ) -> tuple[str, tuple[tuple[str, str], ...], str, str, bool]:
-        if format not in _ACCEPT:
-            raise ValueError("format must be 'pdf' or 'xml'")
-        if (faktoora_id is None) == (invoice_number is None):
-            raise ValueError("give exactly one of faktoora_id or invoice_number")
-        if faktoora_id is not None:
-            return f"/invoices/{segment(faktoora_id)}", (), _ACCEPT[format], faktoora_id, True
-        assert invoice_number is not None
-        return "/invoices", (("invoiceNumber", invoice_number),), _ACCEPT[format], invoice_number, False
 
     @overload
     async def download(
@@ -312,7 +198,7 @@ class Invoices(Resource):
         faktoora_id: str | None = None,
         *,
         invoice_number: str | None = None,
-        format: str = "pdf",
+        format: Literal["pdf", "xml"] = "pdf",
         to: None = None,
     ) -> bytes: ...
     @overload
@@ -321,68 +207,68 @@ class Invoices(Resource):
         faktoora_id: str | None = None,
         *,
         invoice_number: str | None = None,
-        format: str = "pdf",
+        format: Literal["pdf", "xml"] = "pdf",
         to: PathLike,
-    ) -> Path: ...
+    ) -> DownloadResult: ...
     async def download(
         self,
         faktoora_id: str | None = None,
         *,
         invoice_number: str | None = None,
-        format: str = "pdf",
+        format: Literal["pdf", "xml"] = "pdf",
         to: PathLike | None = None,
-    ) -> bytes | Path:
-        """The invoice file (``format="pdf"`` or ``"xml"``) by faktooraId or invoice number.
+    ) -> bytes | DownloadResult:
+        """The invoice file (``format="pdf"`` or ``"xml"``) by faktooraId or by invoice number.
 
         Without ``to``: the bytes.  With ``to``: streamed atomically to that file, or into that folder
-        (named after the invoice number, sanitised); returns the final Path.
+        (named after the server's proposal or the id/number, sanitised); returns a
+        :class:`~faktoora_async.files.DownloadResult` (path, size, sha256, content type).
         """
-        result = await self.download_to(faktoora_id, invoice_number=invoice_number, format=format, to=to)
-        return self._as_path(result)
-
-    async def download_to(
-        self,
-        faktoora_id: str | None = None,
-        *,
-        invoice_number: str | None = None,
-        format: str = "pdf",
-        to: PathLike | None,
-    ) -> bytes | DownloadResult:
-        """Like :meth:`download` but returns a :class:`~faktoora_async.files.DownloadResult`
-        (path, size, sha256) when ``to`` is given."""
-        path, params, accept, stem, by_id = self._file_request(faktoora_id, invoice_number, format)
-        return await self._file(
-            path,
-            accept=accept,
-            params=params,
-            to=to,
-            default_name=self._namer(stem, format, prefer_header=by_id),
+        req = proto.file(faktoora_id, invoice_number, format)
+        stem = faktoora_id if faktoora_id is not None else str(invoice_number)
+        return await self._r.download(
+            req, to=to, default_name=namer(stem, format, prefer_header=faktoora_id is not None)
         )
 
     @overload
     async def validation_report(self, faktoora_id: str, to: None = None) -> bytes: ...
     @overload
-    async def validation_report(self, faktoora_id: str, to: PathLike) -> Path: ...
-    async def validation_report(self, faktoora_id: str, to: PathLike | None = None) -> bytes | Path:
-        """The PDF validation report (404 while none exists)."""
-        result = await self._file(
-            f"/invoices/{segment(faktoora_id)}/validation-report",
-            accept="application/pdf",
+    async def validation_report(self, faktoora_id: str, to: PathLike) -> DownloadResult: ...
+    async def validation_report(self, faktoora_id: str, to: PathLike | None = None) -> bytes | DownloadResult:
+        """The PDF validation report (NotFoundError while none exists)."""
+        return await self._r.download(
+            proto.validation_report(faktoora_id),
             to=to,
-            default_name=self._namer(f"{faktoora_id}-validation-report", "pdf", prefer_header=False),
+            default_name=namer(f"{faktoora_id}-validation-report", "pdf", prefer_header=False),
         )
-        return self._as_path(result)
 
-    # ------------------------------------------------------------------ delete, next number
+    # ------------------------------------------------------------------ delete, numbers
 
     async def delete(self, faktoora_id: str) -> None:
         """Delete an invoice (the account needs ``invoiceDeleteMode``, else PermissionDeniedError)."""
-        await self._transport.request(APIRequest("DELETE", f"/invoices/{segment(faktoora_id)}"))
-        self._client._resting.pop(faktoora_id, None)
+        await self._r.request_none(proto.delete(faktoora_id))
 
     async def next_number(self, template: str | None = None) -> NextNumber:
-        """Preview the next invoice number (nothing is reserved)."""
-        result: NextNumber = await self._get(
-            NextNumber, "/invoices/next-number", params=protocol.query(template=template)
-        )
-        return result
+        """Preview the next invoice number (nothing is allocated), from ``template`` or the account's."""
+        return await self._r.request(proto.next_number(template), NextNumber)
+
+    async def verify_number(self, invoice_number: str) -> bool:
+        """True when ``invoice_number`` is free in the account, False when an invoice already has it."""
+        result = await self._r.request(proto.verify_number(invoice_number), Succeeded)
+        return result.succeed
+
+
+class InvoicesWithRawResponse:
+    """``client.invoices.with_raw_response``: every call returns a RawResponse around its usual result."""
+
+    def __init__(self, invoices: Invoices) -> None:
+        self.create = raw_method(invoices.create)
+        self.list = raw_method(invoices.list)
+        self.find = raw_method(invoices.find)
+        self.status = raw_method(invoices.status)
+        self.wait = raw_method(invoices.wait)
+        self.download = raw_method(invoices.download)
+        self.validation_report = raw_method(invoices.validation_report)
+        self.delete = raw_method(invoices.delete)
+        self.next_number = raw_method(invoices.next_number)
+        self.verify_number = raw_method(invoices.verify_number)

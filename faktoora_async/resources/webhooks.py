@@ -2,63 +2,62 @@
 
 from __future__ import annotations
 
-import builtins
+from .._raw import raw_method
+from ..models import Succeeded, WebhookSubscription
+from ..pagination import AsyncPaginator
+from ..protocol import paged
+from ..protocol import webhooks as proto
+from ._base import DEFAULT_PER_PAGE, Resource
 
-import msgspec
-
-from ..models import WebhookDeleted, WebhookSubscription
-from ..protocol import APIRequest, decode_json
-from ._base import Resource, segment
-
-__all__ = ["Webhooks"]
+__all__ = ["Webhooks", "WebhooksWithRawResponse"]
 
 
 class Webhooks(Resource):
-    """Subscriptions of URLs to events (``invoiceCreate``, ``invoiceSent``, ``validationJobCompleted``)."""
+    """Subscriptions of URLs to events (``invoiceCreate``, ``invoiceSent``, ``validationJobCompleted``...)."""
 
-    async def list(self) -> builtins.list[WebhookSubscription]:
-        """All subscriptions (every page)."""
-        out: builtins.list[WebhookSubscription] = []
-        async for item in self._items(WebhookSubscription, "/webhooks", (), 1, 100):
-            out.append(item)
-        return out
+    @property
+    def with_raw_response(self) -> WebhooksWithRawResponse:
+        return WebhooksWithRawResponse(self)
+
+    def list(self, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> AsyncPaginator[WebhookSubscription]:
+        """The subscriptions: await for a page, ``async for`` for every one."""
+        return self._paginate(
+            lambda n, size: paged("/webhooks", (), n, size), WebhookSubscription, page, per_page
+        )
 
     async def create(self, action: str, target: str) -> WebhookSubscription:
-        """Subscribe ``target`` (an http(s) URL) to ``action``."""
-        result: WebhookSubscription = await self._send_json(
-            "POST", WebhookSubscription, "/webhooks", {"action": action, "target": target}
-        )
-        return result
+        """Subscribe ``target`` (a public http(s) URL) to ``action`` (sent as given)."""
+        return await self._r.request(proto.create(action, target), WebhookSubscription)
 
     async def update(
         self, webhook_id: str, *, action: str | None = None, target: str | None = None
     ) -> WebhookSubscription:
-        """Change a subscription's action and/or target; returns the subscription as it is now."""
-        body = {k: v for k, v in (("action", action), ("target", target)) if v is not None}
-        if not body:
-            raise ValueError("give action and/or target")
-        req = APIRequest(
-            "PATCH",
-            f"/webhooks/{segment(webhook_id)}",
-            body=msgspec.json.encode(body),
-            content_type="application/json",
-        )
-        resp = await self._transport.request(req)
-        try:
-            return msgspec.json.decode(resp.body, type=WebhookSubscription)
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-            pass  # the answer is {"succeed": true}: read the subscription back
-        for sub in await self.list():
+        """Change a subscription's action and/or target; returns the subscription as it is now.
+
+        A server that answers ``{"succeed": true}`` instead of the subscription is read back from the list.
+        """
+        answer = await self._r.request(proto.update(webhook_id, action=action, target=target), Succeeded)
+        if answer.raw.get("id") is not None:
+            from ..protocol import lenient_convert
+
+            sub: WebhookSubscription = lenient_convert(dict(answer.raw), WebhookSubscription)
+            return sub
+        async for sub in self.list():
             if sub.id == webhook_id:
                 return sub
         return WebhookSubscription(id=webhook_id, action=action, target=target)
 
     async def delete(self, webhook_id: str) -> bool:
-        """Remove a subscription; True when the server confirmed (``{"succeed": true}``)."""
-        resp = await self._transport.request(APIRequest("DELETE", f"/webhooks/{segment(webhook_id)}"))
-        if not resp.body.strip():
-            return True
-        result: WebhookDeleted = decode_json(
-            WebhookDeleted, resp.body, status=resp.status, content_type=resp.content_type
-        )
-        return result.succeed
+        """Remove a subscription; True when the server confirmed (``{"succeed": true}`` or an empty 2xx)."""
+        answer = await self._r.request_optional(proto.delete(webhook_id), Succeeded)
+        return True if answer is None else answer.succeed
+
+
+class WebhooksWithRawResponse:
+    """``client.webhooks.with_raw_response``."""
+
+    def __init__(self, webhooks: Webhooks) -> None:
+        self.list = raw_method(webhooks.list)
+        self.create = raw_method(webhooks.create)
+        self.update = raw_method(webhooks.update)
+        self.delete = raw_method(webhooks.delete)

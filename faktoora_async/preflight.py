@@ -1,0 +1,94 @@
+"""The client's EN 16931 pre-flight: every problem of every invoice, found before anything is sent.
+
+:func:`check` prepares each invoice's wire form once (see :mod:`faktoora_async.protocol.wire`) and runs,
+on that same object, a shape check (does it fit the :class:`~faktoora_async.models.Invoice` model?) and
+the EN 16931 / XRechnung rules of :mod:`faktoora_async.einvoice.rules`.  ``client.invoices.create()``
+and the bulk engine both call it, so they accept exactly the same inputs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from .models import Invoice
+from .models._base import dec_hook
+from .protocol.wire import InvoiceInput, WireInvoice, prepare_invoice
+
+__all__ = ["Checked", "Problem", "check", "describe"]
+
+logger = logging.getLogger("faktoora_async")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One pre-flight finding: rule id (official, or ``FAKTOORA-*``), JSON path, message."""
+
+    rule_id: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return describe(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The outcome for one invoice: its wire form (None if it could not be prepared) and its problems."""
+
+    index: int
+    wire: WireInvoice | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.wire is not None and not self.problems
+
+
+def describe(problem: Any) -> str:
+    """``RULE at path: message`` for any violation-like object."""
+    rule, path = getattr(problem, "rule_id", "?"), getattr(problem, "path", "?")
+    return f"{rule} at {path}: {getattr(problem, 'message', problem)}"
+
+
+def _shape_problems(path: str, payload: dict[str, Any]) -> list[Problem]:
+    """Type/shape problems of a dict invoice (msgspec's message names the field's path)."""
+    try:
+        msgspec.convert(payload, Invoice, dec_hook=dec_hook, strict=False)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        field = text.rsplit("at `$", 1)[1].rstrip("`").lstrip(".") if "at `$" in text else ""
+        return [Problem("FAKTOORA-TYPE", f"{path}.{field}" if field else path, text)]
+    return []
+
+
+def check(invoices: Sequence[InvoiceInput], *, start: int = 0) -> list[Checked]:
+    """Check each invoice; ``start`` numbers the paths (``invoices[start + i]``)."""
+    from .einvoice import rules  # pure domain code: importing it costs nothing until a check runs
+
+    out: list[Checked] = []
+    for offset, invoice in enumerate(invoices):
+        index = start + offset
+        path = f"invoices[{index}]"
+        try:
+            wire = prepare_invoice(invoice)
+        except (TypeError, ValueError) as exc:
+            out.append(Checked(index, None, (Problem("FAKTOORA-TYPE", path, str(exc)),)))
+            continue
+        problems: list[Problem] = []
+        if not isinstance(invoice, (Invoice, WireInvoice)):  # a struct is well-typed by construction
+            problems.extend(_shape_problems(path, wire.payload))
+        try:
+            found = rules.check_invoice(wire.payload, path=path)
+        except Exception as exc:  # a malformed dict can trip a rule; the shape problems already say why
+            if not problems:
+                raise
+            logger.debug("pre-flight rules failed on malformed input: %r", exc)
+            found = []
+        problems.extend(Problem(v.rule_id, v.path, v.message) for v in found)
+        out.append(Checked(index, wire, tuple(problems)))
+    return out
