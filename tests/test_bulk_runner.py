@@ -221,7 +221,7 @@ async def test_webhook_ready_but_download_not_ready_falls_back_to_polling(tmp_pa
 
             async with anyio.create_task_group() as tg:
                 tg.start_soon(premature_events)
-                bulk = runner(client, tmp_path, formats=("xml",), webhooks=True, retry_backoff=0.01)
+                bulk = runner(client, tmp_path, formats=("xml",), webhooks=True)
                 report = await bulk.run(invoices)
         stats = sb.stats()
     assert len(announced) == count
@@ -325,7 +325,7 @@ async def test_download_failures_are_reported_then_resumed(tmp_path: Path) -> No
     invoices = list(generate_invoices(12, seed=27))
     async with Sandbox(processing_delay=FAST, seed=12, faults={"truncate_rate": 1.0}) as sb:
         async with FaktooraClient(sb.api_key, base_url=sb.base_url, max_retries=0) as client:
-            bulk = runner(client, tmp_path, formats=("xml",), retry_backoff=0.01, max_download_attempts=3)
+            bulk = runner(client, tmp_path, formats=("xml",))
             first = await bulk.run(invoices)
             assert first.counts == {"failed": 12}
             assert all(r.reason and r.reason.startswith("download of xml failed") for r in first.rows)

@@ -13,16 +13,15 @@ run.  Reading rows is blocking file I/O: the runner writes the report in a worke
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..files import AtomicWriter, write_atomic
 from .journal import JournalRow, RowSource, SQLiteRowSource
 
 __all__ = ["ReportRow", "RunReport", "write_atomic"]
@@ -286,36 +285,10 @@ def write_atomic_stream(path: Path, fill: Callable[[IO[str]], None]) -> Path:
 
     A failure (or a kill) part-way leaves ``path`` as it was: readers only ever see a complete file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 16) as fh:
-            fill(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to a temp file beside ``path``, fsync, rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
+    with AtomicWriter(path, text=True) as writer:
+        assert writer.file is not None
+        fill(writer.file)
+        return writer.commit()
 
 
 def count_outcomes(rows: Iterable[ReportRow]) -> dict[str, int]:
