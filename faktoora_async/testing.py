@@ -16,6 +16,9 @@ and write anyio tests (the sandbox runs on asyncio, so the ``anyio_backend`` fix
     async def test_faults(faktoora_sandbox_factory):
         sb = await faktoora_sandbox_factory(faults={"error_rate": 0.2}, processing_delay=(0.01, 0.05))
 
+Outside pytest, :func:`sandboxes` gives the same as an async context manager (this module imports pytest
+only when pytest is the one loading it).
+
 Fixtures:
 
 - ``faktoora_sandbox``: a running :class:`~faktoora_async.sandbox.Sandbox` (function scope, default
@@ -27,23 +30,22 @@ Fixtures:
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Protocol
 
-import pytest
-
 from .sandbox import Sandbox
 
-__all__ = ["SandboxFactory", "faktoora_sandbox", "faktoora_sandbox_factory"]
+__all__ = ["SandboxFactory", "sandboxes"]
 
 
 class SandboxFactory(Protocol):
     def __call__(self, api_key: str | None = None, **options: Any) -> Awaitable[Sandbox]: ...
 
 
-@pytest.fixture
-async def faktoora_sandbox_factory() -> AsyncIterator[SandboxFactory]:
-    """Start sandboxes with custom options; all are closed at teardown."""
+@contextlib.asynccontextmanager
+async def sandboxes() -> AsyncIterator[SandboxFactory]:
+    """``async with sandboxes() as make: sb = await make(rate=10)``: every sandbox is closed on exit."""
     async with contextlib.AsyncExitStack() as stack:
 
         async def make(api_key: str | None = None, **options: Any) -> Sandbox:
@@ -52,8 +54,19 @@ async def faktoora_sandbox_factory() -> AsyncIterator[SandboxFactory]:
         yield make
 
 
-@pytest.fixture
-async def faktoora_sandbox() -> AsyncIterator[Sandbox]:
-    """A running sandbox with default options, closed after the test."""
-    async with Sandbox() as sandbox:
-        yield sandbox
+if "pytest" in sys.modules:  # pytest is loading this module as a plugin: define the fixtures
+    import pytest
+
+    @pytest.fixture
+    async def faktoora_sandbox_factory() -> AsyncIterator[SandboxFactory]:
+        """Start sandboxes with custom options; all are closed at teardown."""
+        async with sandboxes() as make:
+            yield make
+
+    @pytest.fixture
+    async def faktoora_sandbox() -> AsyncIterator[Sandbox]:
+        """A running sandbox with default options, closed after the test."""
+        async with Sandbox() as sandbox:
+            yield sandbox
+
+    __all__ += ["faktoora_sandbox", "faktoora_sandbox_factory"]
