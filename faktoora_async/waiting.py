@@ -86,9 +86,16 @@ class PollSchedule:
         return min(max(MIN_REPOLL, base), cap)
 
     def record(self, submitted: float, last_miss: float, found: float) -> None:
-        """A probe found the invoice ready at ``found`` after a miss at ``last_miss``: a measurement when
-        the window is narrow (not so for a probe that started long after its submission)."""
-        if found - last_miss <= max(0.2, 0.5 * (found - submitted)):
+        """A probe found the invoice ready at ``found`` after a miss at ``last_miss``.
+
+        A narrow window is a measurement (its middle); a first poll that hit (no miss since submission)
+        is an upper bound, kept too, so that probes which started late (a stalled loop, a busy server)
+        still let the schedule learn instead of handing the probe slot on forever; a wide window after a
+        miss says little and is dropped.
+        """
+        if last_miss <= submitted:
+            self.samples.append(max(0.0, found - submitted))
+        elif found - last_miss <= max(0.2, 0.5 * (found - submitted)):
             self.samples.append(max(0.0, (last_miss + found) / 2 - submitted))
 
 
