@@ -225,11 +225,15 @@ class Transport:
             outcome, error = result.outcome, result.error
             if retries >= config.max_retries or not should_retry(req, outcome):
                 raise error
+            floor: float | None
+            if outcome.kind == "response" and outcome.status == 429:
+                # the governor knows how long the server's bucket needs (a rounded-up ``Retry-After: 1``
+                # means "very soon"); the retry then waits for the governor's next slot, no backoff on top
+                floor, ceiling = self.limiter.retry_delay(outcome.retry_after), 0.0
+            else:
+                floor, ceiling = outcome.retry_after, next(steps)
             delay = retry_delay(
-                next(steps),
-                outcome.retry_after,
-                max_retry_after=config.max_retry_after,
-                jitter=backoff.full_jitter,
+                ceiling, floor, max_retry_after=config.max_retry_after, jitter=backoff.full_jitter
             )
             if deadline is not None and time.monotonic() + delay >= deadline:
                 raise error
@@ -341,18 +345,10 @@ class Transport:
         self, status: int, headers: Mapping[str, str], sent_at: float, retry_after: float | None
     ) -> None:
         """Tell the rate governor what the server answered (it alone decides what that means)."""
-        hook = getattr(self.limiter, "on_response", None)
-        if hook is not None:
-            hook(status, headers, sent_at, retry_after)
-        elif status == 429:
-            self.limiter.on_throttle(retry_after if retry_after is not None else 1.0, sent_at=sent_at)
-        elif status < 400 or status >= 500:  # other 4xx say nothing about the rate
-            self.limiter.on_success()
+        self.limiter.on_response(status, headers, sent_at, retry_after)
 
     def _feed_governor_failure(self, sent_at: float) -> None:
-        hook = getattr(self.limiter, "on_transport_error", None)
-        if hook is not None:
-            hook(sent_at)
+        self.limiter.on_transport_error(sent_at)
 
     # ------------------------------------------------------------------ buffered, file and upload calls
 

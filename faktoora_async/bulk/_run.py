@@ -25,7 +25,7 @@ from .progress import ProgressCallback, ProgressEvent
 if TYPE_CHECKING:
     from ..client import FaktooraClient
 
-__all__ = ["Item", "Run", "RunOptions", "is_permanent"]
+__all__ = ["Item", "Run", "RunOptions", "is_permanent", "with_hint"]
 
 logger = logging.getLogger("faktoora_async.bulk")
 
@@ -75,6 +75,26 @@ def is_permanent(exc: BaseException) -> bool:
     if isinstance(exc, errors.ConnectError):  # refused, DNS, TLS: after the transport's own retries
         return True
     return isinstance(exc, errors.DownloadError) and not isinstance(exc, TruncatedDownloadError)
+
+
+_RESUME = "nothing is lost: fix it and run the same command again to resume"
+
+
+def with_hint(exc: errors.FaktooraError) -> errors.FaktooraError:
+    """``exc`` with what to do appended to its message (one line for the CLI), for a stopped run."""
+    if isinstance(exc, errors.AuthenticationError):
+        hint = "the API key was refused: check FAKTOORA_API_KEY or --api-key"
+    elif isinstance(exc, errors.PermissionDeniedError):
+        hint = "the account may not do this: check its features and permissions"
+    elif isinstance(exc, errors.ConnectError):
+        hint = "the server cannot be reached: check the base URL and the network"
+    elif isinstance(exc, errors.DownloadError):
+        hint = "the files cannot be written: free disk space or make the output folder writable"
+    else:
+        hint = ""
+    text = " ".join(str(exc).split())  # one line
+    exc.args = (f"{text} ({hint}); {_RESUME}" if hint else f"{text}; {_RESUME}",)
+    return exc
 
 
 class Run:

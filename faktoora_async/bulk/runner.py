@@ -23,7 +23,7 @@ import anyio.to_thread
 from .. import errors
 from ..files import safe_filename
 from ..protocol import WireInvoice, prepare_invoice
-from ._run import Run, RunOptions
+from ._run import Run, RunOptions, with_hint
 from .download import download_worker
 from .journal import Journal
 from .plan import plan_input
@@ -147,7 +147,10 @@ class BulkRunner:
         lock = _RunLock(self.journal_path)
         await anyio.to_thread.run_sync(lock.acquire)
         try:
-            await anyio.to_thread.run_sync(self._prepare_out_dir)
+            try:
+                await anyio.to_thread.run_sync(self._prepare_out_dir)
+            except errors.DownloadError as exc:
+                raise with_hint(exc) from None
             return await self._run_locked(invoices, started)
         finally:
             lock.release()
@@ -159,8 +162,14 @@ class BulkRunner:
             raise errors.DownloadError(
                 f"cannot create the output folder {self.out_dir}: {exc.strerror}"
             ) from None
-        if not os.access(self.out_dir, os.W_OK | os.X_OK):
-            raise errors.DownloadError(f"the output folder {self.out_dir} is not writable")
+        probe = self.out_dir / f".faktoora-write-test-{os.getpid()}.part"
+        try:  # os.access() says yes to root even for an immutable folder: try it
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise errors.DownloadError(
+                f"the output folder {self.out_dir} is not writable ({exc.strerror or exc})"
+            ) from None
         # Temp files of a download or report write that a killed run left behind (never a final name).
         for stale in self.out_dir.glob(".*.part"):
             logger.info("removing stale temp file %s", stale.name)
@@ -176,7 +185,7 @@ class BulkRunner:
             try:
                 await self._pipeline(run, invoices)
                 if run.fatal is not None:
-                    raise run.fatal
+                    raise with_hint(run.fatal)
                 if run.input_error is not None:
                     raise run.input_error
                 interrupted = False
