@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import logging as _logging
+
 from ._config import Limits, RetryConfig, Timeout
 from .client import FaktooraClient
 from .errors import (
@@ -57,6 +59,10 @@ from .models import (
     WebhookSubscription,
 )
 from .ratelimit import AdaptiveRateLimiter
+
+# A library logs, the application decides where it goes: without this, Python's last-resort handler
+# would print the SDK's warnings to stderr of any program that did not configure logging.
+_logging.getLogger("faktoora_async").addHandler(_logging.NullHandler())
 
 __all__ = [
     "APIStatusError",

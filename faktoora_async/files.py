@@ -161,7 +161,15 @@ class AtomicWriter:
     def write(self, data: Any) -> None:
         assert self.file is not None
         try:
-            self.file.write(data)
+            if self._text:
+                self.file.write(data)
+                return
+            view = memoryview(data)
+            while view:  # an unbuffered write may be short (a filling disk): write the rest
+                written = self.file.write(view)
+                if not written:
+                    raise OSError(28, "No space left on device")
+                view = view[written:]
         except OSError as exc:
             raise _write_error(self.path, exc) from exc
 
@@ -179,7 +187,8 @@ class AtomicWriter:
 
     def discard(self) -> None:
         if self.file is not None and not self.file.closed:
-            self.file.close()
+            with contextlib.suppress(OSError):  # flushing what is thrown away can fail on a full disk
+                self.file.close()
         if not self._done:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._tmp)

@@ -195,7 +195,13 @@ class BulkRunner:
                     report = await self._build_report(
                         run, time.monotonic() - started, interrupted, stats_at_start, polls
                     )
-                    await anyio.to_thread.run_sync(report.write)
+                    try:
+                        await anyio.to_thread.run_sync(report.write)
+                    except errors.DownloadError as exc:
+                        if interrupted:  # the run already failed: its reason counts, not the report's
+                            logger.warning("the report could not be written: %s", exc)
+                        else:
+                            raise with_hint(exc) from None
                     await journal.finish_run(run.run_id, "interrupted" if interrupted else "finished")
                     logger.info(
                         "bulk run %d %s: %s", run.run_id, "stopped" if interrupted else "done", report.counts

@@ -127,7 +127,7 @@ def decode_json(tp: type[T] | Any, body: bytes, *, status: int = 200, content_ty
         try:
             raw = msgspec.json.decode(body)
             value = lenient_convert(msgspec.json.decode(body), tp)  # a second copy: it drops fields
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
             raise errors.ResponseDecodeError(
                 f"response does not fit {getattr(tp, '__name__', tp)}: {first}",
                 status=status,
@@ -135,7 +135,7 @@ def decode_json(tp: type[T] | Any, body: bytes, *, status: int = 200, content_ty
             ) from None
         _attach_all(value, raw)
         return cast(T, value)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise errors.ResponseDecodeError(
             f"malformed response body: {exc}", status=status, body=_body_text(body)
         ) from None
@@ -210,7 +210,7 @@ def decode_page(
     _expect_json(body, status, content_type)
     try:
         raw = msgspec.json.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise errors.ResponseDecodeError(
             f"malformed list response: {exc}", status=status, body=_body_text(body)
         ) from None
@@ -352,7 +352,7 @@ def error_from_response(
     if body:
         try:
             data = msgspec.json.decode(body)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             data = None
     if isinstance(data, Mapping):
         raw_code = data.get("code") or data.get("error")
