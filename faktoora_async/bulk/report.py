@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import DownloadError
 from ..files import AtomicWriter, write_atomic
 from .journal import JournalRow, RowSource, SQLiteRowSource
 
@@ -288,10 +287,7 @@ def write_atomic_stream(path: Path, fill: Callable[[IO[str]], None]) -> Path:
     """
     with AtomicWriter(path, text=True) as writer:
         assert writer.file is not None
-        try:
-            fill(writer.file)
-        except OSError as exc:  # a full disk while writing: the same error as any other file the SDK writes
-            raise DownloadError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        fill(writer.file)
         return writer.commit()
 
 

@@ -197,11 +197,18 @@ class BulkRunner:
                     )
                     try:
                         await anyio.to_thread.run_sync(report.write)
-                    except errors.DownloadError as exc:
+                    except (errors.DownloadError, OSError) as exc:
                         if interrupted:  # the run already failed: its reason counts, not the report's
                             logger.warning("the report could not be written: %s", exc)
                         else:
-                            raise with_hint(exc) from None
+                            reason = (
+                                exc
+                                if isinstance(exc, errors.DownloadError)
+                                else errors.DownloadError(
+                                    f"cannot write the report in {self.out_dir}: {exc.strerror or exc}"
+                                )
+                            )
+                            raise with_hint(reason) from exc
                     await journal.finish_run(run.run_id, "interrupted" if interrupted else "finished")
                     logger.info(
                         "bulk run %d %s: %s", run.run_id, "stopped" if interrupted else "done", report.counts
