@@ -21,6 +21,7 @@ from .errors import (
     DuplicateInvoiceNumberError,
     FaktooraError,
     FieldError,
+    FieldValidationError,
     GenerationFailedError,
     InvoiceValidationError,
     NotAcceptableError,
@@ -39,6 +40,7 @@ from .errors import (
 from .files import DownloadResult, safe_filename
 from .models import (
     Address,
+    ApiKeySecret,
     Attachment,
     CreatedInvoice,
     Delivery,
@@ -69,6 +71,7 @@ __all__ = [
     "AdaptiveRateLimiter",
     "Address",
     "AmbiguousRequestError",
+    "ApiKeySecret",
     "Attachment",
     "AuthenticationError",
     "BadRequestError",
@@ -84,6 +87,7 @@ __all__ = [
     "FaktooraClient",
     "FaktooraError",
     "FieldError",
+    "FieldValidationError",
     "GenerationFailedError",
     "ImportCreated",
     "ImportStatus",

@@ -28,11 +28,19 @@ T = TypeVar("T")
 class APIRequester:
     """Sends requests and returns typed results (see :class:`~faktoora_async.resources._base.Requester`)."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(
+        self, transport: Transport, *, observer: Callable[[Mapping[str, str]], None] | None = None
+    ) -> None:
         self._transport = transport
+        self._observer = observer  # sees the headers of every 2xx answer (the API-key expiry watch)
+
+    def _seen(self, headers: Mapping[str, str]) -> None:
+        if self._observer is not None:
+            self._observer(headers)
 
     async def _send(self, req: APIRequest) -> Response:
         resp = await self._transport.request(req)
+        self._seen(resp.headers)
         record(resp.status, resp.headers, resp.body, resp.method, resp.url)
         return resp
 
@@ -70,6 +78,7 @@ class APIRequester:
         default_name: Callable[[Mapping[str, str]], str],
     ) -> bytes | DownloadResult:
         got = await self._transport.download(req, to=to, default_name=default_name)
+        self._seen(got.headers)
         content = got.result if isinstance(got.result, bytes) else b""
         record(got.status, got.headers, content, got.method, got.url)
         return got.result
@@ -78,5 +87,6 @@ class APIRequester:
         self, req: APIRequest, source: UploadSource, *, filename: str | None, cast_to: type[T]
     ) -> T:
         resp = await self._transport.upload(req, source, filename=filename)
+        self._seen(resp.headers)
         record(resp.status, resp.headers, resp.body, resp.method, resp.url)
         return protocol.decode_json(cast_to, resp.body, status=resp.status, content_type=resp.content_type)

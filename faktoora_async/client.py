@@ -19,9 +19,11 @@ from ._config import (
 )
 from ._requester import APIRequester
 from .errors import ConfigurationError
+from .models.api_keys import ApiKeySecret
 from .protocol.retry import RetryBudget
 from .ratelimit import AdaptiveRateLimiter
-from .resources import Imports, Invoices, Webhooks
+from .resources import ApiKeys, Customers, Imports, Incoming, Invoices, Products, Projects, Webhooks
+from .resources.api_keys import KeyExpiryWatch
 from .transport import Transport
 from .waiting import Waiter
 from .webhooks import WebhookHub
@@ -32,7 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["FaktooraClient"]
 
 
-def _clean_key(api_key: str | None) -> str:
+def _clean_key(api_key: str | ApiKeySecret | None) -> str:
+    if isinstance(api_key, ApiKeySecret):
+        api_key = api_key.reveal()
     key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
     if not key or not key.strip():
         raise ConfigurationError(f"no API key: pass FaktooraClient(api_key=...) or set ${ENV_API_KEY}")
@@ -54,7 +58,7 @@ class FaktooraClient:
 
     def __init__(
         self,
-        api_key: str | None = None,
+        api_key: str | ApiKeySecret | None = None,
         *,
         base_url: str | None = None,
         environment: str | None = None,
@@ -105,12 +109,18 @@ class FaktooraClient:
             limiter=self.rate_limiter,
             budget=self.retry_budget,
         )
-        requester = APIRequester(self._transport)
+        self._key_watch = KeyExpiryWatch()
+        requester = APIRequester(self._transport, observer=self._key_watch.observe)
         self.events: WebhookHub = events if events is not None else WebhookHub()
         self.waiter = Waiter(self.events)
         self.invoices = Invoices(requester, self.waiter)
         self.imports = Imports(requester)
         self.webhooks = Webhooks(requester)
+        self.api_keys = ApiKeys(requester, self._key_watch)
+        self.incoming = Incoming(requester)
+        self.customers = Customers(requester)
+        self.products = Products(requester)
+        self.projects = Projects(requester)
 
     @property
     def base_url(self) -> str:
@@ -130,7 +140,7 @@ class FaktooraClient:
             "retries_refused": self.retry_budget.refused,
         }
 
-    def use_api_key(self, api_key: str) -> None:
+    def use_api_key(self, api_key: str | ApiKeySecret) -> None:
         """Switch to ``api_key`` without dropping anything: requests already on the wire finish with the
         old key, every attempt from now on (retries included) sends the new one.  For key rotation::
 
@@ -138,6 +148,7 @@ class FaktooraClient:
             client.use_api_key(new.key)
         """
         self._transport.use_api_key(_clean_key(api_key))
+        self._key_watch.key_changed(api_key)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"

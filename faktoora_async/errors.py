@@ -6,6 +6,7 @@
     ├── ConfigurationError            missing API key, bad base URL, bad option
     ├── ClientClosedError             the client was used after aclose()
     ├── InvoiceValidationError        pre-flight EN 16931 checks failed; nothing was sent (.violations)
+    ├── FieldValidationError          a field of a customer/product/project/key failed a local check (.errors)
     ├── WaitTimeoutError              wait() ran out of time (.last_status); also builtins.TimeoutError
     ├── GenerationFailedError         the server could not generate the invoice file (.status)
     ├── ResponseDecodeError           a 2xx response that is not what the contract says (.body)
@@ -51,6 +52,7 @@ __all__ = [
     "DuplicateInvoiceNumberError",
     "FaktooraError",
     "FieldError",
+    "FieldValidationError",
     "GenerationFailedError",
     "InvoiceValidationError",
     "NotAcceptableError",
@@ -123,6 +125,22 @@ class InvoiceValidationError(FaktooraError):
         if more > 0:
             text += f"\n  ... and {more} more"
         super().__init__(text)
+
+
+class FieldValidationError(FaktooraError, ValueError):
+    """A field failed a local check (customers, products, projects, API keys, incoming updates, CSV rows);
+    nothing was sent.  ``errors`` lists every problem as :class:`FieldError` (``field`` is the wire name,
+    ``index`` the 0-based CSV row when there is one); ``field`` is the first one's, ``row`` its CSV row."""
+
+    def __init__(self, what: str, errors: Sequence[FieldError], *, row: int | None = None) -> None:
+        self.what = what
+        self.errors: list[FieldError] = list(errors)
+        self.row = row
+        self.field = self.errors[0].field if self.errors else None
+        where = f"row {row}: " if row is not None else ""
+        lines = [e.message for e in self.errors[:20]]
+        more = f"; ... and {len(self.errors) - 20} more" if len(self.errors) > 20 else ""
+        super().__init__(f"{where}invalid {what}: " + "; ".join(lines) + more)
 
 
 class WaitTimeoutError(FaktooraError, builtins.TimeoutError):

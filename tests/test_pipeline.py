@@ -32,8 +32,13 @@ from faktoora_async.protocol import (
     should_retry,
 )
 from faktoora_async.protocol.retry import BUDGET_CAPACITY, RETRY_COST, TIMEOUT_RETRY_COST, retry_cost
+from faktoora_async.resources.api_keys import ApiKeys, ApiKeysWithRawResponse
+from faktoora_async.resources.customers import Customers, CustomersWithRawResponse
 from faktoora_async.resources.imports import Imports, ImportsWithRawResponse
+from faktoora_async.resources.incoming import Incoming, IncomingWithRawResponse
 from faktoora_async.resources.invoices import Invoices, InvoicesWithRawResponse
+from faktoora_async.resources.products import Products, ProductsWithRawResponse
+from faktoora_async.resources.projects import Projects, ProjectsWithRawResponse
 from faktoora_async.resources.webhooks import Webhooks, WebhooksWithRawResponse
 from faktoora_async.sandbox import Sandbox
 
@@ -257,6 +262,11 @@ RAW_CLASSES = [
     (Invoices, InvoicesWithRawResponse),
     (Imports, ImportsWithRawResponse),
     (Webhooks, WebhooksWithRawResponse),
+    (ApiKeys, ApiKeysWithRawResponse),
+    (Incoming, IncomingWithRawResponse),
+    (Customers, CustomersWithRawResponse),
+    (Products, ProductsWithRawResponse),
+    (Projects, ProjectsWithRawResponse),
 ]
 
 

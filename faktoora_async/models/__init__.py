@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ._base import WireDate, date_to_wire, parse_wire_date
+from .api_keys import ApiKey, ApiKeySecret, ApiKeyStatus, NewApiKey
+from .customers import Customer, CustomerImport, CustomerInput, CustomerNumber
 from .imports import (
     Attachment,
     ContentDelivery,
@@ -19,6 +21,7 @@ from .imports import (
     ImportValidation,
     InvoiceContent,
 )
+from .incoming import IncomingCreated, IncomingInvoice, IncomingStatusValue, IncomingUpdate
 from .invoice import (
     Address,
     AllowanceCharge,
@@ -33,6 +36,8 @@ from .invoice import (
     Product,
     Tax,
 )
+from .products import GlobalId, ProductInput, ProductPatch, ProductRecord
+from .projects import Project, ProjectCustomer, ProjectDocument, ProjectInput, ProjectPatch, ProjectStatus
 from .responses import (
     CreatedInvoice,
     DeliveryStatus,
@@ -51,6 +56,9 @@ from .webhooks import WebhookAction, WebhookDeleted, WebhookEvent, WebhookSubscr
 __all__ = [
     "Address",
     "AllowanceCharge",
+    "ApiKey",
+    "ApiKeySecret",
+    "ApiKeyStatus",
     "Attachment",
     "ContentDelivery",
     "ContentLineItem",
@@ -61,14 +69,23 @@ __all__ = [
     "ContentTax",
     "ContentTotals",
     "CreatedInvoice",
+    "Customer",
+    "CustomerImport",
+    "CustomerInput",
+    "CustomerNumber",
     "Delivery",
     "DeliveryStatus",
     "DirectDebit",
     "DocumentAllowanceCharge",
+    "GlobalId",
     "ImportCreated",
     "ImportListItem",
     "ImportStatus",
     "ImportValidation",
+    "IncomingCreated",
+    "IncomingInvoice",
+    "IncomingStatusValue",
+    "IncomingUpdate",
     "Invoice",
     "InvoiceAttachment",
     "InvoiceContent",
@@ -77,12 +94,22 @@ __all__ = [
     "InvoiceStatus",
     "InvoiceStatusValue",
     "JobStatusValue",
+    "NewApiKey",
     "NextNumber",
     "Page",
     "PageMeta",
     "Party",
     "Period",
     "Product",
+    "ProductInput",
+    "ProductPatch",
+    "ProductRecord",
+    "Project",
+    "ProjectCustomer",
+    "ProjectDocument",
+    "ProjectInput",
+    "ProjectPatch",
+    "ProjectStatus",
     "Succeeded",
     "Tax",
     "ValidationStatus",
