@@ -456,7 +456,7 @@ async def test_api_key_never_in_any_error(tmp_path: Path) -> None:
             bad = generate_invoice(1, seed=5)
             bad["issueDate"] = "yesterday"
             await expect(c.invoices.create([bad]))
-            await expect(c.customers.create(is_company=True, address="A 1", postcode="1", city="B"))  # local check
+            await expect(c.customers.create(is_company=True, address="A 1", postcode="1", city="B"))  # local
     finally:
         await runner.cleanup()
     from faktoora_async.files import AtomicDownload, AtomicWriter
