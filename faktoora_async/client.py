@@ -21,7 +21,7 @@ from ._requester import APIRequester
 from .errors import ConfigurationError
 from .models.api_keys import ApiKeySecret
 from .protocol.retry import RetryBudget
-from .ratelimit import AdaptiveRateLimiter
+from .ratelimit import AdaptiveRateLimiter, RateStore, open_store, store_key
 from .resources import ApiKeys, Customers, Imports, Incoming, Invoices, Products, Projects, Webhooks
 from .resources.api_keys import KeyExpiryWatch
 from .transport import Transport
@@ -53,7 +53,9 @@ class FaktooraClient:
     :class:`Timeout`; ``max_retries`` overrides ``retry.max_retries`` (0 turns retries off);
     ``retry_budget`` (tokens, default 500) bounds the retries of the whole client during an outage;
     ``max_connections``/``max_rate`` override ``limits``.  A ``session`` you pass is used as is and never
-    closed by the client.  TLS is always verified.
+    closed by the client.  TLS is always verified.  ``rate_store`` (``"redis://..."`` or a
+    :class:`~faktoora_async.ratelimit.RateStore`) shares the rate budget of this API key and tenant with
+    every client naming the same store.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class FaktooraClient:
         account_id: str | None = None,
         session: aiohttp.ClientSession | None = None,
         events: WebhookHub | None = None,
+        rate_store: RateStore | str | None = None,
     ) -> None:
         key = _clean_key(api_key)
         self._base_url = resolve_base_url(base_url, environment)
@@ -96,7 +99,12 @@ class FaktooraClient:
         self.retry = retry_config
         self.limits = lim
         self.account_id = account_id if account_id is not None else os.environ.get(ENV_ACCOUNT_ID)
-        self.rate_limiter = AdaptiveRateLimiter(lim.max_rate)
+        # a rate store shares one budget per API key and tenant with every client naming it
+        self._rate_store = open_store(rate_store)
+        self._owns_store = isinstance(rate_store, str)
+        self.rate_limiter = AdaptiveRateLimiter(
+            lim.max_rate, store=self._rate_store, store_key=store_key(key, self.account_id)
+        )
         self.retry_budget = RetryBudget() if retry_budget is None else RetryBudget(retry_budget)
         self._transport = Transport(
             base_url=self._base_url,
@@ -169,3 +177,6 @@ class FaktooraClient:
     async def aclose(self) -> None:
         """Close the client's own HTTP session (idempotent, safe under cancellation)."""
         await self._transport.aclose()
+        store, self._rate_store = self._rate_store, None
+        if store is not None and self._owns_store:  # opened from a URL here: closed here
+            await store.aclose()

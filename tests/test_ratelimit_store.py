@@ -96,6 +96,8 @@ def test_open_store_reads_urls_and_passes_objects() -> None:
     assert open_store(None) is None
     with pytest.raises(ConfigurationError, match="rate_store"):
         open_store("memcached://localhost")
+    with pytest.raises(ConfigurationError, match="rate_store"):
+        FaktooraClient("ak_test_key_0000", rate_store="memcached://localhost")
 
 
 pytestmark = pytest.mark.anyio
@@ -240,3 +242,19 @@ async def test_a_governor_rejoins_the_store_when_redis_is_back(
     assert len(messages) == 2, messages
     assert "unavailable" in messages[0] and "reachable again" in messages[1]
     assert sent_in_redis >= 4  # slots come from the (restarted, empty) Redis again
+
+
+async def test_client_rate_store_url_shares_the_budget_and_is_closed_with_the_client(redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    async with Sandbox(rate=50, burst=10) as sb:
+        async with FaktooraClient(sb.api_key, base_url=sb.base_url, rate_store=redis_url) as c:
+            for _ in range(5):
+                await c.invoices.next_number()
+            assert c.rate_limiter.store is not None
+        raw = aioredis.from_url(redis_url)
+        try:
+            sent = int(await raw.hget(store_key(sb.api_key), "sent") or 0)
+        finally:
+            await raw.aclose()
+    assert sent == 5  # every request took its slot from Redis, under the hashed key of key + tenant
