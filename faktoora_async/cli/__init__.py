@@ -22,7 +22,16 @@ from ._base import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Commands, Passthro
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 # Help order.  Each name is a module of this package with a ``register(commands)`` function.
-COMMAND_MODULES: tuple[str, ...] = ("run", "runs", "demo", "invoices", "imports", "sandbox")
+COMMAND_MODULES: tuple[str, ...] = (
+    "run",
+    "runs",
+    "demo",
+    "invoices",
+    "imports",
+    "customers",
+    "keys",
+    "sandbox",
+)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Passthrough]]:
