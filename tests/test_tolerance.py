@@ -204,3 +204,31 @@ async def test_delete_answers_with_or_without_a_body(server: str, shape: str) ->
     call: Callable[[FaktooraClient], Awaitable[bool]] = lambda c: c.webhooks.delete("0b3c")  # noqa: E731
     async with _client(server, shape) as c:
         assert await call(c) is True
+
+
+def _names(model: type) -> set[str]:
+    return {f.encode_name for f in msgspec.structs.fields(model)}
+
+
+def test_the_content_model_names_every_key_the_content_contract_has() -> None:
+    """Every key of the content contract (einvoice.content) is a named field, so nothing needs .raw."""
+    from faktoora_async.einvoice import content as contract
+    from faktoora_async.models import imports as m
+
+    empty = contract.empty_content()
+    assert set(empty) <= _names(m.InvoiceContent), set(empty) - _names(m.InvoiceContent)
+    nested = {
+        "seller": m.ContentParty, "buyer": m.ContentParty, "delivery": m.ContentDelivery,
+        "invoicingPeriod": m.ContentPeriod, "totals": m.ContentTotals, "paymentTerms": m.ContentPaymentTerms,
+        "directDebit": m.ContentDirectDebit,
+    }  # fmt: skip
+    for key, model in nested.items():
+        assert set(empty[key]) <= _names(model), (key, set(empty[key]) - _names(model))
+    for keys, model in (
+        (contract.LINE_KEYS, m.ContentLineItem),
+        (contract.TAX_KEYS, m.ContentTax),
+        (contract.PAYMENT_MEANS_KEYS, m.ContentPaymentMeans),
+        (contract.ALLOWANCE_CHARGE_KEYS, m.ContentAllowanceCharge),
+        (contract.ATTACHMENT_KEYS, m.ContentAttachmentRef),
+    ):
+        assert set(keys) <= _names(model), (model.__name__, set(keys) - _names(model))

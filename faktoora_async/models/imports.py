@@ -14,11 +14,15 @@ from ._base import ResponseBase, WireDate
 
 __all__ = [
     "Attachment",
+    "ContentAllowanceCharge",
+    "ContentAttachmentRef",
     "ContentDelivery",
+    "ContentDirectDebit",
     "ContentLineItem",
     "ContentParty",
     "ContentPaymentMeans",
     "ContentPaymentTerms",
+    "ContentPeriod",
     "ContentSummary",
     "ContentTax",
     "ContentTotals",
@@ -93,6 +97,25 @@ class ContentDelivery(ResponseBase, frozen=True):
     date: WireDate | None = None
 
 
+class ContentPeriod(ResponseBase, frozen=True):
+    """An invoicing period (BG-14 for the document, BG-26 for a line)."""
+
+    start_date: WireDate | None = None
+    end_date: WireDate | None = None
+
+
+class ContentAllowanceCharge(ResponseBase, frozen=True):
+    """An allowance or a charge (BG-20/BG-21 on the document, BG-27/BG-28 on a line)."""
+
+    amount: Decimal | None = None
+    base_amount: Decimal | None = None
+    percentage: Decimal | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+    category_code: str | None = None
+    rate: Decimal | None = None
+
+
 class ContentLineItem(ResponseBase, frozen=True):
     line_id: str | None = None
     name: str | None = None
@@ -103,6 +126,14 @@ class ContentLineItem(ResponseBase, frozen=True):
     net_amount: Decimal | None = None
     vat_category: str | None = None
     vat_rate: Decimal | None = None
+    product_id: str | None = None  # BT-155
+    gross_price: Decimal | None = None  # BT-148
+    price_discount: Decimal | None = None  # BT-147
+    price_base_quantity: Decimal | None = None  # BT-149 (net_price is per this quantity)
+    price_base_quantity_unit_code: str | None = None  # BT-150
+    invoicing_period: ContentPeriod | None = None  # BG-26
+    allowances: list[ContentAllowanceCharge] = msgspec.field(default_factory=list)  # BG-27
+    charges: list[ContentAllowanceCharge] = msgspec.field(default_factory=list)  # BG-28
 
 
 class ContentTax(ResponseBase, frozen=True):
@@ -120,6 +151,7 @@ class ContentTotals(ResponseBase, frozen=True):
     charge_total: Decimal | None = None
     tax_basis_total: Decimal | None = None
     tax_total: Decimal | None = None
+    tax_total_in_tax_currency: Decimal | None = None  # BT-111
     grand_total: Decimal | None = None
     paid_amount: Decimal | None = None
     rounding_amount: Decimal | None = None
@@ -137,6 +169,24 @@ class ContentPaymentMeans(ResponseBase, frozen=True):
     iban: str | None = None
     bic: str | None = None
     account_name: str | None = None
+
+
+class ContentDirectDebit(ResponseBase, frozen=True):
+    """SEPA direct debit (BG-19): mandate BT-89, creditor id BT-90, debited account BT-91."""
+
+    mandate_reference: str | None = None
+    creditor_id: str | None = None
+    debited_account: str | None = None
+
+
+class ContentAttachmentRef(ResponseBase, frozen=True):
+    """An attachment as the content lists it (BG-24; the file itself: ``attachment_file``)."""
+
+    id: str | None = None
+    description: str | None = None
+    file_name: str | None = None
+    mime_code: str | None = None
+    uri: str | None = None
 
 
 class InvoiceContent(ResponseBase, frozen=True):
@@ -158,6 +208,19 @@ class InvoiceContent(ResponseBase, frozen=True):
     totals: ContentTotals | None = None
     payment_terms: ContentPaymentTerms | None = None
     payment_means: list[ContentPaymentMeans] = msgspec.field(default_factory=list)
+    specification_id: str | None = None  # BT-24
+    project_reference: str | None = None  # BT-11
+    contract_reference: str | None = None  # BT-12
+    purchase_order_reference: str | None = None  # BT-13
+    buyer_accounting_reference: str | None = None  # BT-19
+    preceding_invoice_date: WireDate | None = None  # BT-26
+    remittance_information: str | None = None  # BT-83
+    tax_currency: str | None = None  # BT-6
+    invoicing_period: ContentPeriod | None = None  # BG-14
+    allowances: list[ContentAllowanceCharge] = msgspec.field(default_factory=list)  # BG-20
+    charges: list[ContentAllowanceCharge] = msgspec.field(default_factory=list)  # BG-21
+    direct_debit: ContentDirectDebit | None = None  # BG-19
+    attachments: list[ContentAttachmentRef] = msgspec.field(default_factory=list)  # BG-24
 
 
 class ContentSummary(ResponseBase, frozen=True):
