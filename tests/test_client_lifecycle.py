@@ -197,3 +197,26 @@ async def test_account_id_header_selects_a_tenant() -> None:
         await a.invoices.create(generate_invoice(0))
         assert len([i async for i in a.invoices.list()]) == 1
         assert [i async for i in b.invoices.list()] == []
+
+
+def test_environments_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAKTOORA_BASE_URL", raising=False)
+    monkeypatch.delenv("FAKTOORA_ENVIRONMENT", raising=False)
+    key = "sk_test_environment_key"
+    assert FaktooraClient(key).base_url == "https://api.faktoora.com/api/v1"
+    assert FaktooraClient(key, environment="demo").base_url == "https://api.demo.faktoora.com/api/v1"
+    assert FaktooraClient(key, environment="Sandbox").base_url == "https://api.sandbox.faktoora.com/api/v1"
+    monkeypatch.setenv("FAKTOORA_ENVIRONMENT", "demo")
+    assert FaktooraClient(key).base_url == "https://api.demo.faktoora.com/api/v1"
+    # an explicit base URL (argument or $FAKTOORA_BASE_URL) wins over $FAKTOORA_ENVIRONMENT
+    assert FaktooraClient(key, base_url="http://127.0.0.1:9/api/v1").base_url == "http://127.0.0.1:9/api/v1"
+    monkeypatch.setenv("FAKTOORA_BASE_URL", "http://127.0.0.1:8/api/v1")
+    assert FaktooraClient(key).base_url == "http://127.0.0.1:8/api/v1"
+    with pytest.raises(ConfigurationError, match="production, demo, sandbox"):
+        FaktooraClient(key, environment="staging")
+    with pytest.raises(ConfigurationError, match="not both"):
+        FaktooraClient(key, environment="demo", base_url="http://127.0.0.1:9/api/v1")
+    monkeypatch.delenv("FAKTOORA_BASE_URL")
+    monkeypatch.setenv("FAKTOORA_ENVIRONMENT", "nowhere")
+    with pytest.raises(ConfigurationError, match="FAKTOORA_ENVIRONMENT"):
+        FaktooraClient(key)
