@@ -180,6 +180,10 @@ async def test_404_and_400_paths(client: tuple[Sandbox, FaktooraClient]) -> None
     with pytest.raises(BadRequestError) as bad:
         await c.api_keys.create("x", expires_at=soon(364.5))
     assert [e.field for e in bad.value.errors] == ["expiresAt"]
+    first = await start_key(c)
+    with pytest.raises(BadRequestError) as bad:  # the same on PATCH
+        await c.api_keys.update(first.id, expires_at=soon(364.5))
+    assert [e.field for e in bad.value.errors] == ["expiresAt"]
 
 
 async def test_raw_responses_hide_the_secret(client: tuple[Sandbox, FaktooraClient]) -> None:

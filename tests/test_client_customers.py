@@ -160,7 +160,10 @@ async def test_400_401_404_409_paths(client: FaktooraClient) -> None:
     with pytest.raises(BadRequestError) as bad:
         await c.customers.create(**ACME, vat_id="123")
     assert [e.field for e in bad.value.errors] == ["vatId"]
-    await c.customers.create(**ACME, customer_id="K-9")
+    kept = await c.customers.create(**ACME, customer_id="K-9")
+    with pytest.raises(BadRequestError) as bad:  # the same rule on PATCH
+        await c.customers.update(kept.id, vat_id="123")
+    assert [e.field for e in bad.value.errors] == ["vatId"]
     with pytest.raises(ConflictError) as dup:
         await c.customers.create(**ACME, customer_id="K-9")
     assert dup.value.code == "DUPLICATE_CUSTOMER_NUMBER"

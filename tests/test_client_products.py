@@ -102,6 +102,9 @@ async def test_400_401_404_409_paths(client: FaktooraClient) -> None:
         await c.products.create(name="Tee", unit="ZZZ", tax=7)
     assert [e.field for e in info.value.errors] == ["unit"]
     made = await c.products.create(name="Tee", unit="C62", tax=7, code="T")
+    with pytest.raises(BadRequestError) as info:  # the same on PATCH
+        await c.products.update(made.id, unit="ZZZ")
+    assert [e.field for e in info.value.errors] == ["unit"]
     with pytest.raises(ConflictError) as dup:
         await c.products.create(name="Tee 2", unit="C62", tax=7, code="T")
     assert dup.value.code == "DUPLICATE_PRODUCT_CODE"

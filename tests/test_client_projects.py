@@ -129,6 +129,9 @@ async def test_400_401_404_paths(client: FaktooraClient) -> None:
         await c.projects.create(name="ok", customer_id=MISSING)
     assert [e.field for e in bad.value.errors] == ["customerId"]
     project = await c.projects.create(name="ok")
+    with pytest.raises(BadRequestError) as bad:  # the same on PATCH
+        await c.projects.update(project.id, customer_id=MISSING)
+    assert [e.field for e in bad.value.errors] == ["customerId"]
     with pytest.raises(BadRequestError) as bad:
         await c.projects.attach_document(project.id, "FNOSUCHID", "invoice")
     assert [e.field for e in bad.value.errors] == ["documentId"]
