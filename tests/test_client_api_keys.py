@@ -289,6 +289,8 @@ async def test_rotation_under_load_loses_no_call() -> None:
             tg.start_soon(rotator)
             for n in range(workers):
                 tg.start_soon(worker, n)
+        print(f"rotation under load: {done} status calls, {calls_after_revoke} after the revocation, "
+              f"{len(failures)} failed")  # fmt: skip
         assert failures == []
         assert done >= before_rotation + workers * after_revocation
         assert calls_after_revoke == workers * after_revocation  # made with the new key, after revocation
