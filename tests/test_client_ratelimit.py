@@ -34,9 +34,11 @@ async def test_concurrent_callers_share_one_governor_and_rarely_hit_429() -> Non
                 remaining -= 1
                 await c.invoices.next_number()
 
+        started = time.monotonic()
         async with anyio.create_task_group() as tg:
             for _ in range(12):
                 tg.start_soon(worker)
+        achieved = (240 - 8) / (time.monotonic() - started)  # what this (maybe loaded) client managed
 
         counts = sb.stats()["requests"]["GET /api/v1/invoices/next-number"]
         total = sum(counts.values())
@@ -46,7 +48,7 @@ async def test_concurrent_callers_share_one_governor_and_rarely_hit_429() -> Non
         print(f"rate governor: {throttled}/{total} throttled, learned {c.rate_limiter.rate:.1f}/s")
         assert throttled / total < 0.04, counts
         learned = c.rate_limiter.rate
-        assert learned is not None and 0.5 * RATE <= learned <= 1.6 * RATE
+        assert learned is not None and 0.5 * min(RATE, achieved) <= learned <= 1.6 * RATE
         stats = c.rate_limiter.stats()
         assert stats.throttles == throttled
         assert stats.decreases <= throttled
