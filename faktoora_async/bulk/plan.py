@@ -13,15 +13,19 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+import msgspec
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ..preflight import Checked, Problem, check
-from ..protocol import prepare_invoice
+from ..protocol import WireInvoice, prepare_invoice
 from ._run import Item, Run
-from .journal import Planned
+from .journal import JournalRow, Planned
 from .report import FAILED
 
-__all__ = ["plan_input"]
+__all__ = ["decode_payload", "plan_input", "route_row"]
+
+# The wire JSON journalled for a shared run (Decimals stay strings; decoded again by decode_payload).
+_PAYLOAD = msgspec.json.Encoder(order="sorted")
 
 logger = logging.getLogger("faktoora_async.bulk")
 
@@ -80,11 +84,18 @@ async def plan_input(
     submit_send: MemoryObjectSendStream[list[Item]],
     wait_send: MemoryObjectSendStream[Item],
     dl_send: MemoryObjectSendStream[Item],
+    *,
+    route: bool = True,
+    journal_payloads: bool = False,
 ) -> None:
-    """Read, check and journal every input invoice; route each to submit, wait or download."""
+    """Read, check and journal every input invoice; route each to submit, wait or download.
+
+    ``route=False`` only journals them (a shared run: the workers claim them from the journal);
+    ``journal_payloads`` journals each invoice's wire JSON too, so that any worker can send it.
+    """
     async with submit_send, wait_send, dl_send:
         try:
-            await _plan(run, invoices, submit_send, wait_send, dl_send)
+            await _plan(run, invoices, submit_send, wait_send, dl_send, route, journal_payloads)
         except Exception as exc:
             # The input itself broke (unreadable file, a generator raising): stop reading, let the invoices
             # already under way finish, then raise it from run().
@@ -98,6 +109,8 @@ async def _plan(
     submit_send: MemoryObjectSendStream[list[Item]],
     wait_send: MemoryObjectSendStream[Item],
     dl_send: MemoryObjectSendStream[Item],
+    route: bool,
+    journal_payloads: bool,
 ) -> None:
     position = 0
     async for chunk in _chunks(invoices, run.options.batch_size):
@@ -126,40 +139,62 @@ async def _plan(
                 run.emit("failed")
                 continue
             violations = tuple((p.rule_id, f"{_relative(p.path, c.index)}: {p.message}") for p in c.problems)
-            plans.append((c, Planned(number, c.wire.digest, violations)))
+            payload = _PAYLOAD.encode(c.wire.payload) if journal_payloads else None
+            plans.append((c, Planned(number, c.wire.digest, violations, payload=payload)))
         results = await run.journal.plan(run.run_id, [p for _, p in plans])
         run.emit("planned", len(plans))
+        if not route:
+            continue
         to_submit: list[Item] = []
         for (c, _), res in zip(plans, results, strict=True):
             assert c.wire is not None
-            row = res.row
             if res.kind == "conflict":
-                logger.warning("invoice %s: payload differs from the journalled one; not sent", row.number)
+                logger.warning("invoice %s: payload differs from the journalled one; not sent", c.wire.number)
                 run.emit("conflict")
             elif res.kind == "repeat":  # cannot happen (duplicates are caught above); kept for safety
                 run.emit("failed")
-            elif row.state == "downloaded":
-                run.emit("skipped")
-            elif row.state == "failed" and row.final:
-                run.emit("failed")
-            elif row.state in ("planned", "submitting") or row.faktoora_id is None:
-                to_submit.append(
-                    Item(row.number, c.wire, attempts=row.attempts, lookup_first=row.attempts > 0)
-                )
-            elif row.state == "ready":
-                run.emit("submitted")
-                run.emit("ready")
-                await dl_send.send(Item(row.number, c.wire, faktoora_id=row.faktoora_id, resumed=True))
-            else:  # submitted, or a retryable failure after the faktooraId was known
-                run.emit("submitted")
-                await wait_send.send(
-                    Item(
-                        row.number,
-                        c.wire,
-                        faktoora_id=row.faktoora_id,
-                        submitted_at=row.submitted_at,
-                        resumed=True,
-                    )
-                )
+            else:
+                await route_row(run, res.row, c.wire, to_submit, wait_send, dl_send)
         if to_submit:
             await submit_send.send(to_submit)
+
+
+async def route_row(
+    run: Run,
+    row: JournalRow,
+    wire: WireInvoice | None,
+    to_submit: list[Item],
+    wait_send: MemoryObjectSendStream[Item],
+    dl_send: MemoryObjectSendStream[Item],
+) -> None:
+    """Send one journalled invoice on from where its row stands (``to_submit`` collects a batch)."""
+    if row.state == "downloaded":
+        run.emit("skipped")
+    elif row.state == "failed" and row.final:
+        run.emit("failed")
+    elif row.state in ("planned", "submitting") or row.faktoora_id is None:
+        if wire is None:  # a worker cannot send what was never journalled (claims never hand these out)
+            await run.journal.mark_failed([row.number], "no payload journalled: plan it again", final=False)
+            run.emit("failed")
+            return
+        to_submit.append(Item(row.number, wire, attempts=row.attempts, lookup_first=row.attempts > 0))
+    elif row.state == "ready":
+        run.emit("submitted")
+        run.emit("ready")
+        await dl_send.send(Item(row.number, wire, faktoora_id=row.faktoora_id, resumed=True))
+    else:  # submitted, or a retryable failure after the faktooraId was known
+        run.emit("submitted")
+        await wait_send.send(
+            Item(row.number, wire, faktoora_id=row.faktoora_id, submitted_at=row.submitted_at, resumed=True)
+        )
+
+
+def decode_payload(row: JournalRow, payload: bytes | None) -> WireInvoice | None:
+    """The wire form journalled for ``row`` (None without one); a payload whose digest differs from the
+    journalled hash is refused (ValueError): it is not the invoice that was planned."""
+    if payload is None:
+        return None
+    wire = WireInvoice(msgspec.json.decode(payload))
+    if wire.digest != row.payload_hash:
+        raise ValueError(f"invoice {row.number}: the journalled payload does not match its hash")
+    return wire

@@ -130,7 +130,7 @@ class RunReport:
         self,
         run_id: int,
         out_dir: Path,
-        journal: Path,
+        journal: Path | str,  # a SQLite file, or a database URL without its password
         counts: dict[str, int],
         rows: Sequence[ReportRow] | Iterable[ReportRow],
         requests: dict[str, int],

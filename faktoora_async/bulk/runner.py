@@ -13,24 +13,26 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
+from anyio.streams.memory import MemoryObjectSendStream
 
 from .. import errors
 from ..files import safe_filename
 from ..protocol import WireInvoice, prepare_invoice
-from ._run import Run, RunOptions, with_hint
+from ._run import Item, Run, RunOptions, with_hint
 from .download import download_worker
-from .journal import Journal
+from .journal import DEFAULT_LEASE, Worker, is_url, open_journal, sqlite_path
 from .plan import plan_input
 from .progress import ProgressCallback
 from .report import JournalRows, RunReport, outcome_counts
 from .submit import submit_worker
 from .wait import wait_dispatcher
+from .work import claimed_input, run_with_work
 
 if TYPE_CHECKING:
     from ..client import FaktooraClient
@@ -38,6 +40,12 @@ if TYPE_CHECKING:
 __all__ = ["BulkRunner", "file_stem", "payload_hash"]
 
 logger = logging.getLogger("faktoora_async.bulk")
+
+# A stage-1 task: fills (submit, wait, download) streams and closes them when done.
+Source = Callable[
+    [MemoryObjectSendStream[list[Item]], MemoryObjectSendStream[Item], MemoryObjectSendStream[Item]],
+    Coroutine[Any, Any, None],
+]
 
 _FORMATS = ("pdf", "xml")
 
@@ -87,6 +95,7 @@ class BulkRunner:
         webhooks: bool | None = None,
         max_resends: int = 3,
         verify_documents: bool = True,
+        lease: float = DEFAULT_LEASE,
     ) -> None:
         if not 1 <= batch_size <= 100:
             raise errors.ConfigurationError("batch_size must be between 1 and 100")
@@ -98,7 +107,11 @@ class BulkRunner:
         if not fmts or any(f not in _FORMATS for f in fmts):
             raise errors.ConfigurationError("formats must be a non-empty subset of ('pdf', 'xml')")
         self.client = client
-        self.journal_path = Path(journal)
+        self.journal_spec = journal
+        # A journal URL (postgresql://) is shared by worker processes: see run() and work().
+        self.shared = is_url(journal)
+        self.journal_path = Path(journal) if self.shared else sqlite_path(journal)  # (SQLite: the file)
+        self.lease = lease
         self.out_dir = Path(out_dir)
         self.progress = progress
         self.options = RunOptions(
@@ -136,7 +149,9 @@ class BulkRunner:
     def max_waiting(self) -> int:
         return self.options.max_waiting
 
-    async def run(self, invoices: Iterable[Any] | AsyncIterable[Any]) -> RunReport:
+    async def run(
+        self, invoices: Iterable[Any] | AsyncIterable[Any], *, name: str | None = None
+    ) -> RunReport:
         """Run every invoice of ``invoices`` (consumed lazily); write and return the report.
 
         Cancelling the run stops it cleanly: the journal stays consistent and a new run resumes it; the
@@ -144,6 +159,8 @@ class BulkRunner:
         unreachable host, unwritable output folder) stops the run and is raised after the report is written.
         """
         started = time.monotonic()
+        if self.shared:
+            return await self._run_shared(invoices, started, name)
         lock = _RunLock(self.journal_path)
         await anyio.to_thread.run_sync(lock.acquire)
         try:
@@ -151,7 +168,7 @@ class BulkRunner:
                 await anyio.to_thread.run_sync(self._prepare_out_dir)
             except errors.DownloadError as exc:
                 raise with_hint(exc) from None
-            return await self._run_locked(invoices, started)
+            return await self._run_locked(invoices, started, name)
         finally:
             lock.release()
 
@@ -175,15 +192,17 @@ class BulkRunner:
             logger.info("removing stale temp file %s", stale.name)
             stale.unlink(missing_ok=True)
 
-    async def _run_locked(self, invoices: Iterable[Any] | AsyncIterable[Any], started: float) -> RunReport:
+    async def _run_locked(
+        self, invoices: Iterable[Any] | AsyncIterable[Any], started: float, name: str | None
+    ) -> RunReport:
         interrupted = True
-        async with Journal(self.journal_path) as journal:
-            run = Run(self.client, journal, await journal.begin_run(), self.options, self.progress)
+        async with open_journal(self.journal_spec) as journal:
+            run = Run(self.client, journal, await journal.begin_run(name=name), self.options, self.progress)
             stats_at_start = dict(self.client.stats)
             polls_at_start = self.client.waiter.stats.polls
-            logger.info("bulk run %d started (journal %s)", run.run_id, self.journal_path)
+            logger.info("bulk run %d started (journal %s)", run.run_id, journal.display)
             try:
-                await self._pipeline(run, invoices)
+                await self._pipeline(run, lambda *streams: plan_input(run, invoices, *streams))
                 if run.fatal is not None:
                     raise with_hint(run.fatal)
                 if run.input_error is not None:
@@ -216,7 +235,90 @@ class BulkRunner:
                     self.last_report = report
         return report
 
-    async def _pipeline(self, run: Run, invoices: Iterable[Any] | AsyncIterable[Any]) -> None:
+    # -- shared runs (several worker processes on one journal) ------------------------------------
+    async def work(self, run_id: int | None = None) -> RunReport:
+        """Join a run of this journal as one more worker (the newest run with work left when ``run_id`` is
+        None) and work until nothing is left that no live worker holds; write and return the report.
+
+        Any number of processes, on any hosts sharing ``out_dir``, may work one run.  A worker that dies
+        leaves its rows to the others once its lease (``lease`` seconds) has expired.
+        """
+        started = time.monotonic()
+        await self._prepare_out_dir_or_stop()
+        async with open_journal(self.journal_spec) as journal:
+            if run_id is None:
+                run_id = await run_with_work(journal)
+                if run_id is None:
+                    raise errors.ConfigurationError(
+                        f"no run with work left in the journal {journal.display}: start one with"
+                        " `faktoora-async run INVOICES --journal …`"
+                    )
+            elif await journal.run_info(run_id) is None:
+                raise errors.ConfigurationError(f"no run {run_id} in the journal {journal.display}")
+            run = Run(self.client, journal, run_id, self.options, self.progress)
+            return await self._work(run, started)
+
+    async def _run_shared(
+        self, invoices: Iterable[Any] | AsyncIterable[Any], started: float, name: str | None
+    ) -> RunReport:
+        """Plan the whole input into a new run of the shared journal (payloads journalled, so any worker
+        can send them), then work on it like every other worker."""
+        await self._prepare_out_dir_or_stop()
+        async with open_journal(self.journal_spec) as journal:
+            run = Run(self.client, journal, await journal.begin_run(name=name), self.options, self.progress)
+            logger.info("bulk run %d: planning into the shared journal %s", run.run_id, journal.display)
+            a, ra = anyio.create_memory_object_stream[list[Item]](0)
+            b, rb = anyio.create_memory_object_stream[Item](0)
+            c, rc = anyio.create_memory_object_stream[Item](0)
+            with ra, rb, rc:  # nothing is routed: the workers claim the rows
+                await plan_input(run, invoices, a, b, c, route=False, journal_payloads=True)
+            if run.input_error is not None:
+                raise run.input_error
+            return await self._work(run, started)
+
+    async def _work(self, run: Run, started: float) -> RunReport:
+        interrupted = True
+        stats_at_start = dict(self.client.stats)
+        polls_at_start = self.client.waiter.stats.polls
+        async with run.journal.worker(run.run_id, lease=self.lease) as worker:
+            logger.info(
+                "bulk run %d: worker %s joined (journal %s)", run.run_id, worker.id, run.journal.display
+            )
+            try:
+                await self._pipeline(run, lambda *streams: claimed_input(run, worker, *streams))
+                if run.fatal is not None:
+                    raise with_hint(run.fatal)
+                interrupted = worker.lost.is_set()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    report = await self._finish(
+                        run, worker, started, interrupted, stats_at_start, polls_at_start
+                    )
+        return report
+
+    async def _prepare_out_dir_or_stop(self) -> None:
+        try:
+            await anyio.to_thread.run_sync(self._prepare_out_dir)
+        except errors.DownloadError as exc:
+            raise with_hint(exc) from None
+
+    async def _finish(
+        self, run: Run, worker: Worker, started: float, interrupted: bool, stats: dict[str, int], polls: int
+    ) -> RunReport:
+        polls = self.client.waiter.stats.polls - polls
+        report = await self._build_report(run, time.monotonic() - started, interrupted, stats, polls)
+        await anyio.to_thread.run_sync(report.write)
+        info = await run.journal.run_info(run.run_id)
+        if info is not None and not info.pending:
+            await run.journal.finish_run(run.run_id, "finished")
+        logger.info("bulk run %d: worker %s %s: %s", run.run_id, worker.id,
+                    "stopped" if interrupted else "done", report.counts)  # fmt: skip
+        self.last_report = report
+        return report
+
+    async def _pipeline(self, run: Run, source: Source) -> None:
+        """The stages over ``run``; ``source(submit_send, wait_send, dl_send)`` feeds them (the input's
+        planning, or a worker's claims) and closes the three streams when it is done."""
         from anyio import create_memory_object_stream
 
         from ._run import Item
@@ -227,7 +329,7 @@ class BulkRunner:
         n_submitters = max(1, min(4, self.options.concurrency // 4))
         async with anyio.create_task_group() as tg:
             run.scope = tg.cancel_scope
-            tg.start_soon(plan_input, run, invoices, submit_send, wait_send.clone(), dl_send.clone())
+            tg.start_soon(source, submit_send, wait_send.clone(), dl_send.clone())
             for _ in range(n_submitters):
                 tg.start_soon(submit_worker, run, submit_recv.clone(), wait_send.clone())
             tg.start_soon(wait_dispatcher, run, wait_recv, dl_send.clone())
@@ -256,9 +358,9 @@ class BulkRunner:
         return RunReport(
             run_id=run.run_id,
             out_dir=self.out_dir,
-            journal=self.journal_path,
+            journal=self.journal_path if not self.shared else run.journal.display,
             counts=counts,
-            rows=JournalRows(self.journal_path, run.run_id, interrupted=interrupted),
+            rows=JournalRows(run.journal.row_source(run.run_id), run.run_id, interrupted=interrupted),
             requests=requests,
             polls_per_invoice=polls / c.waited if c.waited else 0.0,
             wall_time=wall_time,

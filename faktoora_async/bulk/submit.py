@@ -50,7 +50,10 @@ async def submit_batch(run: Run, items: list[Item], forward: Forward) -> None:
     pending = await reconcile(run, [i for i in items if i.lookup_first], forward) + fresh
     resends = 0
     while pending and not run.stopping:
-        await run.journal.mark_submitting([i.number for i in pending])
+        marked = set(await run.journal.mark_submitting([i.number for i in pending]))
+        pending = [i for i in pending if i.number in marked]  # a worker's lost rows: never POSTed
+        if not pending:
+            break
         run.emit("submitting", len(pending))
         run.count_request("create")
         try:

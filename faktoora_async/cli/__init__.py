@@ -24,6 +24,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 # Help order.  Each name is a module of this package with a ``register(commands)`` function.
 COMMAND_MODULES: tuple[str, ...] = (
     "run",
+    "work",
     "runs",
     "demo",
     "invoices",

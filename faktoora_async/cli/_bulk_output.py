@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._base import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ._base import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -91,9 +92,11 @@ def print_summary(console: Console, report: RunReport) -> None:
     console.print(f"polls per invoice: {report.polls_per_invoice:.2f}   wall time: {report.wall_time:.1f} s")
     js = report.journal_stats
     if js:
+        where = (
+            "in SQLite (worker thread)" if "://" not in str(report.journal) else "waiting for the database"
+        )
         console.print(
-            f"journal: {int(js.get('transactions', 0))} transactions, {js.get('seconds', 0):.2f} s in SQLite"
-            " (worker thread)"
+            f"journal: {int(js.get('transactions', 0))} transactions, {js.get('seconds', 0):.2f} s {where}"
         )
     not_done = report.total - report.counts.get("done", 0)
     if not_done:
@@ -118,7 +121,7 @@ def finish(
     console: Console,
     report: RunReport | None,
     out: Path,
-    journal: Path,
+    journal: str | Path,
     *,
     interrupted: bool,
     resumable: bool = True,
@@ -129,7 +132,9 @@ def finish(
     from rich.markup import escape
 
     console.print(f"files and report.json / report.csv: {escape(str(out))}")
-    console.print(f"journal: {escape(str(journal))}")
+    from ..bulk.journal import redact_spec
+
+    console.print(f"journal: {escape(redact_spec(journal))}")
     if interrupted:
         hint = ": run the same command again to resume" if resumable else ""
         console.print(f"[yellow]interrupted[/]{hint}")
@@ -141,16 +146,24 @@ async def run_bulk(
     total: int | None,
     *,
     out: Path,
-    journal: Path,
+    journal: str | Path,
     concurrency: int,
     batch_size: int,
     formats: Sequence[str],
     wait_timeout: float,
     console: Console,
     runners: list[Any],
+    name: str | None = None,
+    run_id: int | None = None,
+    join: bool = False,
+    lease: float = 30.0,
 ) -> RunReport:
     """A ``BulkRunner`` run with live progress bars; the runner goes into ``runners`` as soon as it exists,
-    so the caller can show the report of an interrupted run (``runners[0].last_report``)."""
+    so the caller can show the report of an interrupted run (``runners[0].last_report``).
+
+    ``join``: work on an existing run of a shared journal (``run_id``, or the newest with work left)
+    instead of planning ``invoices``; ``name`` labels a new run.
+    """
     from ..bulk import BulkRunner
 
     with LiveProgress(console, total) as live:
@@ -163,6 +176,43 @@ async def run_bulk(
             formats=formats,
             wait_timeout=wait_timeout,
             progress=live,
+            lease=lease,
         )
         runners.append(runner)
-        return await runner.run(invoices)
+        if join:
+            return await runner.work(run_id)
+        return await runner.run(invoices, name=name)
+
+
+@contextlib.asynccontextmanager
+async def bulk_client(key: str, base_url: str | None, rate_store: str | None) -> AsyncIterator[Any]:
+    """The client of a bulk command; ``rate_store`` (a ``redis://`` URL) shares one rate budget with every
+    other client naming the same store and API key (other workers, other hosts)."""
+    import inspect
+
+    from ..client import FaktooraClient
+
+    if not rate_store:
+        async with FaktooraClient(key, base_url=base_url) as client:
+            yield client
+        return
+    if not rate_store.lower().startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError(f"--rate-store must be a redis:// URL, not {rate_store.split(':', 1)[0]!r}")
+    if "rate_store" in inspect.signature(FaktooraClient).parameters:
+        async with FaktooraClient(key, base_url=base_url, rate_store=rate_store) as client:  # type: ignore[call-arg]
+            yield client
+        return
+    # Until FaktooraClient takes rate_store= (the ratelimit helper's part): a governor on the shared store.
+    from ..ratelimit import AdaptiveRateLimiter, open_store, store_key
+
+    store = open_store(rate_store)
+    try:
+        async with FaktooraClient(key, base_url=base_url) as client:
+            limiter = AdaptiveRateLimiter(store=store, store_key=store_key(key))
+            client.rate_limiter = limiter
+            client._transport.limiter = limiter
+            yield client
+    finally:
+        close = getattr(store, "aclose", None)
+        if close is not None:
+            await close()

@@ -20,9 +20,10 @@ from ._base import (
     console,
     formats,
     positive,
+    positive_float,
     with_interrupt,
 )
-from ._bulk_output import exit_code, finish, run_bulk
+from ._bulk_output import bulk_client, exit_code, finish, run_bulk
 
 if TYPE_CHECKING:
     from ..bulk import RunReport
@@ -34,7 +35,21 @@ def register(commands: Commands) -> None:
     )
     run.add_argument("invoices", type=Path, help="a .jsonl file (one invoice per line) or a .json file")
     run.add_argument("--out", type=Path, required=True, help="folder for the files and the report")
-    run.add_argument("--journal", type=Path, default=None, help="default: OUT/journal.sqlite")
+    run.add_argument(
+        "--journal",
+        default=None,
+        help="a SQLite file (default: OUT/journal.sqlite) or a postgresql://… URL shared by workers"
+        " (`faktoora-async work` joins the run)",
+    )
+    run.add_argument(
+        "--lease",
+        type=positive_float,
+        default=30.0,
+        help="shared journal: seconds the claims of a worker that died last before others take them",
+    )
+    run.add_argument(
+        "--rate-store", default=None, help="redis://… : one rate budget shared by every worker of the key"
+    )
     run.add_argument("--concurrency", type=positive, default=16)
     run.add_argument("--batch-size", type=positive, default=100)
     run.add_argument("--formats", type=formats, default=("pdf", "xml"))
@@ -102,20 +117,18 @@ def _load_json(path: Path) -> tuple[Any, int]:
 
 # -- the command -----------------------------------------------------------------------------------------
 async def cmd_run(args: argparse.Namespace) -> int:
-    from ..client import FaktooraClient
-
     invoices, total = load_invoices(args.invoices)
     if total == 0 and not args.allow_empty:
         raise UsageError(f"{args.invoices}: no invoices in it (pass --allow-empty to accept an empty input)")
     key = api_key(args)
     out = console()
-    journal = args.journal or args.out / "journal.sqlite"
+    journal: str | Path = args.journal or args.out / "journal.sqlite"
     report: RunReport | None = None
     runners: list[Any] = []
 
     async def work() -> int:
         nonlocal report
-        async with FaktooraClient(key, base_url=args.base_url) as client:
+        async with bulk_client(key, args.base_url, args.rate_store) as client:
             report = await run_bulk(
                 client,
                 invoices,
@@ -128,6 +141,8 @@ async def cmd_run(args: argparse.Namespace) -> int:
                 wait_timeout=args.wait_timeout,
                 console=out,
                 runners=runners,
+                name=args.invoices.name,
+                lease=args.lease,
             )
         return exit_code(report)
 
