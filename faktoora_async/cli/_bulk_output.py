@@ -188,8 +188,6 @@ async def run_bulk(
 async def bulk_client(key: str, base_url: str | None, rate_store: str | None) -> AsyncIterator[Any]:
     """The client of a bulk command; ``rate_store`` (a ``redis://`` URL) shares one rate budget with every
     other client naming the same store and API key (other workers, other hosts)."""
-    import inspect
-
     from ..client import FaktooraClient
 
     if not rate_store:
@@ -198,21 +196,5 @@ async def bulk_client(key: str, base_url: str | None, rate_store: str | None) ->
         return
     if not rate_store.lower().startswith(("redis://", "rediss://", "unix://")):
         raise UsageError(f"--rate-store must be a redis:// URL, not {rate_store.split(':', 1)[0]!r}")
-    if "rate_store" in inspect.signature(FaktooraClient).parameters:
-        async with FaktooraClient(key, base_url=base_url, rate_store=rate_store) as client:  # type: ignore[call-arg]
-            yield client
-        return
-    # Until FaktooraClient takes rate_store= (the ratelimit helper's part): a governor on the shared store.
-    from ..ratelimit import AdaptiveRateLimiter, open_store, store_key
-
-    store = open_store(rate_store)
-    try:
-        async with FaktooraClient(key, base_url=base_url) as client:
-            limiter = AdaptiveRateLimiter(store=store, store_key=store_key(key))
-            client.rate_limiter = limiter
-            client._transport.limiter = limiter
-            yield client
-    finally:
-        close = getattr(store, "aclose", None)
-        if close is not None:
-            await close()
+    async with FaktooraClient(key, base_url=base_url, rate_store=rate_store) as client:
+        yield client
