@@ -55,9 +55,10 @@ class ImportValidation(ResponseBase, frozen=True):
 
 
 class ImportListItem(ResponseBase, frozen=True):
-    """One element of ``GET /import/outgoing``."""
+    """One element of ``GET /import/outgoing`` (every field optional: the id may come as ``faktooraId``,
+    ``id`` or ``importId``)."""
 
-    faktoora_id: str
+    faktoora_id: str | None = None
     invoice_number: str | None = None
     issue_date: WireDate | None = None
     currency: str | None = None
@@ -245,9 +246,9 @@ class ContentSummary(ResponseBase, frozen=True):
 
 
 class Attachment(ResponseBase, frozen=True):
-    """An embedded attachment (BG-24) of an imported invoice."""
+    """An embedded attachment (BG-24) of an imported invoice (every field optional, as list items are)."""
 
-    id: str
+    id: str | None = None
     filename: str | None = None
     mime_type: str | None = None
     description: str | None = None
