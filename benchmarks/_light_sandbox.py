@@ -18,8 +18,17 @@ from faktoora_async.sandbox.__main__ import main
 
 
 def _light_xml(invoice: Mapping[str, Any]) -> bytes:
-    number = "".join(c for c in str(invoice.get("invoiceNumber", "")) if c.isalnum() or c in "-_/")
-    return f'<?xml version="1.0" encoding="UTF-8"?><Invoice><ID>{number}</ID></Invoice>'.encode()
+    """A minimal UBL document: no EN 16931 content, but its BT-1 (cbc:ID) is the invoice number, as in
+    any real document (the bulk engine checks every file it stores against it)."""
+    from xml.sax.saxutils import escape
+
+    number = escape(str(invoice.get("invoiceNumber", "")))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+        'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+        f"<cbc:ID>{number}</cbc:ID></Invoice>"
+    ).encode()
 
 
 def _minimal_pdf() -> bytes:

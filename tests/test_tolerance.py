@@ -232,3 +232,12 @@ def test_the_content_model_names_every_key_the_content_contract_has() -> None:
         (contract.ATTACHMENT_KEYS, m.ContentAttachmentRef),
     ):
         assert set(keys) <= _names(model), (model.__name__, set(keys) - _names(model))
+
+
+def test_a_zero_total_is_a_total() -> None:
+    from faktoora_async import protocol
+
+    page = protocol.decode_page(
+        InvoiceListItem, b'{"data": [], "meta": {"total": 0, "totalPages": 0}}', page=1, per_page=25
+    )
+    assert page.meta is not None and page.meta.total == 0 and page.meta.total_pages == 0 and not page.has_next

@@ -52,6 +52,8 @@ async def download_one(run: Run, item: Item) -> None:
             if not isinstance(result, DownloadResult):  # relocated: start over with the new faktooraId
                 break
             verdict = await _verify(run, item, fmt, result, verified_id)
+            if verdict == "vouched":  # the server confirmed this faktooraId is this number: once is enough
+                verified_id, verdict = True, "ok"
             if verdict == "relocated":
                 break
             if verdict is None:
@@ -98,7 +100,8 @@ async def _fetch(run: Run, item: Item, fmt: str, target: Path) -> DownloadResult
 
 
 async def _verify(run: Run, item: Item, fmt: str, result: DownloadResult, verified_id: bool) -> str | None:
-    """``"ok"``, ``"relocated"`` (it was another invoice's document: start over), or None (failed)."""
+    """``"ok"``, ``"vouched"`` (unreadable, but the server confirmed the id by number), ``"relocated"`` (it
+    was another invoice's document: start over), or None (failed)."""
     if not run.options.verify_documents:
         return "ok"
     try:
@@ -134,7 +137,7 @@ async def _confirm_by_number(run: Run, item: Item) -> str | None:
         await run.fail_or_abort([item], exc, "could not confirm the document by number")
         return None
     if hit is not None and hit.faktoora_id == item.faktoora_id:
-        return "ok"
+        return "vouched"
     if await relocate(
         run, item, "the server lists this number under another faktooraId"
     ) and await wait_until_generated(run, item):

@@ -185,13 +185,22 @@ def _int(value: Any) -> int | None:
     return None
 
 
+def _first(source: Mapping[str, Any], *names: str) -> int | None:
+    """The first of ``names`` holding an integer (0 included)."""
+    for name in names:
+        value = _int(source.get(name))
+        if value is not None:
+            return value
+    return None
+
+
 def _meta(envelope: Mapping[str, Any], requested: int) -> PageMeta | None:
     source = envelope.get("meta") if isinstance(envelope.get("meta"), Mapping) else envelope
     assert isinstance(source, Mapping)
-    page = _int(source.get("page") or source.get("currentPage")) or requested
-    per_page = _int(source.get("perPage") or source.get("per_page") or source.get("limit"))
-    total = _int(source.get("total") or source.get("totalCount") or source.get("count"))
-    total_pages = _int(source.get("totalPages") or source.get("pageCount") or source.get("lastPage"))
+    page = _first(source, "page", "currentPage") or requested
+    per_page = _first(source, "perPage", "per_page", "limit")
+    total = _first(source, "total", "totalCount", "count")
+    total_pages = _first(source, "totalPages", "pageCount", "lastPage")
     if per_page is None and total is None and total_pages is None:
         return None
     return PageMeta(page=page, per_page=per_page, total=total, total_pages=total_pages)
