@@ -62,7 +62,9 @@ def _lifespan(
             if not url or not key:
                 from faktoora_async.sandbox import Sandbox
 
-                sandbox = await stack.enter_async_context(Sandbox(processing_delay=(0.2, 0.6)))
+                sandbox = await stack.enter_async_context(
+                    Sandbox(processing_delay=(0.2, 0.6), allow_private_targets=True)  # receiver on loopback
+                )
                 url, key = sandbox.base_url, sandbox.api_key
             client = await stack.enter_async_context(FaktooraClient(key, base_url=url))
             app.state.client = client

@@ -39,7 +39,9 @@ async def connect() -> AsyncIterator[FaktooraClient]:
         if not base_url or not api_key:
             from faktoora_async.sandbox import Sandbox
 
-            sandbox = await stack.enter_async_context(Sandbox(processing_delay=(0.2, 0.5)))
+            sandbox = await stack.enter_async_context(
+                Sandbox(processing_delay=(0.2, 0.5), allow_private_targets=True)  # receiver on loopback
+            )
             base_url, api_key = sandbox.base_url, sandbox.api_key
         yield await stack.enter_async_context(FaktooraClient(api_key, base_url=base_url))
 

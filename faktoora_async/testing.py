@@ -25,6 +25,9 @@ Fixtures:
   options, every account feature on, no faults, no processing delay), closed after the test.
 - ``faktoora_sandbox_factory``: an async callable ``(**options) -> Sandbox`` taking the keyword
   arguments of :class:`~faktoora_async.sandbox.Sandbox`; every sandbox it starts is closed after the test.
+
+Both accept webhook targets on loopback and private networks (``allow_private_targets=True``; the factory
+takes ``allow_private_targets=False`` to get faktoora's refusal), so a test's own receiver can subscribe.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ async def sandboxes() -> AsyncIterator[SandboxFactory]:
     async with contextlib.AsyncExitStack() as stack:
 
         async def make(api_key: str | None = None, **options: Any) -> Sandbox:
+            options.setdefault("allow_private_targets", True)  # test receivers listen on loopback
             return await stack.enter_async_context(Sandbox(api_key, **options))
 
         yield make
@@ -66,7 +70,7 @@ if "pytest" in sys.modules:  # pytest is loading this module as a plugin: define
     @pytest.fixture
     async def faktoora_sandbox() -> AsyncIterator[Sandbox]:
         """A running sandbox with default options, closed after the test."""
-        async with Sandbox() as sandbox:
+        async with Sandbox(allow_private_targets=True) as sandbox:
             yield sandbox
 
     __all__ += ["faktoora_sandbox", "faktoora_sandbox_factory"]

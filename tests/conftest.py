@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pytest
 
+# Test webhook receivers listen on loopback, a target faktoora (and by default the sandbox) refuses: every
+# Sandbox / SandboxProcess of the suite accepts private targets unless a test passes
+# allow_private_targets=False (the tests of the refusal do).
+os.environ["FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS"] = "1"
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("FAKTOORA_SHARED_DIR", PROJECT_ROOT.parent / "shared")).resolve()
 

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.anyio
 FID = re.compile(r"F[A-Z0-9]{6,}")
 
 
-def invoice(number: str, **extra: Any) -> dict[str, Any]:
-    """A small valid payload invoice."""
+def invoice(number: str | None, **extra: Any) -> dict[str, Any]:
+    """A small valid payload invoice (``None``: no number, the account template numbers it)."""
     body: dict[str, Any] = {
         "format": "xrechnung",
         "invoiceNumber": number,
@@ -350,10 +350,17 @@ async def test_downloads_by_id_and_number(api: Api) -> None:
     )
     assert status == 404
     assert_error(body, 404)
-    for accept in ("text/html", "application/json", "*/*", ""):
+    for accept in ("text/html", "application/json"):
         status, body, _ = await api.call("GET", f"/invoices/{fid}", headers=api.headers(Accept=accept))
         assert status == 406, accept
         assert_error(body, 406)
+    for accept in ("*/*", ""):  # v2: no Accept (or curl's */*) is the PDF, by id and by number
+        status, body, headers = await api.call("GET", f"/invoices/{fid}", headers=api.headers(Accept=accept))
+        assert status == 200 and body == pdf and headers["Content-Type"] == "application/pdf", accept
+        status, body, headers = await api.call(
+            "GET", "/invoices", params={"invoiceNumber": "DL/1"}, headers=api.headers(Accept=accept)
+        )
+        assert status == 200 and body == pdf and headers["Content-Type"] == "application/pdf", accept
     status, body, _ = await api.call("GET", "/invoices", headers=api.headers(Accept="text/html"))
     assert status == 406
     for weird in ("FNOPE000", "nope", "F" + "A" * 300, "%00", "F1234567%2F..%2F"):
@@ -423,18 +430,22 @@ async def test_delete_needs_feature(api: Api, sb: Sandbox, session: aiohttp.Clie
     await api.create(invoice("DEL-1"))  # the number is free again
 
 
-# --- next-number --------------------------------------------------------------------------------
+# --- next-number ---------------------------------------------------------------------------------
 async def test_next_number_previews_without_reserving(api: Api) -> None:
-    status, body, _ = await api.call(
-        "GET", "/invoices/next-number", params={"template": "RE-{YYYY}/{MM}/{counter:05}"}
-    )
+    # v2 grammar (was the brace syntax of v1): the same assertions, YYYY/MM/id tokens instead of {YYYY}
+    status, body, _ = await api.call("GET", "/invoices/next-number", params={"template": "RE-YYYY/MM/id"})
+    assert status == 400  # one separator kind per template
+    assert_error(body, 400)
+    status, body, _ = await api.call("GET", "/invoices/next-number", params={"template": "RE-YYYY-MM-id"})
     assert status == 200
-    assert body["counter"] == 0
-    assert re.fullmatch(r"RE-\d{4}/\d{2}/00001", body["invoiceNumber"])
-    await api.create(invoice("N-1"), invoice("N-2"))
-    status, again, _ = await api.call("GET", "/invoices/next-number", params={"template": "{{X}}{counter}"})
-    assert status == 200 and again == {"invoiceNumber": "{X}3", "counter": 2}
-    status, again, _ = await api.call("GET", "/invoices/next-number", params={"template": "{counter}"})
+    assert body["counter"] == 0 and body["template"] == "RE-YYYY-MM-id"
+    assert re.fullmatch(r"RE-\d{4}-\d{2}-00001", body["invoiceNumber"])
+    await api.create(invoice(None), invoice(None))  # numbered by the account template: counter 2
+    status, again, _ = await api.call("GET", "/invoices/next-number", params={"template": "X-id"})
+    assert status == 200 and again == {"invoiceNumber": "X-00003", "counter": 2, "template": "X-id"}
+    status, again, _ = await api.call("GET", "/invoices/next-number", params={"template": "id-id"})
+    assert status == 400
+    status, again, _ = await api.call("GET", "/invoices/next-number")
     assert again["counter"] == 2  # previewing does not reserve
     for bad in ("{nope}", "{YYYY", "}", "{counter:999}", ""):
         status, body, _ = await api.call("GET", "/invoices/next-number", params={"template": bad})
@@ -510,7 +521,13 @@ async def test_list_filters_and_sorting(session: aiohttp.ClientSession) -> None:
         assert await numbers(sort="createdAt", order="desc") == ["2026-002", "2026-001", "2026-003"]
         assert await numbers(keyword="zeta") == ["2026-001"]
         assert await numbers(keyword="-00") == ["2026-003", "2026-001", "2026-002"]
-        assert await numbers(invoiceNumber="2026-002") == ["2026-002"]
+        status, body, _ = await api.call(  # v2: with invoiceNumber, */* would be the PDF; JSON lists
+            "GET",
+            "/invoices",
+            params={"invoiceNumber": "2026-002"},
+            headers=api.headers(Accept="application/json"),
+        )
+        assert status == 200 and [d["invoiceNumber"] for d in body["data"]] == ["2026-002"]
         assert await numbers(issueDateFrom="20260110", issueDateTo="20260205", sort="issueDate") == [
             "2026-001",
             "2026-002",
@@ -616,28 +633,33 @@ async def test_webhook_crud_and_deliveries(api: Api, sb: Sandbox) -> None:
             assert status == 400, bad
             assert_error(body, 400)
         status, body, _ = await api.call("PATCH", f"/webhooks/{subs[0]}", json={"target": target + "?x=1"})
-        assert status == 200 and body == {"succeed": True}
+        assert status == 200  # v2: PATCH answers the changed subscription (v1: {"succeed": true})
+        assert (
+            body["id"] == subs[0] and body["target"] == target + "?x=1" and body["action"] == "invoiceCreate"
+        )
         status, body, _ = await api.call("PATCH", f"/webhooks/{subs[0]}", json={"action": "bad"})
         assert status == 400
-        status, body, _ = await api.call("PATCH", "/webhooks/WNOPE0000", json={"target": target})
-        assert status == 404
+        for unknown in ("WNOPE0000", "00000000-0000-4000-8000-000000000000"):
+            status, body, _ = await api.call("PATCH", f"/webhooks/{unknown}", json={"target": target})
+            assert status == 404
 
         delivery = {"type": "email", "recipient": "ap@acme.example"}
         (fid,) = await api.create(invoice("WH-1", delivery=delivery, validate=True))
+        # v2 bodies: "action" names the event (v1: "event"), the number is in "metadata"
         for _ in range(500):
-            statuses = {(b["event"], b["status"]) for b in received if b["faktooraId"] == fid}
-            if {("invoice.status", "created"), ("invoice.status", "sent")} <= statuses and any(
-                b["event"] == "invoice.validation" for b in received
+            statuses = {(b["action"], b["status"]) for b in received if b["faktooraId"] == fid}
+            if {("invoiceCreate", "created"), ("invoiceSent", "sent")} <= statuses and any(
+                b["action"] == "validationJobCompleted" for b in received
             ):
-                sent = [b for b in received if b["status"] == "sent" and b["event"] == "invoice.status"]
+                sent = [b for b in received if b["status"] == "sent" and b["action"] == "invoiceSent"]
                 if len(sent) >= 2:
                     break
             await asyncio.sleep(0.01)
         created = next(b for b in received if b["status"] == "created")
-        assert set(created) >= {"event", "faktooraId", "invoiceNumber", "status", "timestamp", "metadata"}
-        assert created["invoiceNumber"] == "WH-1"
+        assert set(created) == {"action", "faktooraId", "status", "timestamp", "metadata"}
+        assert created["metadata"]["invoiceNumber"] == "WH-1"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created["timestamp"])
-        assert len([b for b in received if b["status"] == "sent" and b["event"] == "invoice.status"]) == 2
+        assert len([b for b in received if b["status"] == "sent" and b["action"] == "invoiceSent"]) == 2
         log = sb.webhook_log
         failed = [e for e in log if not e["ok"]]
         assert failed and failed[0]["httpStatus"] == 500 and failed[0]["attempt"] == 1
@@ -713,6 +735,9 @@ API_ROUTES = {
     ("POST", "/invoices"),
     ("GET", "/invoices"),
     ("GET", "/invoices/next-number"),
+    ("GET", "/invoices/verify-number"),
+    ("GET", "/settings/invoice-number-template"),
+    ("PUT", "/settings/invoice-number-template"),
     ("GET", "/invoices/{faktooraId}"),
     ("DELETE", "/invoices/{faktooraId}"),
     ("GET", "/invoices/{faktooraId}/status"),

@@ -95,9 +95,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--webhook-failure-rate", type=_rate, default=0.0, help="share of webhook attempts counted as failed"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of ids, delays and faults (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of delays and faults (default 0; ids are always random)"
+    )
     parser.add_argument(
         "--max-upload-bytes", type=int, default=DEFAULT_MAX_UPLOAD, help="largest /import/outgoing upload"
+    )
+    targets = parser.add_mutually_exclusive_group()
+    targets.add_argument(
+        "--allow-private-targets",
+        dest="allow_private_targets",
+        action="store_const",
+        const=True,
+        default=None,
+        help="accept webhook targets faktoora refuses (loopback, RFC 1918, .local, ...), for local receivers "
+        "(default: $FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS, else refuse)",
+    )
+    targets.add_argument(
+        "--refuse-private-targets",
+        dest="allow_private_targets",
+        action="store_const",
+        const=False,
+        help="refuse them as faktoora does, whatever $FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS says",
     )
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
 
@@ -126,6 +145,7 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
         faults=faults,
         seed=args.seed,
         max_upload_bytes=args.max_upload_bytes,
+        allow_private_targets=getattr(args, "allow_private_targets", None),
     )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "PER_PAGE_DEFAULT",
     "PER_PAGE_MAX",
     "TENANT",
+    "WILDCARDS",
     "app_state",
     "bytes_stream",
     "choice_query",
@@ -158,14 +159,20 @@ def media_types(request: web.Request) -> list[str]:
     return out
 
 
+WILDCARDS = frozenset({"*/*", "application/*"})
+
+
 def file_kind(request: web.Request) -> str:
-    """``"pdf"`` or ``"xml"`` as the ``Accept`` header asks; 406 otherwise."""
-    for media in media_types(request):
-        if media == "application/pdf":
+    """``"pdf"`` or ``"xml"`` as the ``Accept`` header asks (none or a wildcard: the PDF); 406 otherwise."""
+    media = media_types(request)
+    for value in media:
+        if value == "application/pdf":
             return "pdf"
-        if media == "application/xml":
+        if value == "application/xml":
             return "xml"
-    raise http_error(406, "Accept must be application/pdf or application/xml")
+    if not media or any(value in WILDCARDS for value in media):
+        return "pdf"
+    raise http_error(406, "Accept must be application/pdf or application/xml (or absent for the PDF)")
 
 
 def drop(request: web.Request, *, reset: bool) -> web.Response:

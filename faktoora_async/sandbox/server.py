@@ -21,7 +21,17 @@ from .routes.admin import invoices_snapshot, render_missing_pdfs, stats_snapshot
 from .state import DEFAULT_MAX_UPLOAD, SandboxConfig, SandboxState
 from .store import FEATURES, Account
 
-__all__ = ["Sandbox", "SandboxProcess"]
+__all__ = ["ALLOW_PRIVATE_TARGETS_ENV", "Sandbox", "SandboxProcess", "private_targets_allowed"]
+
+
+ALLOW_PRIVATE_TARGETS_ENV = "FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS"
+
+
+def private_targets_allowed(value: bool | None) -> bool:
+    """``value``, or when None whether ``$FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS`` is on."""
+    if value is not None:
+        return bool(value)
+    return os.environ.get(ALLOW_PRIVATE_TARGETS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _fault_config(faults: FaultConfig | Mapping[str, Any] | None, seed: int) -> FaultConfig:
@@ -39,6 +49,9 @@ class Sandbox:
     (``invoiceValidation``, ``invoiceDeleteMode``); ``rate``/``burst`` set the key's token bucket;
     ``processing_delay=(min, max)`` seconds is drawn uniformly per invoice; ``faults`` is a
     :class:`FaultConfig` or a mapping of its fields (snake_case or camelCase).
+    ``allow_private_targets=True`` accepts webhook targets faktoora refuses (loopback, RFC 1918, ``.local``,
+    ...), for receivers on this machine; ``None`` (default) reads ``$FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS``
+    (``1``/``true``/``yes``/``on``), else refuses them as faktoora does.
     """
 
     def __init__(
@@ -57,6 +70,7 @@ class Sandbox:
         render_workers: int = 2,
         webhook_attempts: int = 3,
         webhook_retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5),
+        allow_private_targets: bool | None = None,
     ) -> None:
         low, high = processing_delay
         if low < 0 or high < 0:
@@ -71,6 +85,7 @@ class Sandbox:
             render_workers=render_workers,
             webhook_attempts=webhook_attempts,
             webhook_retry_delays=webhook_retry_delays,
+            allow_private_targets=private_targets_allowed(allow_private_targets),
         )
         self.state = SandboxState(self.config)
         self.api_key = api_key or "sk_test_" + secrets.token_urlsafe(24)
@@ -182,9 +197,22 @@ class Sandbox:
         self.state.approve(record)
         return record.status()
 
+    def set_profile(
+        self, seller: Mapping[str, Any], *, api_key: str | None = None, account_id: str = ""
+    ) -> dict[str, Any]:
+        """Set the company profile (the seller of invoices sent without one) of a key and ``x-account-id``.
+
+        Raises ``ValueError`` naming every problem when ``seller`` is not a complete, valid seller.
+        """
+        return self.state.set_profile(api_key or self.api_key, account_id, seller)
+
+    def profile(self, *, api_key: str | None = None, account_id: str = "") -> dict[str, Any]:
+        """The company profile of a key and ``x-account-id`` (a copy)."""
+        return dict(self.state.tenant_of(api_key or self.api_key, account_id).profile)
+
     @property
     def outbox(self) -> list[dict[str, Any]]:
-        """The e-mails "sent" so far (a copy)."""
+        """The e-mails and PEPPOL messages "sent" so far (a copy); ``type`` is ``email`` or ``peppol``."""
         return list(self.state.store.outbox)
 
     @property
@@ -216,6 +244,7 @@ class SandboxProcess:
         extra_args: Sequence[str] = (),
         startup_timeout: float = 30.0,
         python: str = sys.executable,
+        allow_private_targets: bool | None = None,
     ) -> None:
         self.api_key = api_key or "sk_test_" + secrets.token_urlsafe(24)
         self.host = host
@@ -228,6 +257,8 @@ class SandboxProcess:
             args += ["--rate", str(rate)]
         if burst is not None:
             args += ["--burst", str(burst)]
+        if allow_private_targets is not None:  # None: the child reads $FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS
+            args += ["--allow-private-targets" if allow_private_targets else "--refuse-private-targets"]
         self.args = [*args, *extra_args]
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[bytes] | None = None

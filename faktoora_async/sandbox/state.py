@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import datetime as _dt
 import functools
 import logging
 import random
@@ -25,16 +24,36 @@ from .apikeys import KeyRing
 from .errors import ApiError
 from .faults import FaultConfig, FaultInjector
 from .ratelimit import TokenBucket
-from .store import FEATURES, Account, ImportRecord, InvoiceRecord, Stats, Store, safe_name, utcnow
+from .store import (
+    FEATURES,
+    Account,
+    ImportRecord,
+    InvoiceRecord,
+    Stats,
+    Store,
+    Tenant,
+    safe_name,
+    today,
+    utcnow,
+)
+from .validation import validate_profile
 from .webhooks import WebhookDispatcher
 
-__all__ = ["DEFAULT_MAX_UPLOAD", "STATE", "SandboxConfig", "SandboxState"]
+__all__ = ["DEFAULT_MAX_UPLOAD", "STATE", "ProfileError", "SandboxConfig", "SandboxState"]
 
 logger = logging.getLogger("faktoora_async.sandbox")
 
 T = TypeVar("T")
 
 DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
+
+
+class ProfileError(ValueError):
+    """A company profile that is not a complete, valid seller; ``errors`` lists ``{field, message}``."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.errors = errors
 
 
 @dataclass
@@ -48,6 +67,8 @@ class SandboxConfig:
     render_workers: int = 2
     webhook_attempts: int = 3
     webhook_retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5)
+    allow_private_targets: bool = False
+    """Accept webhook targets faktoora refuses (loopback, RFC 1918, ``.local``...): tests and demos."""
 
 
 class SandboxState:
@@ -58,7 +79,7 @@ class SandboxState:
         self.accounts: dict[str, Account] = {}
         self.keys = KeyRing()
         """Every user's API keys (issue 12: lifecycle, rotation); authenticates each API request."""
-        self.store = Store(config.seed)
+        self.store = Store()
         self.stats = Stats()
         self.faults = FaultInjector(config.faults)
         self.tasks = TaskSet()
@@ -92,6 +113,22 @@ class SandboxState:
         self.accounts[api_key] = account
         self.keys.register_start(account)
         return account
+
+    def tenant_of(self, api_key: str, account_id: str = "") -> Tenant:
+        """The tenant of a known key and ``x-account-id``; ``KeyError`` for an unknown key."""
+        account = self.accounts.get(api_key)
+        if account is None:
+            raise KeyError("unknown API key")
+        return self.store.tenant(account, account_id)
+
+    def set_profile(self, api_key: str, account_id: str, seller: Any) -> dict[str, Any]:
+        """Replace a tenant's company profile; ``ValueError`` naming each problem of ``seller``."""
+        errors = validate_profile(seller)
+        if errors:
+            raise ProfileError(errors)
+        owner = self.tenant_of(api_key, account_id)
+        owner.profile = dict(seller)
+        return dict(owner.profile)
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -155,46 +192,38 @@ class SandboxState:
         total = self._delay_rng.uniform(low, high)
         return total / 2, total / 2, self._delay_rng.uniform(low, high)
 
-    def event(self, record: InvoiceRecord, event: str = "invoice.status") -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "event": event,
-            "faktooraId": record.faktoora_id,
-            "invoiceNumber": record.invoice_number,
-            "status": record.invoice_status,
-            "timestamp": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "metadata": {
-                "format": record.payload.get("format") or "xrechnung",
-                "issueDate": record.issue_date,
-                "accountId": record.tenant.account_id or None,
-            },
-        }
-        if record.validation is not None:
-            body["metadata"]["validation"] = dict(record.validation)
-        return body
+    def notify_invoice(self, record: InvoiceRecord, action: str) -> None:
+        """Deliver webhook ``action`` about ``record`` (status = its ``invoiceStatus``)."""
+        self.webhooks.notify(
+            record.tenant, action, record.faktoora_id, record.invoice_status, invoice_metadata(record)
+        )
 
     def set_status(self, record: InvoiceRecord, status: str) -> None:
+        """Move the invoice to ``status``: ``invoiceCreate`` (draft, review, created) or ``invoiceSent``."""
         record.invoice_status = status
         record.changed()
-        action = "invoiceSent" if status == "sent" else "invoiceCreate"
-        self.webhooks.emit(record.tenant, action, self.event(record))
+        self.notify_invoice(record, "invoiceSent" if status == "sent" else "invoiceCreate")
+        if status == "sent" and _overdue(record):
+            self.notify_invoice(record, "invoiceOverdue")
 
     def send(self, record: InvoiceRecord) -> None:
+        """Deliver a created invoice with a ``delivery`` (e-mail or PEPPOL): outbox entry, then ``sent``."""
         delivery = record.delivery
         if delivery is None:
             return
+        name = safe_name(record.invoice_number)
+        peppol = delivery.get("type") == "peppol"
         self.store.outbox.append(
             {
+                "type": "peppol" if peppol else "email",
                 "faktooraId": record.faktoora_id,
                 "invoiceNumber": record.invoice_number,
                 "accountId": record.tenant.account_id or None,
                 "to": delivery.get("recipient"),
                 "cc": delivery.get("carbonCopy"),
                 "bcc": delivery.get("blindCarbonCopy"),
-                "subject": f"Invoice {record.invoice_number}",
-                "attachments": [
-                    f"{safe_name(record.invoice_number)}.pdf",
-                    f"{safe_name(record.invoice_number)}.xml",
-                ],
+                "subject": None if peppol else f"Invoice {record.invoice_number}",
+                "attachments": [f"{name}.xml"] if peppol else [f"{name}.pdf", f"{name}.xml"],
                 "sentAt": utcnow(),
             }
         )
@@ -279,7 +308,7 @@ class SandboxState:
                 "validity": accepted,
             }
         record.changed()
-        self.webhooks.emit(record.tenant, "validationJobCompleted", self.event(record, "invoice.validation"))
+        self.notify_invoice(record, "validationJobCompleted")
 
     async def process_import(self, record: ImportRecord) -> None:
         try:
@@ -296,6 +325,84 @@ class SandboxState:
         except Exception as exc:
             logger.warning("visualisation of import %s failed: %s", record.faktoora_id, exc)
             record.visualization_status = "failed"
+
+    async def invoice_view(self, record: InvoiceRecord) -> ImportRecord:
+        """A created invoice as ``/import/outgoing/{faktooraId}`` serves it; 409 NOT_READY before its file.
+
+        Made on first use from the generated XML (parsed and validated in the work pool, the verdict of
+        a finished validation job reused); its PDF view is the invoice's own PDF, rendered on demand.
+        """
+        if record.view is not None:
+            return record.view
+        xml = record.xml
+        if xml is None:
+            if record.job_status == "failed":
+                raise ApiError(409, "NOT_READY", f"the file does not exist: {record.error}")
+            raise ApiError(409, "NOT_READY", "the file is not generated yet")
+        if record.view_lock is None:
+            record.view_lock = asyncio.Lock()
+        async with record.view_lock:
+            if record.view is None:
+                parsed = await self.in_thread(_domain.parse_document, xml)
+                view = ImportRecord(
+                    faktoora_id=record.faktoora_id,
+                    tenant=record.tenant,
+                    seq=record.seq,
+                    filename=f"{safe_name(record.invoice_number)}.xml",
+                    source=xml,
+                    source_type="application/xml",
+                    parsed=parsed,
+                    created_at=record.created_at,
+                    xml=xml,
+                    invoice=record,
+                    visualization_status="accepted",
+                )
+                job = record.validation
+                if job is not None and job["status"] != "processing" and record.verdict is not None:
+                    view.verdict, view.accepted = record.verdict, bool(job["validity"])
+                    view.validation_status = "accepted" if view.accepted else "failed"
+                else:
+                    await self._check_view(view)
+                record.view = view
+        return record.view
+
+    async def _check_view(self, view: ImportRecord) -> None:
+        try:
+            accepted, verdict = await self.in_thread(_domain.validate_parsed, view.parsed)
+        except Exception as exc:
+            logger.warning("validation of invoice %s failed: %s", view.faktoora_id, exc)
+            view.validation_status = "failed"
+        else:
+            view.verdict, view.accepted = verdict, accepted
+            view.validation_status = "accepted" if accepted else "failed"
+
+
+def invoice_metadata(record: InvoiceRecord) -> dict[str, Any]:
+    """The ``metadata`` of an invoice's webhook deliveries."""
+    doc = record.payload
+    meta: dict[str, Any] = {
+        "invoiceNumber": record.invoice_number,
+        "issueDate": record.issue_date,
+        "dueDate": doc.get("dueDate"),
+        "format": doc.get("format") or "xrechnung",
+        "schema": doc.get("schema") or "CII",
+        "currency": doc.get("currency") or "EUR",
+        "totalGross": record.total_gross,
+        "buyerName": doc["buyer"]["name"],
+        "accountId": record.tenant.account_id or None,
+    }
+    if record.delivery is not None:
+        delivery = record.delivery
+        meta["delivery"] = {"type": delivery.get("type"), "recipient": delivery.get("recipient")}
+    if record.validation is not None:
+        meta["validation"] = dict(record.validation)
+    return meta
+
+
+def _overdue(record: InvoiceRecord) -> bool:
+    """A sent invoice whose ``dueDate`` (YYYYMMDD) is before today (UTC)."""
+    due = record.payload.get("dueDate")
+    return isinstance(due, str) and due < today().strftime("%Y%m%d")
 
 
 def _gone(record: InvoiceRecord) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import json
-import random
 import re
+import secrets
 import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar, cast
 
+from .numbering import DEFAULT_PAD_LENGTH, DEFAULT_TEMPLATE, Template, parse_template
 from .ratelimit import TokenBucket
 
 __all__ = [
@@ -35,6 +36,36 @@ T = TypeVar("T")
 FEATURES = frozenset({"invoiceValidation", "invoiceDeleteMode"})
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 _CENT = Decimal("0.01")
+
+
+def today() -> _dt.date:
+    """Today's date in UTC (the date tokens of invoice numbers)."""
+    return _dt.datetime.now(_dt.timezone.utc).date()
+
+
+DEFAULT_PROFILE: Mapping[str, str] = {
+    "name": "Sandbox Muster GmbH",
+    "street": "Friedrichstraße 123",
+    "postcode": "10117",
+    "city": "Berlin",
+    "country": "DE",
+    "vatId": "DE123456789",
+    "legalRegistrationId": "HRB 123456 B",
+    "contactName": "Erika Mustermann",
+    "phone": "+49 30 1234567",
+    "email": "rechnung@sandbox-muster.example",
+    "electronicAddress": "rechnung@sandbox-muster.example",
+    "electronicAddressScheme": "EM",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "bankName": "Commerzbank",
+}
+"""The company profile of a new tenant: a complete German seller (XRechnung 3.0 valid)."""
+
+
+def default_profile() -> dict[str, Any]:
+    """A fresh copy of :data:`DEFAULT_PROFILE`."""
+    return dict(DEFAULT_PROFILE)
 
 
 def utcnow() -> str:
@@ -119,6 +150,9 @@ class InvoiceRecord:
     gen_fail: bool = False
     delays: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pdf_lock: asyncio.Lock | None = None
+    view: ImportRecord | None = None
+    """The invoice as ``/import/outgoing/{faktooraId}`` serves it (made once its XML exists)."""
+    view_lock: asyncio.Lock | None = None
     _status_body: bytes | None = None
     _total_gross: str | None = None
 
@@ -161,7 +195,7 @@ class InvoiceRecord:
             "authority": [],
             "delivery": [
                 {
-                    "type": delivery.get("type", "email"),
+                    "type": delivery.get("type") or "email",
                     "recipient": delivery.get("recipient"),
                     "carbonCopy": delivery.get("carbonCopy"),
                     "blindCarbonCopy": delivery.get("blindCarbonCopy"),
@@ -214,6 +248,8 @@ class ImportRecord:
     verdict: Any = None
     accepted: bool | None = None
     content_pdf: bytes | None = None
+    invoice: InvoiceRecord | None = None
+    """Set when this is the content view of an invoice created with ``POST /invoices``."""
     report_pdf: bytes | None = None
 
     @property
@@ -267,7 +303,37 @@ class Tenant:
     imports: dict[str, ImportRecord] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     counter: int = 0
+    """The last invoice number counter used (the next invoice gets counter + 1)."""
+    number_template: Template = field(default_factory=lambda: parse_template(DEFAULT_TEMPLATE))
+    pad_length: int = DEFAULT_PAD_LENGTH
+    profile: dict[str, Any] = field(default_factory=default_profile)
+    """The company profile: the seller of every invoice sent without one."""
     areas: dict[str, Any] = field(default_factory=dict)
+
+    def number_settings(self) -> dict[str, Any]:
+        """``{"template", "padLength", "counter"}`` (``GET /settings/invoice-number-template``)."""
+        return {"template": self.number_template.text, "padLength": self.pad_length, "counter": self.counter}
+
+    def preview_number(self, template: Template | None = None) -> str:
+        """The number the next invoice would get (with the uniqueness bump); allocates nothing."""
+        tpl = template or self.number_template
+        return tpl.first_free(self.counter, self.pad_length, today(), self.by_number.__contains__)[0]
+
+    def allocate_number(self, reserved: set[str]) -> str:
+        """The next free number of the account's template; moves the counter to it.
+
+        ``reserved`` holds numbers of the same request that are not stored yet.
+        """
+        number, self.counter = self.number_template.first_free(
+            self.counter, self.pad_length, today(), lambda n: n in self.by_number or n in reserved
+        )
+        return number
+
+    def note_number(self, number: str) -> None:
+        """A created number made by the template moves the counter on to the counter it embeds."""
+        embedded = self.number_template.counter_of(number)
+        if embedded is not None and embedded > self.counter:
+            self.counter = embedded
 
     def area(self, name: str, factory: Callable[[], T]) -> T:
         """The tenant's state of API area ``name`` (created by ``factory`` on first use).
@@ -299,8 +365,7 @@ class Stats:
 class Store:
     """All tenants plus global indexes; ``reset()`` forgets everything but the accounts."""
 
-    def __init__(self, seed: int = 0) -> None:
-        self._seed = seed
+    def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
@@ -310,7 +375,6 @@ class Store:
         self.outbox: list[dict[str, Any]] = []
         self.seq = 0
         self._ids: set[str] = set()
-        self._rng = random.Random(f"ids:{self._seed}")
 
     def tenant(self, account: Account, account_id: str) -> Tenant:
         key = (account.api_key, account_id)
@@ -320,8 +384,13 @@ class Store:
         return tenant
 
     def new_id(self, prefix: str = "F", length: int = 8) -> str:
+        """A fresh id: ``prefix`` + ``length`` upper-case letters/digits from the OS's secure random source.
+
+        Never from the seed (issue 16): a restarted sandbox must not hand out an id it gave before, so a
+        client's journal can never match another invoice (36**8 ids; the set only guards this process).
+        """
         while True:
-            value = prefix + "".join(self._rng.choice(_ID_ALPHABET) for _ in range(length))
+            value = prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
             if value not in self._ids:
                 self._ids.add(value)
                 return value
@@ -334,7 +403,6 @@ class Store:
         tenant = record.tenant
         tenant.invoices[record.faktoora_id] = record
         tenant.by_number[record.invoice_number] = record
-        tenant.counter += 1
         self.invoices[record.faktoora_id] = record
 
     def delete_invoice(self, record: InvoiceRecord) -> None:

@@ -13,11 +13,21 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from faktoora_async.einvoice.codes import EAS_CODES
+
 from . import _payload_en16931 as _en16931
 
-__all__ = ["FORMATS", "SCHEMAS", "parse_yyyymmdd", "syntax_of", "validate_invoice"]
+__all__ = [
+    "FORMATS",
+    "PROFILE_REQUIRED",
+    "SCHEMAS",
+    "parse_yyyymmdd",
+    "syntax_of",
+    "validate_invoice",
+    "validate_profile",
+]
 
-FORMATS = frozenset({"xrechnung", "xrechnung:ubl", "zf:2", "zf:1"})
+FORMATS = frozenset({"xrechnung", "zf:2", "zf:1"})
 SCHEMAS = frozenset({"CII", "UBL"})
 """XRechnung syntaxes selected by ``schema`` (default ``CII``); ZUGFeRD (``zf:*``) embeds CII only."""
 TYPE_CODES = frozenset({"380", "381", "384", "389"}) | _en16931.TYPE_CODES
@@ -32,6 +42,8 @@ _DE_POSTCODE = re.compile(r"\d{5}")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 _BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?")
 _MEANS = re.compile(r"\d{1,3}|ZZZ")
+_PEPPOL = re.compile(r"\d{4}:[A-Za-z0-9][A-Za-z0-9._:+/-]{0,150}")
+_LEITWEG = re.compile(r"\d{2,12}(-[A-Za-z0-9]{1,30})?-\d{2}")
 # characters XML 1.0 cannot carry (C0 controls except tab/newline/return, surrogates, U+FFFE/U+FFFF)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -295,13 +307,32 @@ def _product(c: _Checker, value: Any, path: str) -> None:
             c.err(f"{path}.taxes", "must have at most 10 entries")
 
 
+def _peppol(c: _Checker, data: Mapping[str, Any], path: str) -> None:
+    """A PEPPOL recipient ``<EAS scheme>:<participant id>``, e.g. ``0204:04011000-12345-03`` (Leitweg-ID)."""
+    recipient = c.string(data, "recipient", path, required=True, max_len=160)
+    if recipient is not None:
+        scheme, _, participant = recipient.partition(":")
+        if not _PEPPOL.fullmatch(recipient):
+            c.err(f"{path}.recipient", "must be <scheme>:<participant id>, e.g. 0204:04011000-12345-03")
+        elif scheme not in EAS_CODES:
+            c.err(f"{path}.recipient", f"scheme {scheme} is not a CEF EAS code")
+        elif scheme == "0204" and not _LEITWEG.fullmatch(participant):
+            c.err(f"{path}.recipient", "must be a Leitweg-ID after 0204:, e.g. 0204:04011000-12345-03")
+    for key in ("carbonCopy", "blindCarbonCopy"):
+        if data.get(key) is not None:
+            c.err(f"{path}.{key}", "must be null for PEPPOL delivery (e-mail only)")
+
+
 def _delivery(c: _Checker, value: Any, path: str) -> None:
     data = c.obj(value, path, _DELIVERY_FIELDS)
     if data is None:
         return
     kind = c.string(data, "type", path, required=True, max_len=20)
+    if kind == "peppol":
+        _peppol(c, data, path)
+        return
     if kind is not None and kind != "email":
-        c.err(f"{path}.type", "must be email")
+        c.err(f"{path}.type", "must be email or peppol")
     c.string(data, "recipient", path, required=True, max_len=254, pattern=_EMAIL, what="an e-mail address")
     for key in ("carbonCopy", "blindCarbonCopy"):
         cc = data.get(key)
@@ -314,7 +345,7 @@ def _delivery(c: _Checker, value: Any, path: str) -> None:
 
 def syntax_of(invoice: Mapping[str, Any]) -> str:
     """``"ubl"`` or ``"cii"``: the XML syntax a valid invoice is rendered in."""
-    if invoice.get("schema") == "UBL" or invoice.get("format") == "xrechnung:ubl":
+    if invoice.get("schema") == "UBL":
         return "ubl"
     return "cii"
 
@@ -327,15 +358,20 @@ def validate_invoice(value: Any, index: int) -> list[dict[str, Any]]:
     if data is None:
         return c.errors
     fmt = c.string(data, "format", path, max_len=20)
-    if fmt is not None and fmt not in FORMATS:
-        c.err(f"{path}.format", "must be one of xrechnung, xrechnung:ubl, zf:2, zf:1")
+    if fmt == "xrechnung:ubl":
+        c.err(f"{path}.format", 'xrechnung:ubl is not a format: use format xrechnung with schema "UBL"')
+        fmt = None
+    elif fmt is not None and fmt not in FORMATS:
+        c.err(f"{path}.format", "must be one of xrechnung, zf:2, zf:1")
     schema = c.string(data, "schema", path, max_len=10)
     if schema is not None:
         if schema not in SCHEMAS:
             c.err(f"{path}.schema", "must be CII or UBL")
         elif schema == "UBL" and (fmt or "xrechnung") != "xrechnung":
             c.err(f"{path}.schema", "UBL needs format xrechnung (ZUGFeRD embeds CII only)")
-    c.string(data, "invoiceNumber", path, required=True, max_len=100)
+    number = c.string(data, "invoiceNumber", path, max_len=100)
+    if number is not None and not number.strip():
+        c.err(f"{path}.invoiceNumber", "must not be empty (leave it out to get the next number)")
     c.date(data, "issueDate", path, required=True)
     c.date(data, "dueDate", path)
     c.date(data, "deliveryDate", path)
@@ -352,11 +388,12 @@ def validate_invoice(value: Any, index: int) -> list[dict[str, Any]]:
     c.string(data, "paymentMeansCode", path, max_len=3, pattern=_MEANS, what="a UNCL 4461 code")
     if data.get("shipTo") is not None:
         _address(c, data["shipTo"], f"{path}.shipTo")
-    for key, is_seller in (("seller", True), ("buyer", False)):
-        if data.get(key) is None:
-            c.err(f"{path}.{key}", "is required")
-        else:
-            _party(c, data[key], f"{path}.{key}", seller=is_seller)
+    if data.get("seller") is not None:  # no seller: the account's company profile is the seller
+        _party(c, data["seller"], f"{path}.seller", seller=True)
+    if data.get("buyer") is None:
+        c.err(f"{path}.buyer", "is required")
+    else:
+        _party(c, data["buyer"], f"{path}.buyer", seller=False)
     items = data.get("invoiceItems")
     if items is None:
         c.err(f"{path}.invoiceItems", "is required")
@@ -384,4 +421,37 @@ def validate_invoice(value: Any, index: int) -> list[dict[str, Any]]:
         c.err(f"{path}.reviewMode", "draftOnly and reviewMode cannot both be true")
     for field, message in _en16931.validate_terms(data, path):
         c.err(field, message)
+    return c.errors
+
+
+PROFILE_REQUIRED = (
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "contactName",
+    "phone",
+    "email",
+    "electronicAddress",
+    "electronicAddressScheme",
+    "iban",
+)
+"""Seller fields a company profile must have, so every invoice it is the seller of is XRechnung-complete."""
+
+
+def validate_profile(value: Any) -> list[dict[str, Any]]:
+    """All problems of a company profile (``PUT /_sandbox/profile``): a valid, complete seller."""
+    c = _Checker(0)
+    data = c.obj(value, "seller", _SELLER_FIELDS)
+    if data is None:
+        return c.errors
+    _party(c, data, "seller", seller=True)
+    for key in PROFILE_REQUIRED:
+        if data.get(key) is None:
+            c.err(f"seller.{key}", "is required in a company profile")
+    if data.get("vatId") is None and data.get("taxId") is None:
+        c.err("seller.vatId", "a company profile needs vatId or taxId (BR-DE-16)")
+    for error in c.errors:
+        del error["index"]
     return c.errors

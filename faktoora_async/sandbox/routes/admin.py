@@ -6,7 +6,7 @@
   restarts the seeded stream).
 - ``POST approve/{faktooraId}``: a person confirms a draft or approves a review: -> created
   (-> sent with delivery).
-- ``GET outbox``: the e-mails "sent" for invoices with a delivery.
+- ``GET outbox``: the e-mails and PEPPOL messages "sent" for invoices with a delivery (``type``).
 - ``POST reset``: forget invoices, imports, subscriptions, outbox, logs, stats.
 - ``GET webhook-log``: every webhook delivery attempt.
 - ``GET invoices``: every stored invoice with the sha256 of its files once generated.  PDFs are rendered
@@ -14,10 +14,15 @@
   first renders every missing PDF of a generated invoice, so the listing carries all of them.
 - ``POST inflate/{faktooraId}?bytes=N``: make that invoice's PDF download exactly N bytes (streamed).
 - ``GET accounts`` / ``POST accounts``: list / add API keys ``{"apiKey", "features", "rate", "burst"}``.
+- ``GET profile`` / ``PUT profile``: the company profile (the seller of invoices sent without one) of the
+  tenant named by the ``X-API-KEY`` and ``x-account-id`` headers; ``PUT`` takes a complete seller object.
+- ``POST events``: deliver ``{"action", "faktooraId"?, "status"?, "metadata"?}`` to that tenant's
+  subscriptions of the action (any of the 16, also those the sandbox cannot cause itself).
 """
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +30,9 @@ from aiohttp import web
 
 from ..errors import ApiError, bad_request, http_error
 from ..httputil import hash_chunks, inflated_chunks, json_response, read_json
-from ..state import STATE, SandboxState
+from ..state import STATE, ProfileError, SandboxState
+from ..store import Tenant
+from ..webhooks import ACTIONS, canonical_action
 
 MAX_INFLATE = 8 * 1024**3
 
@@ -203,6 +210,53 @@ async def add_account(request: web.Request) -> web.Response:
     return json_response({"apiKey": account.api_key, **account.describe()}, 201)
 
 
+def _admin_tenant(request: web.Request) -> Tenant:
+    """The tenant named by ``X-API-KEY`` (+ ``x-account-id``) on an admin route; 401 for an unknown key."""
+    try:
+        return request.app[STATE].tenant_of(
+            request.headers.get("X-API-KEY", ""), request.headers.get("x-account-id", "")
+        )
+    except KeyError:
+        raise http_error(401, "X-API-KEY must name a known key (the account whose profile this is)") from None
+
+
+async def get_profile(request: web.Request) -> web.Response:
+    return json_response(_admin_tenant(request).profile)
+
+
+async def put_profile(request: web.Request) -> web.Response:
+    owner = _admin_tenant(request)
+    body = await read_json(request)
+    try:
+        profile = request.app[STATE].set_profile(owner.account.api_key, owner.account_id, body)
+    except ProfileError as exc:
+        raise bad_request(f"invalid company profile: {exc}", exc.errors) from None
+    return json_response(profile)
+
+
+async def fire_event(request: web.Request) -> web.Response:
+    """Deliver any documented action to the tenant's subscriptions (events the sandbox cannot cause)."""
+    owner = _admin_tenant(request)
+    body = await read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        raise bad_request('body must be {"action", "faktooraId"?, "status"?, "metadata"?}')
+    unknown = sorted(set(body) - {"action", "faktooraId", "status", "metadata"})
+    action = canonical_action(body["action"])
+    if unknown or action is None:
+        raise bad_request(
+            f"unknown fields {unknown}" if unknown else f"action must be one of {sorted(ACTIONS)}"
+        )
+    object_id, status, metadata = body.get("faktooraId"), body.get("status"), body.get("metadata")
+    if not isinstance(object_id, (str, type(None))) or not isinstance(status, (str, type(None))):
+        raise bad_request("faktooraId and status must be strings")
+    if not isinstance(metadata, (dict, type(None))):
+        raise bad_request("metadata must be an object")
+    subscribers = sum(1 for sub in owner.subscriptions.values() if sub.action == action)
+    object_id = object_id or str(uuid.uuid4())
+    request.app[STATE].webhooks.notify(owner, action, object_id, status, metadata)
+    return json_response({"action": action, "faktooraId": object_id, "subscriptions": subscribers}, 202)
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     """Register the admin routes (no API key, no prefix: ``/_sandbox/...``)."""
     r = router
@@ -217,3 +271,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     r.add_post("/_sandbox/inflate/{faktooraId}", inflate)
     r.add_get("/_sandbox/accounts", list_accounts)
     r.add_post("/_sandbox/accounts", add_account)
+    r.add_get("/_sandbox/profile", get_profile)
+    r.add_put("/_sandbox/profile", put_profile)
+    r.add_post("/_sandbox/events", fire_event)

@@ -123,15 +123,24 @@ async def upload_import(request: web.Request) -> web.Response:
     return json_response({"faktooraId": record.faktoora_id}, 202)
 
 
-def _import(request: web.Request) -> ImportRecord:
-    """The import named by the path: ``{faktooraId}`` (outgoing) or ``{importId}`` (incoming invoices)."""
+async def _import(request: web.Request) -> ImportRecord:
+    """The import named by the path: ``{importId}`` (incoming invoices) or ``{faktooraId}``: an uploaded
+    outgoing import, or an invoice created with ``POST /invoices`` (which answers every route as an upload
+    does once its file exists; 409 NOT_READY before).
+    """
     if "importId" in request.match_info:
         return incoming_record(request)
     fid = request.match_info["faktooraId"]
-    record = tenant(request).imports.get(fid) if _FID.fullmatch(fid) else None
-    if record is None:
+    if not _FID.fullmatch(fid):
         raise http_error(404, "no imported invoice with this faktooraId")
-    return record
+    owner = tenant(request)
+    record = owner.imports.get(fid)
+    if record is not None:
+        return record
+    invoice = owner.invoices.get(fid)
+    if invoice is None:
+        raise http_error(404, "no imported or created invoice with this faktooraId")
+    return await app_state(request).invoice_view(invoice)
 
 
 _CONTENT_PARTS = {
@@ -146,24 +155,27 @@ _CONTENT_PARTS = {
 
 
 async def import_content(request: web.Request) -> web.Response:
-    return json_response(_import(request).content)
+    return json_response((await _import(request)).content)
 
 
 async def import_summary(request: web.Request) -> web.Response:
-    record = _import(request)
+    record = await _import(request)
     summary = getattr(record.parsed, "summary", None)
     return json_response(summary() if callable(summary) else {})
 
 
 def _content_part_handler(key: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        return json_response(_import(request).content.get(key))
+        return json_response((await _import(request)).content.get(key))
 
     return handler
 
 
 async def import_content_pdf(request: web.Request) -> web.StreamResponse:
-    record = _import(request)
+    record = await _import(request)
+    if record.content_pdf is None and record.invoice is not None:
+        pdf = await app_state(request).ensure_pdf(record.invoice)
+        return await send_bytes(request, bytes_stream(pdf), len(pdf), "application/pdf")
     if record.content_pdf is None:
         if record.visualization_status == "failed":
             raise ApiError(409, "NOT_READY", "the PDF view could not be rendered")
@@ -173,21 +185,21 @@ async def import_content_pdf(request: web.Request) -> web.StreamResponse:
 
 
 async def import_source(request: web.Request) -> web.StreamResponse:
-    record = _import(request)
+    record = await _import(request)
     if record.xml is not None:
         return await send_bytes(request, bytes_stream(record.xml), len(record.xml), "application/xml")
     return await send_bytes(request, bytes_stream(record.source), len(record.source), record.source_type)
 
 
 async def import_validation(request: web.Request) -> web.Response:
-    record = _import(request)
+    record = await _import(request)
     if record.validation_status == "pending":
         raise ApiError(409, "NOT_READY", "the validation is still running")
     return json_response({"status": "accepted" if record.accepted else "rejected"})
 
 
 async def import_validation_pdf(request: web.Request) -> web.StreamResponse:
-    record = _import(request)
+    record = await _import(request)
     if record.validation_status == "pending":
         raise ApiError(409, "NOT_READY", "the validation is still running")
     if record.verdict is None:
@@ -202,7 +214,7 @@ async def import_validation_pdf(request: web.Request) -> web.StreamResponse:
 
 
 async def import_status(request: web.Request) -> web.Response:
-    return json_response(_import(request).status())
+    return json_response((await _import(request)).status())
 
 
 def _attachments(record: ImportRecord) -> list[Any]:
@@ -220,11 +232,11 @@ def attachment_json(att: Any) -> dict[str, Any]:
 
 
 async def import_attachments(request: web.Request) -> web.Response:
-    return paginate(request, _attachments(_import(request)), as_json=attachment_json)
+    return paginate(request, _attachments(await _import(request)), as_json=attachment_json)
 
 
-def _attachment(request: web.Request) -> Any:
-    record = _import(request)
+async def _attachment(request: web.Request) -> Any:
+    record = await _import(request)
     att_id = request.match_info["attachmentId"]
     if _ATT_ID.fullmatch(att_id):
         for att in _attachments(record):
@@ -234,11 +246,11 @@ def _attachment(request: web.Request) -> Any:
 
 
 async def import_attachment(request: web.Request) -> web.Response:
-    return json_response(attachment_json(_attachment(request)))
+    return json_response(attachment_json(await _attachment(request)))
 
 
 async def import_attachment_file(request: web.Request) -> web.StreamResponse:
-    data = bytes(_attachment(request).content)
+    data = bytes((await _attachment(request)).content)
     return await send_bytes(request, bytes_stream(data), len(data), "application/octet-stream")
 
 

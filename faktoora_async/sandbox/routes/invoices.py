@@ -13,6 +13,7 @@ from aiohttp import web
 from .. import _domain
 from ..errors import ApiError, bad_request, http_error
 from ..httputil import (
+    WILDCARDS,
     app_state,
     bytes_stream,
     choice_query,
@@ -95,7 +96,8 @@ def _number_clashes(owner: Tenant, invoices: list[Any]) -> list[dict[str, Any]]:
     """One error per invoice whose number the tenant has, or that the request repeats."""
     positions: dict[str, list[int]] = {}
     for index, invoice in enumerate(invoices):
-        positions.setdefault(invoice["invoiceNumber"], []).append(index)
+        if invoice.get("invoiceNumber") is not None:
+            positions.setdefault(invoice["invoiceNumber"], []).append(index)
     clashes: list[dict[str, Any]] = []
     for number, indexes in positions.items():
         stored = number in owner.by_number
@@ -116,6 +118,29 @@ def _number_clashes(owner: Tenant, invoices: list[Any]) -> list[dict[str, Any]]:
     return clashes
 
 
+def _documents(owner: Tenant, invoices: list[Any]) -> list[dict[str, Any]]:
+    """The invoices as the account makes them: numbered (template) and with a seller (company profile).
+
+    In request order, an invoice without ``invoiceNumber`` gets the next free number of the account's
+    template, and an invoice whose number the template made moves the counter on to it.  Runs only once
+    the request passed every check, so a refused request moves nothing.
+    """
+    reserved = {inv["invoiceNumber"] for inv in invoices if inv.get("invoiceNumber") is not None}
+    documents = []
+    for invoice in invoices:
+        document = dict(invoice)
+        if document.get("invoiceNumber") is None:
+            number = owner.allocate_number(reserved)
+            reserved.add(number)
+            document["invoiceNumber"] = number
+        else:
+            owner.note_number(document["invoiceNumber"])
+        if document.get("seller") is None:
+            document["seller"] = dict(owner.profile)
+        documents.append(document)
+    return documents
+
+
 async def create_invoices(request: web.Request) -> web.Response:
     state = app_state(request)
     owner = tenant(request)
@@ -128,16 +153,17 @@ async def create_invoices(request: web.Request) -> web.Response:
     base = f"{request.scheme}://{request.host}/invoice/details/"
     gen_rate = state.faults.config.generation_failure_rate
     out = []
-    for invoice in invoices:
+    for document in _documents(owner, invoices):
         fid = state.store.new_id()
+        number = document["invoiceNumber"]
         record = InvoiceRecord(
             faktoora_id=fid,
             tenant=owner,
             seq=state.store.next_seq(),
-            payload=invoice,
+            payload=document,
             created_at=utcnow(),
             delays=state.draw_delays(),
-            gen_fail=bool(gen_rate) and state.faults.keyed("generation", fid) < gen_rate,
+            gen_fail=bool(gen_rate) and state.faults.keyed("generation", number) < gen_rate,
         )
         state.store.add_invoice(record)
         state.tasks.spawn(state.process(record))
@@ -181,6 +207,11 @@ def _filtered(request: web.Request, records: list[InvoiceRecord]) -> list[Invoic
 
 
 async def list_or_download(request: web.Request) -> web.StreamResponse:
+    """A file when ``Accept`` names PDF/XML, or is absent or a wildcard beside ``invoiceNumber``.
+
+    With ``invoiceNumber`` and no ``Accept`` (or ``*/*`` without ``application/json``) the PDF is sent,
+    as Pipedream's connector expects; ``Accept: application/json`` (what SDKs send) keeps the list.
+    """
     media = media_types(request)
     kind = None
     for m in media:
@@ -188,8 +219,11 @@ async def list_or_download(request: web.Request) -> web.StreamResponse:
             kind = "pdf" if m == "application/pdf" else "xml"
             break
     owner = tenant(request)
+    number = request.query.get("invoiceNumber")
+    wildcard = not media or any(m in WILDCARDS for m in media)
+    if kind is None and number is not None and "application/json" not in media and wildcard:
+        kind = "pdf"
     if kind is not None:
-        number = request.query.get("invoiceNumber")
         if not number:
             raise bad_request("invoiceNumber is required to download a file")
         record = owner.by_number.get(number)

@@ -1,8 +1,15 @@
-"""``/webhooks``: the tenant's webhook subscriptions (list, create, change, delete)."""
+"""``/webhooks``: the tenant's webhook subscriptions (list, create, change, delete).
+
+Ids are UUIDs; ``action`` is one of the 16 documented actions (``invoiceCreated`` is accepted for
+``invoiceCreate`` and stored as that); a ``target`` is checked at registration like faktoora checks it
+(:mod:`..targets`).  ``POST`` answers ``201`` with the subscription, ``PATCH`` the changed subscription,
+``DELETE`` ``{"succeed": true}``.
+"""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -10,14 +17,15 @@ from aiohttp import web
 from ..errors import bad_request, http_error
 from ..httputil import app_state, json_response, paginate, read_json, tenant
 from ..store import Subscription, utcnow
-from ..webhooks import ACTIONS
+from ..targets import TargetRefused, check_target
+from ..webhooks import ACTIONS, canonical_action
 
 __all__ = ["add_routes"]
 
-_WID = re.compile(r"W[A-Z0-9]{6,40}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _subscription_body(body: Any, *, partial: bool) -> dict[str, str]:
+async def _subscription_body(request: web.Request, body: Any, *, partial: bool) -> dict[str, str]:
     if not isinstance(body, dict):
         raise bad_request('body must be an object {"action", "target"}')
     errors = [{"field": k, "message": "unknown field"} for k in body if k not in ("action", "target")]
@@ -26,26 +34,26 @@ def _subscription_body(body: Any, *, partial: bool) -> dict[str, str]:
     if action is None and not partial:
         errors.append({"field": "action", "message": "is required"})
     elif action is not None:
-        if action not in ACTIONS:
+        known = canonical_action(action) if isinstance(action, str) else None
+        if known is None:
             errors.append({"field": "action", "message": f"must be one of {', '.join(sorted(ACTIONS))}"})
         else:
-            out["action"] = action
+            out["action"] = known
     target = body.get("target")
     if target is None and not partial:
         errors.append({"field": "target", "message": "is required"})
     elif target is not None:
-        if (
-            not isinstance(target, str)
-            or not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", target)
-            or len(target) > 2000
-        ):
-            errors.append({"field": "target", "message": "must be an http(s) URL"})
-        else:
-            out["target"] = target
+        allow = app_state(request).config.allow_private_targets
+        try:
+            out["target"] = await check_target(target, allow_private=allow)
+        except TargetRefused as exc:
+            errors.append({"field": "target", "message": str(exc)})
     if partial and not out and not errors:
         errors.append({"field": "action", "message": "nothing to change"})
     if errors:
-        raise bad_request("invalid webhook subscription", errors)
+        raise bad_request(
+            f"invalid webhook subscription: {errors[0]['field']} {errors[0]['message']}", errors
+        )
     return out
 
 
@@ -55,16 +63,15 @@ async def list_webhooks(request: web.Request) -> web.Response:
 
 
 async def create_webhook(request: web.Request) -> web.Response:
-    values = _subscription_body(await read_json(request), partial=False)
-    state = app_state(request)
-    sub = Subscription(state.store.new_id("W"), values["action"], values["target"], utcnow())
+    values = await _subscription_body(request, await read_json(request), partial=False)
+    sub = Subscription(str(uuid.uuid4()), values["action"], values["target"], utcnow())
     tenant(request).subscriptions[sub.id] = sub
     return json_response(sub.to_json(), 201)
 
 
 def _subscription(request: web.Request) -> Subscription:
     wid = request.match_info["webhookId"]
-    sub = tenant(request).subscriptions.get(wid) if _WID.fullmatch(wid) else None
+    sub = tenant(request).subscriptions.get(wid) if _UUID.fullmatch(wid) else None
     if sub is None:
         raise http_error(404, "no webhook subscription with this id")
     return sub
@@ -72,10 +79,10 @@ def _subscription(request: web.Request) -> Subscription:
 
 async def update_webhook(request: web.Request) -> web.Response:
     sub = _subscription(request)
-    values = _subscription_body(await read_json(request), partial=True)
+    values = await _subscription_body(request, await read_json(request), partial=True)
     sub.action = values.get("action", sub.action)
     sub.target = values.get("target", sub.target)
-    return json_response({"succeed": True})
+    return json_response(sub.to_json())
 
 
 async def delete_webhook(request: web.Request) -> web.Response:
