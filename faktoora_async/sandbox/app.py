@@ -18,8 +18,10 @@ Shapes the contract leaves open, as the sandbox answers them:
   ``/paymentmeans`` its lists; ``/content/summary`` ``ParsedInvoice.summary()``.
 - Attachments: ``{id, filename, mimeType, description, size}``; ``.../file`` is application/octet-stream.
 - ``/validation``, ``/validation/pdf``, ``/content/pdf``: ``409 NOT_READY`` while the import is pending.
-- Webhook subscriptions: ``{id, action, target, createdAt}`` (``POST`` answers 201 with it);
-  ``PATCH``/``DELETE`` answer ``{"succeed": true}``.
+- Webhook subscriptions: ``{id (UUID), action, target, createdAt}`` (``POST`` answers 201 with it,
+  ``PATCH`` the changed subscription); ``DELETE`` answers ``{"succeed": true}``.  Deliveries:
+  ``{"action", "faktooraId", "status", "timestamp", "metadata"}``.
+- Created invoices answer every ``/import/outgoing/{faktooraId}`` route once their file exists.
 - Validation: ``status`` ``success`` + ``validity: true`` when the invoice passes, ``error`` +
   ``validity: false`` when rejected, ``error`` + ``validity: null`` when the validator itself failed.
 """
