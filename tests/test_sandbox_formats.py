@@ -170,6 +170,8 @@ async def test_bad_profiles_are_400_naming_the_fields(api: Api) -> None:
     with_tax_id = {**{k: v for k, v in complete.items() if k != "vatId"}, "taxId": "30/123/45678"}
     status, _ = await api.admin("PUT", "profile", json=with_tax_id, headers=headers)
     assert status == 200
+    status, answer = await api.admin("GET", "profile", headers={"X-API-KEY": api.key, "x-account-id": "a b"})
+    assert status == 400
     for bad_headers in ({}, {"X-API-KEY": "sk_test_unknown_key_0"}):
         status, answer = await api.admin("PUT", "profile", json=complete, headers=bad_headers)
         assert status == 401 and answer["code"] == "UNAUTHORIZED"

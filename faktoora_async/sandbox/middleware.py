@@ -15,11 +15,12 @@ from .httputil import DECISION, TENANT, drop
 from .ratelimit import TokenBucket
 from .state import STATE, SandboxState
 
-__all__ = ["sandbox_middleware"]
+__all__ = ["ACCOUNT_ID", "sandbox_middleware"]
 
 logger = logging.getLogger("faktoora_async.sandbox")
 
-_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+"""What an ``x-account-id`` header may hold."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -84,7 +85,7 @@ async def _api(request: web.Request, handler: Handler, state: SandboxState) -> w
     request[API_KEY] = key
     account = key.account
     account_id = request.headers.get("x-account-id", "")
-    if account_id and not _ACCOUNT_ID.fullmatch(account_id):
+    if account_id and not ACCOUNT_ID.fullmatch(account_id):
         raise bad_request("x-account-id must be 1-64 letters, digits or _.:-")
     bucket = account.bucket
     if bucket is not None:

@@ -30,6 +30,7 @@ from aiohttp import web
 
 from ..errors import ApiError, bad_request, http_error
 from ..httputil import hash_chunks, inflated_chunks, json_response, read_json
+from ..middleware import ACCOUNT_ID
 from ..state import STATE, ProfileError, SandboxState
 from ..store import Tenant
 from ..webhooks import ACTIONS, canonical_action
@@ -212,10 +213,11 @@ async def add_account(request: web.Request) -> web.Response:
 
 def _admin_tenant(request: web.Request) -> Tenant:
     """The tenant named by ``X-API-KEY`` (+ ``x-account-id``) on an admin route; 401 for an unknown key."""
+    account_id = request.headers.get("x-account-id", "")
+    if account_id and not ACCOUNT_ID.fullmatch(account_id):
+        raise bad_request("x-account-id must be 1-64 letters, digits or _.:-")
     try:
-        return request.app[STATE].tenant_of(
-            request.headers.get("X-API-KEY", ""), request.headers.get("x-account-id", "")
-        )
+        return request.app[STATE].tenant_of(request.headers.get("X-API-KEY", ""), account_id)
     except KeyError:
         raise http_error(401, "X-API-KEY must name a known key (the account whose profile this is)") from None
 
