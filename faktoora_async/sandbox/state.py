@@ -115,10 +115,16 @@ class SandboxState:
         return account
 
     def tenant_of(self, api_key: str, account_id: str = "") -> Tenant:
-        """The tenant of a known key and ``x-account-id``; ``KeyError`` for an unknown key."""
+        """The tenant of a usable key (a start key or one made by ``/apikeys``) and ``x-account-id``.
+
+        ``KeyError`` for a key that is unknown, revoked or expired.
+        """
         account = self.accounts.get(api_key)
         if account is None:
-            raise KeyError("unknown API key")
+            try:
+                account = self.keys.authenticate(api_key).account
+            except ApiError:
+                raise KeyError("unknown API key") from None
         return self.store.tenant(account, account_id)
 
     def set_profile(self, api_key: str, account_id: str, seller: Any) -> dict[str, Any]:
