@@ -1,21 +1,24 @@
 """Webhook events: receiving faktoora's deliveries and the hub that ``invoices.wait()`` listens to.
 
-faktoora POSTs ``{"event": "invoice.status", "faktooraId", "invoiceNumber", "status", "timestamp", ...}`` to
-subscribed targets.  No signing scheme is documented, deliveries may repeat and may arrive out of order.
+faktoora POSTs ``{"action": "invoiceCreate", "faktooraId", "status", "timestamp", "metadata"}`` (API.md v2;
+16 actions, see :class:`~faktoora_async.models.WebhookAction`) to subscribed targets.  No signing scheme is
+documented, deliveries may repeat and may arrive out of order.
 This module turns that into something safe to expose on the internet:
 
-* :func:`parse_event` decodes one delivery from raw bytes: a size cap, a strict schema for the known fields
-  (unknown extra fields are ignored so new server fields never break receivers), a clear
-  :class:`WebhookPayloadError` naming the offending field;
+* :func:`parse_event` decodes one delivery from raw bytes: a size cap; any JSON object with an ``action``
+  (or a legacy ``event``) is accepted, every other field read tolerantly (opaque ids, timestamps with or
+  without zone or as epoch numbers, the raw JSON kept); only non-objects and bodies without an action get
+  a :class:`WebhookPayloadError`;
 * :func:`check_secret` compares a shared secret (sent as a header or a ``?token=`` query parameter of the
   target URL you subscribe) in constant time;
-* :class:`Deduplicator` remembers the last N ``(faktooraId, status, timestamp)`` keys (an LRU, bounded
-  memory) so a repeated delivery is applied once;
+* :class:`Deduplicator` remembers the last N ``(action, faktooraId, status, timestamp)`` keys (an LRU,
+  bounded memory) so a repeated delivery is applied once;
 * :class:`WebhookHub` keeps, per invoice, the most advanced status seen and never moves it backwards; the
   client's ``invoices.wait()`` resolves from it and polls only to fill gaps;
 * :class:`WebhookReceiver` ties these together for any web framework: ``await receiver.receive(chunks,
-  headers=..., query=...)``.  Thin adapters live in :mod:`faktoora_async.integrations.fastapi` and
-  :mod:`faktoora_async.integrations.aiohttp`.
+  headers=..., query=...)``; ``receiver.on("customerCreate", handler)`` per action, ``on_event`` for all;
+  deliveries of unknown actions are passed to the handlers, never refused.  Thin adapters live in
+  :mod:`faktoora_async.integrations.fastapi` and :mod:`faktoora_async.integrations.aiohttp`.
 
 Error tree (all are :class:`~faktoora_async.errors.FaktooraError`)::
 
@@ -30,12 +33,14 @@ Error tree (all are :class:`~faktoora_async.errors.FaktooraError`)::
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import hmac
+import inspect
 import logging
 import math
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -47,6 +52,7 @@ from faktoora_async.models.responses import STATUS_RANK  # a status never moves 
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "INVOICE_ACTIONS",
     "STATUS_RANK",
     "Deduplicator",
     "ReceiveResult",
@@ -61,7 +67,9 @@ __all__ = [
     "WebhookTimeoutError",
     "WebhookTooLargeError",
     "check_secret",
+    "feeds_hub",
     "parse_event",
+    "parse_timestamp",
     "read_capped",
 ]
 
@@ -72,7 +80,6 @@ logger = logging.getLogger("faktoora_async.webhooks")
 DEFAULT_MAX_BYTES: Final = 64 * 1024
 DEFAULT_SECRET_HEADER: Final = "X-Faktoora-Webhook-Secret"
 DEFAULT_SECRET_QUERY: Final = "token"
-_FAKTOORA_ID = re.compile(r"F[A-Z0-9]{6,64}")
 
 
 # --------------------------------------------------------------------------------------------- errors
@@ -132,42 +139,86 @@ class WebhookMediaTypeError(WebhookError):
 
 
 # --------------------------------------------------------------------------------------------- parsing
-class _Body(msgspec.Struct, rename="camel"):
-    event: str
-    faktoora_id: str
-    status: str
-    timestamp: _dt.datetime
-    invoice_number: str | None = None
-    metadata: dict[str, Any] | None = None
-
-
-_BODY_DECODER: Final = msgspec.json.Decoder(_Body)
+_MAX_ACTION = 200
+_MAX_TEXT = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookDelivery:
-    """One decoded webhook delivery."""
+    """One decoded webhook delivery (API.md v2: ``{"action", "faktooraId", "status", "timestamp",
+    "metadata"}``), read tolerantly: only ``action`` (or a legacy ``event``) is required.
 
-    event: str
-    faktoora_id: str
-    status: str
-    timestamp: _dt.datetime
+    ``faktoora_id`` is opaque (for customer/product events the object's id); ``timestamp`` is UTC (a naive
+    value is taken as UTC, epoch seconds or milliseconds are converted) or None when absent or unreadable;
+    ``invoice_number`` comes from ``metadata.invoiceNumber`` (or a legacy top-level ``invoiceNumber``);
+    ``raw`` is the whole JSON object, so a field this SDK does not name is still readable.
+    """
+
+    action: str
+    faktoora_id: str | None = None
+    status: str | None = None
+    timestamp: _dt.datetime | None = None
     invoice_number: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    digest: str = field(default="", repr=False)
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """The de-duplication key: ``(faktooraId, status, timestamp in ISO 8601 UTC)``."""
-        return (self.faktoora_id, self.status, self.timestamp.isoformat())
+    def event(self) -> str:
+        """The action (the name of version 1 of this field)."""
+        return self.action
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The de-duplication key: action, id, status and the instant (ISO 8601 UTC).
+
+        A delivery without id, status or timestamp is keyed by a digest of its body instead, so two
+        different such deliveries are never taken for one another.
+        """
+        stamp = self.timestamp.isoformat() if self.timestamp is not None else ""
+        key: tuple[str, ...] = (self.action, self.faktoora_id or "", self.status or "", stamp)
+        if not (self.faktoora_id and self.status and stamp):
+            key = (*key, self.digest)
+        return key
 
 
-def _utc(value: _dt.datetime) -> _dt.datetime:
-    if value.tzinfo is None:
-        raise WebhookPayloadError("timestamp has no UTC offset", field="$.timestamp")
-    return value.astimezone(_dt.timezone.utc)
+def parse_timestamp(value: Any) -> _dt.datetime | None:
+    """A UTC datetime from ISO 8601 (with or without zone; none = UTC) or epoch seconds/milliseconds."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            value = float(text)
+        else:
+            try:
+                parsed = _dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                return None
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+            return parsed.astimezone(_dt.timezone.utc)
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        seconds = value / 1000 if abs(value) >= 1e11 else value  # 1e11 s is the year 5138: milliseconds
+        try:
+            return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
 
 
-_MSGSPEC_PATH = re.compile(r" - at `(\$[^`]*)`$")
+def _string(value: Any) -> str | None:
+    """A non-empty string (cut to 1000 characters), else None."""
+    return value[:_MAX_TEXT] if isinstance(value, str) and value else None
+
+
+def _text(value: Any) -> str | None:
+    """A string field read tolerantly: numbers become their text, anything else None."""
+    if isinstance(value, str):
+        return value[:_MAX_TEXT] if value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def parse_event(
@@ -175,8 +226,9 @@ def parse_event(
 ) -> WebhookDelivery:
     """Decode one delivery from raw bytes, or raise a :class:`WebhookError` subclass.
 
-    Known fields must have their documented types (``faktooraId``, ``status``, ``event``, ``timestamp``
-    strings; ``invoiceNumber`` string or null; ``metadata`` object or null); unknown fields are ignored.
+    Any JSON object with a string ``action`` (or, from older senders, ``event``) is a delivery; every other
+    field is optional and read tolerantly (ids are opaque, wrong types become None, ``raw`` keeps them).
+    Refused (:class:`WebhookPayloadError`): a body that is not JSON or not an object, or has no action.
     """
     raw = bytes(body)
     if len(raw) > max_bytes:
@@ -184,33 +236,29 @@ def parse_event(
             f"webhook body is larger than {max_bytes} bytes", limit=max_bytes, bytes_read=len(raw)
         )
     try:
-        decoded = _BODY_DECODER.decode(raw)
-    except msgspec.ValidationError as exc:
-        text = str(exc)
-        match = _MSGSPEC_PATH.search(text)
-        if match is None and text.startswith("Object missing required field"):
-            name = text.split("`")[1] if "`" in text else None
-            path = f"$.{name}" if name else None
-        else:
-            path = match.group(1) if match else "$"
-        raise WebhookPayloadError(f"invalid webhook body: {text}", field=path) from None
+        decoded = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise WebhookPayloadError(f"webhook body is not valid JSON: {exc}") from None
-    for name, value in (("event", decoded.event), ("status", decoded.status)):
-        if not value or len(value) > 64 or not value.isascii() or not value.isprintable():
-            raise WebhookPayloadError(f"{name} must be a short printable string", field=f"$.{name}")
-    if not _FAKTOORA_ID.fullmatch(decoded.faktoora_id):
-        raise WebhookPayloadError("faktooraId is not a faktoora id (F + upper-case letters/digits)",
-                                  field="$.faktooraId")  # fmt: skip
-    if decoded.invoice_number is not None and len(decoded.invoice_number) > 1000:
-        raise WebhookPayloadError("invoiceNumber is too long", field="$.invoiceNumber")
+    if not isinstance(decoded, dict):
+        raise WebhookPayloadError("webhook body must be a JSON object", field="$")
+    name = "action" if "action" in decoded else "event"
+    action = decoded.get(name)
+    if not isinstance(action, str) or not action.strip():
+        raise WebhookPayloadError(
+            "webhook body needs an action (or a legacy event): a non-empty string", field=f"$.{name}"
+        )
+    metadata = decoded.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    number = _text(metadata.get("invoiceNumber")) or _text(decoded.get("invoiceNumber"))
     return WebhookDelivery(
-        event=decoded.event,
-        faktoora_id=decoded.faktoora_id,
-        status=decoded.status,
-        timestamp=_utc(decoded.timestamp),
-        invoice_number=decoded.invoice_number,
-        metadata=decoded.metadata or {},
+        action=action[:_MAX_ACTION],
+        faktoora_id=_text(decoded.get("faktooraId")) or _text(decoded.get("id")),
+        status=_string(decoded.get("status")),
+        timestamp=parse_timestamp(decoded.get("timestamp")),
+        invoice_number=number,
+        metadata=metadata,
+        raw=decoded,
+        digest=hashlib.sha256(raw).hexdigest()[:32],
     )
 
 
@@ -363,8 +411,11 @@ class ReceiverStats:
     duplicates: int = 0
     stale: int = 0
     rejected: int = 0
+    other: int = 0
+    """Accepted deliveries that carry no invoice status (customers, products, unknown actions, ...)."""
     bytes_read: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    by_action: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +425,8 @@ class ReceiveResult:
     delivery: WebhookDelivery
     duplicate: bool
     advanced: bool
+    pending: tuple[Awaitable[object], ...] = ()
+    """Awaitables returned by async handlers; :meth:`WebhookReceiver.receive` awaits them."""
 
 
 def _header(headers: Mapping[str, str] | Iterable[tuple[str, str]], name: str) -> str | None:
@@ -391,6 +444,19 @@ def _is_json_media_type(content_type: str) -> bool:
 
 
 HubSource = WebhookHub | Callable[[], WebhookHub]
+Handler = Callable[[WebhookDelivery], object]
+
+INVOICE_ACTIONS: Final = frozenset(
+    {"invoiceCreate", "invoiceSent", "invoiceOverdue", "validationJobCompleted"}
+)
+"""Actions whose ``status`` is the invoice's ``invoiceStatus``: they feed the hub (and so the waiters)."""
+
+
+def feeds_hub(delivery: WebhookDelivery) -> bool:
+    """True for a delivery that tells an invoice's status (also a v1 ``event: "invoice.*"`` one)."""
+    if delivery.faktoora_id is None or delivery.status is None:
+        return False
+    return delivery.action in INVOICE_ACTIONS or delivery.action.startswith("invoice.")
 
 
 class WebhookReceiver:
@@ -412,7 +478,8 @@ class WebhookReceiver:
         max_bytes: int = DEFAULT_MAX_BYTES,
         dedupe_size: int = 10_000,
         body_timeout: float | None = 10.0,
-        on_event: Callable[[WebhookDelivery], object] | None = None,
+        on_event: Handler | None = None,
+        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         if max_bytes < 1:
             raise ValueError("max_bytes must be >= 1")
@@ -424,7 +491,26 @@ class WebhookReceiver:
         self.max_bytes = max_bytes
         self.dedupe = Deduplicator(dedupe_size)
         self.on_event = on_event
+        self.handlers: dict[str, list[Handler]] = {}
+        for action, handler in (handlers or {}).items():
+            self.on(action, handler)
         self.stats = ReceiverStats()
+
+    def on(self, action: str, handler: Handler | None = None) -> Any:
+        """Call ``handler(delivery)`` for each new delivery of ``action`` (also usable as a decorator).
+
+        ``on_event`` (the catch-all) sees every new delivery, whatever its action, after the action's
+        handlers.  A handler may be async: :meth:`receive` awaits what it returns.
+        """
+        if handler is None:
+
+            def register(fn: Handler) -> Handler:
+                self.handlers.setdefault(action, []).append(fn)
+                return fn
+
+            return register
+        self.handlers.setdefault(action, []).append(handler)
+        return handler
 
     def __repr__(self) -> str:
         secret = "set" if self._secret is not None else "none"
@@ -484,31 +570,40 @@ class WebhookReceiver:
         return length
 
     def accept(self, body: bytes) -> ReceiveResult:
-        """Parse an already-read body, de-duplicate it and feed the hub."""
+        """Parse an already-read body, de-duplicate it, feed the hub (invoice statuses) and call handlers."""
         try:
             delivery = parse_event(body, max_bytes=self.max_bytes)
         except WebhookError as exc:
             raise self._reject(exc) from None
         self.stats.received += 1
+        self.stats.by_action[delivery.action] = self.stats.by_action.get(delivery.action, 0) + 1
         if not self.dedupe.check_and_add(delivery.key):
             self.stats.duplicates += 1
-            logger.debug("duplicate webhook delivery %s/%s ignored", delivery.faktoora_id, delivery.status)
+            logger.debug("duplicate webhook delivery %r %s ignored", delivery.action, delivery.faktoora_id)
             return ReceiveResult(delivery, duplicate=True, advanced=False)
-        advanced = self.hub.publish(delivery.faktoora_id, delivery.status)
-        if advanced:
-            self.stats.applied += 1
+        advanced = False
+        if feeds_hub(delivery):
+            assert delivery.faktoora_id is not None and delivery.status is not None
+            advanced = self.hub.publish(delivery.faktoora_id, delivery.status)
+            if advanced:
+                self.stats.applied += 1
+            else:
+                self.stats.stale += 1
         else:
-            self.stats.stale += 1
+            self.stats.other += 1
         logger.debug(
-            "webhook %s %s -> %s (%s)",
-            delivery.event,
+            "webhook %r %s -> %s (%s)",
+            delivery.action,
             delivery.faktoora_id,
             delivery.status,
-            "applied" if advanced else "not newer",
+            "applied" if advanced else "not newer" if feeds_hub(delivery) else "no invoice status",
         )
-        if self.on_event is not None:
-            self.on_event(delivery)
-        return ReceiveResult(delivery, duplicate=False, advanced=advanced)
+        pending = []
+        for handler in (*self.handlers.get(delivery.action, ()), *([self.on_event] if self.on_event else [])):
+            outcome = handler(delivery)
+            if inspect.isawaitable(outcome):
+                pending.append(outcome)
+        return ReceiveResult(delivery, duplicate=False, advanced=advanced, pending=tuple(pending))
 
     async def receive(
         self,
@@ -537,7 +632,10 @@ class WebhookReceiver:
             raise self._reject(
                 WebhookTimeoutError(f"webhook body did not arrive within {self.body_timeout} s")
             )
-        return self.accept(body)
+        result = self.accept(body)
+        for awaitable in result.pending:
+            await awaitable
+        return result
 
 
 class _CountingStream:

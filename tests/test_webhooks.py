@@ -42,13 +42,12 @@ JSON = {"Content-Type": "application/json"}
 
 
 def body(**overrides: Any) -> bytes:
-    data: dict[str, Any] = {
-        "event": "invoice.status",
+    data: dict[str, Any] = {  # API.md v2 (v1 had "event": "invoice.status" and a top-level invoiceNumber)
+        "action": "invoiceCreate",
         "faktooraId": FID,
-        "invoiceNumber": "RE-2026-0001",
         "status": "created",
         "timestamp": "2026-03-26T12:34:56Z",
-        "metadata": {"source": "test"},
+        "metadata": {"source": "test", "invoiceNumber": "RE-2026-0001"},
     }
     for key, value in overrides.items():
         if value is _DROP:
@@ -64,43 +63,65 @@ _DROP = object()
 # ------------------------------------------------------------------------------------------ parsing
 def test_parse_valid_delivery() -> None:
     delivery = parse_event(body(extraFieldFromTheFuture={"x": 1}))
+    assert delivery.action == delivery.event == "invoiceCreate"
     assert delivery.faktoora_id == FID
     assert delivery.status == "created"
     assert delivery.invoice_number == "RE-2026-0001"
-    assert delivery.timestamp.isoformat() == "2026-03-26T12:34:56+00:00"
-    assert delivery.metadata == {"source": "test"}
-    assert delivery.key == (FID, "created", "2026-03-26T12:34:56+00:00")
+    assert delivery.timestamp is not None and delivery.timestamp.isoformat() == "2026-03-26T12:34:56+00:00"
+    assert delivery.metadata == {"source": "test", "invoiceNumber": "RE-2026-0001"}
+    assert delivery.raw["extraFieldFromTheFuture"] == {"x": 1}
+    assert delivery.key == ("invoiceCreate", FID, "created", "2026-03-26T12:34:56+00:00")
     # the same instant written with another offset is the same delivery
     assert parse_event(body(timestamp="2026-03-26T14:34:56+02:00")).key == delivery.key
+
+
+# v1 refused these; API.md v2 says the SDK reads them tolerantly (value -> what the delivery holds)
+@pytest.mark.parametrize(
+    ("raw", "attribute", "expected"),
+    [
+        (body(status=3), "status", None),
+        (body(status=None), "status", None),
+        (body(status=_DROP), "status", None),
+        (body(status=""), "status", None),
+        (body(status="created\n"), "status", "created\n"),
+        (body(faktooraId=_DROP), "faktoora_id", None),
+        (body(faktooraId=12345678), "faktoora_id", "12345678"),
+        (body(faktooraId="INV123456"), "faktoora_id", "INV123456"),
+        (body(faktooraId="f3k9q2z"), "faktoora_id", "f3k9q2z"),
+        (body(timestamp=_DROP), "timestamp", None),
+        (body(timestamp="yesterday"), "timestamp", None),
+        (body(timestamp="2026-03-26T12:34:56"), "timestamp", "2026-03-26T12:34:56+00:00"),
+        (body(timestamp=1774528496), "timestamp", "2026-03-26T12:34:56+00:00"),
+        (body(timestamp=1774528496000), "timestamp", "2026-03-26T12:34:56+00:00"),
+        (body(metadata={"invoiceNumber": 17}), "invoice_number", "17"),
+        (body(metadata=[1, 2]), "metadata", {}),
+        (body(action=_DROP, event="invoice.status"), "action", "invoice.status"),
+        (body(action="somethingNew"), "action", "somethingNew"),
+    ],
+)
+def test_parse_tolerates_what_v1_refused(raw: bytes, attribute: str, expected: Any) -> None:
+    delivery = parse_event(raw)
+    value = getattr(delivery, attribute)
+    if attribute == "timestamp" and value is not None:
+        value = value.isoformat()
+    assert value == expected
 
 
 @pytest.mark.parametrize(
     ("raw", "field"),
     [
-        (body(status=3), "$.status"),
-        (body(status=None), "$.status"),
-        (body(status=_DROP), "$.status"),
-        (body(status=""), "$.status"),
-        (body(status="created\n"), "$.status"),
-        (body(event=_DROP), "$.event"),
-        (body(event=["invoice.status"]), "$.event"),
-        (body(faktooraId=_DROP), "$.faktooraId"),
-        (body(faktooraId=12345678), "$.faktooraId"),
-        (body(faktooraId="../../etc/passwd"), "$.faktooraId"),
-        (body(faktooraId="f3k9q2z"), "$.faktooraId"),
-        (body(timestamp=_DROP), "$.timestamp"),
-        (body(timestamp="yesterday"), "$.timestamp"),
-        (body(timestamp="2026-03-26T12:34:56"), "$.timestamp"),
-        (body(timestamp=1774528496), "$.timestamp"),
-        (body(invoiceNumber=17), "$.invoiceNumber"),
-        (body(invoiceNumber="x" * 1001), "$.invoiceNumber"),
-        (body(metadata=[1, 2]), "$.metadata"),
+        (body(action=_DROP), "$.event"),
+        (body(action=["invoiceCreate"]), "$.action"),
+        (body(action=""), "$.action"),
+        (body(action=None), "$.action"),
+        (body(action=_DROP, event=["invoice.status"]), "$.event"),
         (b"[]", "$"),
         (b'"invoice.status"', "$"),
+        (b"17", "$"),
         (b"", None),
         (b"{", None),
         (b"not json at all", None),
-        (b'{"event": "invoice.status", "faktooraId": "FTEST0001",', None),
+        (b'{"action": "invoiceCreate", "faktooraId": "FTEST0001",', None),
         (b"\xff\xfe\x00{}", None),
     ],
 )
@@ -144,7 +165,7 @@ async def test_slow_sender_is_cut_off() -> None:
     never = anyio.Event()
 
     async def slowloris() -> AsyncIterator[bytes]:
-        yield b'{"event": "invoice.status", '
+        yield b'{"action": "invoiceCreate", '
         await never.wait()  # the rest of the body never comes
         yield b"}"
 
@@ -355,10 +376,10 @@ async def _exercise_receiver_endpoint(
         ) as r:
             assert r.status == 200 and (await r.json())["advanced"] is False
         assert hub.latest(FID) == "created"
-        # malformed and wrong media type
-        async with session.post(url, data=body(status=7), headers=headers) as resp:
+        # malformed (v2: only a body without an action, or not an object) and wrong media type
+        async with session.post(url, data=body(action=7), headers=headers) as resp:
             assert resp.status == 400
-            assert "status" in (await resp.json())["error"]
+            assert "action" in (await resp.json())["error"]
         async with session.post(url, data=b"<xml/>", headers={**headers, "Content-Type": "text/xml"}) as resp:
             assert resp.status == 415
         # 10 MB with a Content-Length: refused before one body byte is read
