@@ -22,7 +22,7 @@ from .errors import ConfigurationError
 from .models.api_keys import ApiKeySecret
 from .protocol.retry import RetryBudget
 from .ratelimit import AdaptiveRateLimiter, RateStore, open_store, store_key
-from .resources import ApiKeys, Customers, Imports, Incoming, Invoices, Products, Projects, Webhooks
+from .resources import ApiKeys, Customers, Imports, Incoming, Invoices, Products, Projects, Settings, Webhooks
 from .resources.api_keys import KeyExpiryWatch
 from .transport import Transport
 from .waiting import Waiter
@@ -129,6 +129,7 @@ class FaktooraClient:
         self.customers = Customers(requester)
         self.products = Products(requester)
         self.projects = Projects(requester)
+        self.settings = Settings(requester)
 
     @property
     def base_url(self) -> str:

@@ -256,9 +256,13 @@ async def test_delete_and_feature_disabled(sb: Sandbox, client: FaktooraClient) 
 async def test_next_number(client: FaktooraClient) -> None:
     first = await client.invoices.next_number()
     assert first.invoice_number and first.counter is not None
-    templated = await client.invoices.next_number("INV-{YYYY}-{counter:05}")
-    assert templated.invoice_number.startswith("INV-")
-    await client.invoices.create(payload(26))
+    # API.md v2 grammar (v1 here was "INV-{YYYY}-{counter:05}", now a local ValueError naming the rule)
+    templated = await client.invoices.next_number("INV-YYYY-id")
+    assert templated.invoice_number.startswith("INV-") and templated.template == "INV-YYYY-id"
+    with pytest.raises(ValueError, match="braces are not template syntax"):
+        await client.invoices.next_number("INV-{YYYY}-{counter:05}")
+    # v2: an invoice whose number the account's template made moves the counter on to it
+    await client.invoices.create(payload(26, invoiceNumber=first.invoice_number))
     again = await client.invoices.next_number()
     assert again.counter == first.counter + 1  # type: ignore[operator]
 

@@ -39,6 +39,7 @@ from faktoora_async.resources.incoming import Incoming, IncomingWithRawResponse
 from faktoora_async.resources.invoices import Invoices, InvoicesWithRawResponse
 from faktoora_async.resources.products import Products, ProductsWithRawResponse
 from faktoora_async.resources.projects import Projects, ProjectsWithRawResponse
+from faktoora_async.resources.settings import Settings, SettingsWithRawResponse
 from faktoora_async.resources.webhooks import Webhooks, WebhooksWithRawResponse
 from faktoora_async.sandbox import Sandbox
 
@@ -267,6 +268,7 @@ RAW_CLASSES = [
     (Customers, CustomersWithRawResponse),
     (Products, ProductsWithRawResponse),
     (Projects, ProjectsWithRawResponse),
+    (Settings, SettingsWithRawResponse),
 ]
 
 

@@ -55,6 +55,7 @@ from .responses import (
     Succeeded,
     ValidationStatus,
 )
+from .settings import InvoiceNumberSettings
 from .webhooks import WebhookAction, WebhookDeleted, WebhookEvent, WebhookSubscription
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "InvoiceContent",
     "InvoiceItem",
     "InvoiceListItem",
+    "InvoiceNumberSettings",
     "InvoiceStatus",
     "InvoiceStatusValue",
     "JobStatusValue",

@@ -206,6 +206,7 @@ class NextNumber(ResponseBase, frozen=True):
 
     invoice_number: str
     counter: int | None = None
+    template: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Sequence
 
 from ._request import FILE_HEADERS, JSON, APIRequest, paged, query, segment
+from .settings import check_template
 from .wire import WireInvoice, encode_invoices
 
 __all__ = ["FILE_TYPES", "create", "delete", "file", "filters", "list_page", "next_number", "status",
@@ -84,6 +85,9 @@ def delete(faktoora_id: str) -> APIRequest:
 
 
 def next_number(template: str | None) -> APIRequest:
+    """A preview of the next number; a ``template`` that breaks the grammar is a ``ValueError`` first."""
+    if template is not None:
+        check_template(template)
     return APIRequest("GET", "/invoices/next-number", params=query(template=template))
 
 

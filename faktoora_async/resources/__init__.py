@@ -9,6 +9,17 @@ from .incoming import Incoming
 from .invoices import Invoices
 from .products import Products
 from .projects import Projects
+from .settings import Settings
 from .webhooks import Webhooks
 
-__all__ = ["ApiKeys", "Customers", "Imports", "Incoming", "Invoices", "Products", "Projects", "Webhooks"]
+__all__ = [
+    "ApiKeys",
+    "Customers",
+    "Imports",
+    "Incoming",
+    "Invoices",
+    "Products",
+    "Projects",
+    "Settings",
+    "Webhooks",
+]
