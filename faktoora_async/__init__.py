@@ -1,71 +1,161 @@
-"""faktoora-async: the asyncio SDK for faktoora's e-Invoicing API (XRechnung, ZUGFeRD)."""
+"""faktoora-async: the asyncio SDK for faktoora's e-Invoicing API (XRechnung, ZUGFeRD).
+
+Importing the package costs next to nothing: every public name is imported from its module on first
+use (PEP 562), so ``import faktoora_async`` pulls in neither aiohttp nor msgspec, and
+``from faktoora_async import FaktooraClient`` only what a client needs.  Subpackages (``bulk``,
+``einvoice``, ``sandbox``, ``webhooks``, ``integrations``, ...) load when they are first named.
+A new public name goes into ``_LAZY`` (name -> module) and into the ``TYPE_CHECKING`` imports.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging as _logging
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-import logging as _logging
-
-from ._config import Limits, RetryConfig, Timeout
-from .client import FaktooraClient
-from .errors import (
-    AmbiguousRequestError,
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConfigurationError,
-    ConflictError,
-    ConnectError,
-    DownloadError,
-    DuplicateInvoiceNumberError,
-    FaktooraError,
-    FieldError,
-    FieldValidationError,
-    GenerationFailedError,
-    InvoiceValidationError,
-    NotAcceptableError,
-    NotFoundError,
-    NotReadyError,
-    PayloadTooLargeError,
-    PermissionDeniedError,
-    RateLimitError,
-    RequestTimeoutError,
-    ResponseDecodeError,
-    ServerError,
-    TimeoutError,
-    TransportError,
-    WaitTimeoutError,
-)
-from .files import DownloadResult, safe_filename
-from .models import (
-    Address,
-    ApiKeySecret,
-    Attachment,
-    CreatedInvoice,
-    Delivery,
-    ImportCreated,
-    ImportStatus,
-    Invoice,
-    InvoiceContent,
-    InvoiceItem,
-    InvoiceListItem,
-    InvoiceNumberSettings,
-    InvoiceStatus,
-    NextNumber,
-    Page,
-    PageMeta,
-    Party,
-    Product,
-    Tax,
-    WebhookEvent,
-    WebhookSubscription,
-)
-from .ratelimit import AdaptiveRateLimiter
+if TYPE_CHECKING:
+    from ._config import Limits, RetryConfig, Timeout
+    from .client import FaktooraClient
+    from .errors import (
+        AmbiguousRequestError,
+        APIStatusError,
+        AuthenticationError,
+        BadRequestError,
+        ClientClosedError,
+        ConfigurationError,
+        ConflictError,
+        ConnectError,
+        DownloadError,
+        DuplicateInvoiceNumberError,
+        FaktooraError,
+        FieldError,
+        FieldValidationError,
+        GenerationFailedError,
+        InvoiceValidationError,
+        NotAcceptableError,
+        NotFoundError,
+        NotReadyError,
+        PayloadTooLargeError,
+        PermissionDeniedError,
+        RateLimitError,
+        RequestTimeoutError,
+        ResponseDecodeError,
+        ServerError,
+        TimeoutError,
+        TransportError,
+        WaitTimeoutError,
+    )
+    from .files import DownloadResult, safe_filename
+    from .models import (
+        Address,
+        ApiKeySecret,
+        Attachment,
+        CreatedInvoice,
+        Delivery,
+        ImportCreated,
+        ImportStatus,
+        Invoice,
+        InvoiceContent,
+        InvoiceItem,
+        InvoiceListItem,
+        InvoiceNumberSettings,
+        InvoiceStatus,
+        NextNumber,
+        Page,
+        PageMeta,
+        Party,
+        Product,
+        Tax,
+        WebhookEvent,
+        WebhookSubscription,
+    )
+    from .ratelimit import AdaptiveRateLimiter
 
 # A library logs, the application decides where it goes: without this, Python's last-resort handler
 # would print the SDK's warnings to stderr of any program that did not configure logging.
 _logging.getLogger("faktoora_async").addHandler(_logging.NullHandler())
+
+# public name -> the module that defines it (imported on first access)
+_LAZY: dict[str, str] = {
+    "AdaptiveRateLimiter": ".ratelimit",
+    "Address": ".models",
+    "AmbiguousRequestError": ".errors",
+    "ApiKeySecret": ".models",
+    "APIStatusError": ".errors",
+    "Attachment": ".models",
+    "AuthenticationError": ".errors",
+    "BadRequestError": ".errors",
+    "ClientClosedError": ".errors",
+    "ConfigurationError": ".errors",
+    "ConflictError": ".errors",
+    "ConnectError": ".errors",
+    "CreatedInvoice": ".models",
+    "Delivery": ".models",
+    "DownloadError": ".errors",
+    "DownloadResult": ".files",
+    "DuplicateInvoiceNumberError": ".errors",
+    "FaktooraClient": ".client",
+    "FaktooraError": ".errors",
+    "FieldError": ".errors",
+    "FieldValidationError": ".errors",
+    "GenerationFailedError": ".errors",
+    "ImportCreated": ".models",
+    "ImportStatus": ".models",
+    "Invoice": ".models",
+    "InvoiceContent": ".models",
+    "InvoiceItem": ".models",
+    "InvoiceListItem": ".models",
+    "InvoiceNumberSettings": ".models",
+    "InvoiceStatus": ".models",
+    "InvoiceValidationError": ".errors",
+    "Limits": "._config",
+    "NextNumber": ".models",
+    "NotAcceptableError": ".errors",
+    "NotFoundError": ".errors",
+    "NotReadyError": ".errors",
+    "Page": ".models",
+    "PageMeta": ".models",
+    "Party": ".models",
+    "PayloadTooLargeError": ".errors",
+    "PermissionDeniedError": ".errors",
+    "Product": ".models",
+    "RateLimitError": ".errors",
+    "RequestTimeoutError": ".errors",
+    "ResponseDecodeError": ".errors",
+    "RetryConfig": "._config",
+    "safe_filename": ".files",
+    "ServerError": ".errors",
+    "Tax": ".models",
+    "Timeout": "._config",
+    "TimeoutError": ".errors",
+    "TransportError": ".errors",
+    "WaitTimeoutError": ".errors",
+    "WebhookEvent": ".models",
+    "WebhookSubscription": ".models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        if name.startswith("__"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:  # a subpackage or module not imported yet (``faktoora_async.bulk``)
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # the next access is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "APIStatusError",
