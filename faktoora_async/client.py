@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -22,14 +23,16 @@ from .errors import ConfigurationError
 from .models.api_keys import ApiKeySecret
 from .protocol.retry import RetryBudget
 from .ratelimit import AdaptiveRateLimiter, RateStore, open_store, store_key
-from .resources import ApiKeys, Customers, Imports, Incoming, Invoices, Products, Projects, Settings, Webhooks
-from .resources.api_keys import KeyExpiryWatch
+from .resources.api_keys import ApiKeys, KeyExpiryWatch
+from .resources.invoices import Invoices
 from .transport import Transport
 from .waiting import Waiter
 from .webhooks import WebhookHub
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from .resources import Customers, Imports, Incoming, Products, Projects, Settings, Webhooks
 
 __all__ = ["FaktooraClient"]
 
@@ -119,17 +122,62 @@ class FaktooraClient:
         )
         self._key_watch = KeyExpiryWatch()
         requester = APIRequester(self._transport, observer=self._key_watch.observe)
+        self._requester = requester
         self.events: WebhookHub = events if events is not None else WebhookHub()
         self.waiter = Waiter(self.events)
         self.invoices = Invoices(requester, self.waiter)
-        self.imports = Imports(requester)
-        self.webhooks = Webhooks(requester)
         self.api_keys = ApiKeys(requester, self._key_watch)
-        self.incoming = Incoming(requester)
-        self.customers = Customers(requester)
-        self.products = Products(requester)
-        self.projects = Projects(requester)
-        self.settings = Settings(requester)
+
+    # The other areas are built on first use, so a program that never names one does not import its
+    # models and request builders (issue 14: import cost).
+    @functools.cached_property
+    def imports(self) -> Imports:
+        """``/import/outgoing``: existing e-invoices uploaded, listed, inspected."""
+        from .resources.imports import Imports
+
+        return Imports(self._requester)
+
+    @functools.cached_property
+    def webhooks(self) -> Webhooks:
+        """Webhook subscriptions."""
+        from .resources.webhooks import Webhooks
+
+        return Webhooks(self._requester)
+
+    @functools.cached_property
+    def incoming(self) -> Incoming:
+        """Incoming (received) invoices."""
+        from .resources.incoming import Incoming
+
+        return Incoming(self._requester)
+
+    @functools.cached_property
+    def customers(self) -> Customers:
+        """Customers (and their CSV import)."""
+        from .resources.customers import Customers
+
+        return Customers(self._requester)
+
+    @functools.cached_property
+    def products(self) -> Products:
+        """Products."""
+        from .resources.products import Products
+
+        return Products(self._requester)
+
+    @functools.cached_property
+    def projects(self) -> Projects:
+        """Projects and their attached documents."""
+        from .resources.projects import Projects
+
+        return Projects(self._requester)
+
+    @functools.cached_property
+    def settings(self) -> Settings:
+        """Account settings (the invoice number template)."""
+        from .resources.settings import Settings
+
+        return Settings(self._requester)
 
     @property
     def base_url(self) -> str:
