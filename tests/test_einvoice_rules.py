@@ -132,7 +132,7 @@ TP = f"{P}.invoiceItems[0].product.taxes[0]"
 
 # (case id, base category, mutation, expected rule id, expected path)
 CASES: list[tuple[str, str, Mutator, str, str]] = [
-    ("no-number", "S", _delete("invoiceNumber"), "BR-02", f"{P}.invoiceNumber"),
+    ("empty-number", "S", _set("invoiceNumber", ""), "BR-02", f"{P}.invoiceNumber"),
     ("blank-number", "S", _set("invoiceNumber", "  "), "BR-02", f"{P}.invoiceNumber"),
     ("no-issue-date", "S", _delete("issueDate"), "BR-03", f"{P}.issueDate"),
     ("bad-issue-date", "S", _set("issueDate", "20251345"), "FAKTOORA-DATE", f"{P}.issueDate"),

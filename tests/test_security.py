@@ -130,7 +130,7 @@ _DROP = object()
 _P = "invoiceItems.0.product"
 # (path to change, new value or _DROP): each is caught client-side, naming the field, and nothing is sent
 MALFORMED: list[tuple[str, object]] = [
-    ("invoiceNumber", _DROP),
+    ("invoiceNumber", "   "),  # missing is allowed (API.md v2: the next number), blank is not
     ("invoiceNumber", ""),
     ("invoiceNumber", 123),
     ("issueDate", _DROP),

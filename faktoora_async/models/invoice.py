@@ -171,17 +171,18 @@ class Invoice(FrozenBase, frozen=True):
     """One invoice of ``{"invoices": [...]}``.
 
     Dates are ``datetime.date`` (sent as ``YYYYMMDD``), money and quantities ``Decimal``.
-    ``seller`` is optional: without it faktoora uses the account's company profile.  ``format`` is
+    ``seller`` is optional: without it faktoora uses the account's company profile; so is
+    ``invoice_number``: without it the invoice gets the next number of the account's template.  ``format`` is
     ``xrechnung`` (default), ``zf:2`` or ``zf:1``; ``schema`` (``"CII"``, the default, or ``"UBL"``) picks the
     XRechnung syntax.
     Creation flags: ``draft_only`` (status draft), ``review_mode`` (status review), neither: direct
     (created, then sent when ``delivery`` is set); ``validate`` starts an XRechnung/ZUGFeRD validation.
     """
 
-    invoice_number: str
     issue_date: WireDate
     buyer: Party
     invoice_items: list[InvoiceItem]
+    invoice_number: str | None = None  # None: the account's next number, allocated at creation
     seller: Party | None = None
     format: str | None = None
     schema: str | None = None

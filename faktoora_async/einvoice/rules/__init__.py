@@ -100,7 +100,9 @@ class _Checker(PartyChecks, LineChecks, VatChecks, PaymentChecks, AllowanceCheck
                 self.add("FAKTOORA-TYPE", name, f"expected a string code, got {kind(value)}")
         self.format_and_schema()
 
-        if text(inv.get("invoiceNumber")) is None:
+        # API.md v2: an invoice sent without a number gets the account's next one at creation; a number
+        # that is given must not be blank
+        if inv.get("invoiceNumber") is not None and text(inv.get("invoiceNumber")) is None:
             self.add("BR-02", "invoiceNumber", "An Invoice shall have an Invoice number (BT-1).")
         if text(inv.get("issueDate")) is None:
             self.add("BR-03", "issueDate", "An Invoice shall have an Invoice issue date (BT-2).")
