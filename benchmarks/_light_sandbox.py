@@ -68,4 +68,5 @@ for _name, _fn in (("render_files", _light_files), ("render_xml", _light_xml), (
         setattr(_domain, _name, _fn)
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # the patched renderers live in this process only: no PDF worker processes (they would render for real)
+    sys.exit(main(["--render-processes", "0", *sys.argv[1:]]))

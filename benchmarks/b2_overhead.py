@@ -98,7 +98,7 @@ def run(
         order = CONTESTANTS[k:] + CONTESTANTS[:k]
         for kind in ("status", "create"):
             delay = (0.0, 0.0) if kind == "status" else (3600.0, 3600.0)
-            with h.Sandbox(h.SandboxConfig(processing_delay=delay)) as sb:
+            with h.Sandbox(h.SandboxConfig(processing_delay=delay, extra=("--render-processes", "0"))) as sb:
                 status_id = _ready_invoice(sb) if kind == "status" else ""
                 for c in order:
                     count = k_status if kind == "status" else k_create

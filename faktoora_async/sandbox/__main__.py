@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ._render_pool import AUTO, default_processes
 from .app import DEFAULT_MAX_UPLOAD
 from .faults import FaultConfig
 from .server import Sandbox
@@ -42,6 +43,22 @@ def _features(text: str) -> frozenset[str]:
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown features {sorted(unknown)}; known: {sorted(FEATURES)}")
     return names
+
+
+def _processes(text: str) -> int | str:
+    if text == AUTO:
+        return AUTO
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of processes or 'auto'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the number of processes cannot be negative")
+    return value
+
+
+def _resolve_processes(value: int | str) -> int:
+    return default_processes() if value == AUTO else int(value)
 
 
 def _rate(text: str) -> float:
@@ -101,6 +118,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-upload-bytes", type=int, default=DEFAULT_MAX_UPLOAD, help="largest /import/outgoing upload"
     )
+    parser.add_argument(
+        "--render-processes",
+        type=_processes,
+        default=AUTO,
+        metavar="N|auto",
+        help="render PDFs in N worker processes (0: in threads; default auto: one per CPU when there are "
+        "several)",
+    )
     targets = parser.add_mutually_exclusive_group()
     targets.add_argument(
         "--allow-private-targets",
@@ -146,6 +171,7 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
         seed=args.seed,
         max_upload_bytes=args.max_upload_bytes,
         allow_private_targets=getattr(args, "allow_private_targets", None),
+        render_processes=_resolve_processes(getattr(args, "render_processes", 0)),
     )
 
 

@@ -52,6 +52,8 @@ class Sandbox:
     ``allow_private_targets=True`` accepts webhook targets faktoora refuses (loopback, RFC 1918, ``.local``,
     ...), for receivers on this machine; ``None`` (default) reads ``$FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS``
     (``1``/``true``/``yes``/``on``), else refuses them as faktoora does.
+    ``render_processes=N`` renders PDFs in ``N`` worker processes (every core; started and warmed with the
+    sandbox, stopped with it) instead of ``render_workers`` threads (one PDF at a time).
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class Sandbox:
         seed: int = 0,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
         render_workers: int = 2,
+        render_processes: int = 0,
         webhook_attempts: int = 3,
         webhook_retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5),
         allow_private_targets: bool | None = None,
@@ -83,6 +86,7 @@ class Sandbox:
             seed=seed,
             max_upload_bytes=max_upload_bytes,
             render_workers=render_workers,
+            render_processes=render_processes,
             webhook_attempts=webhook_attempts,
             webhook_retry_delays=webhook_retry_delays,
             allow_private_targets=private_targets_allowed(allow_private_targets),
@@ -227,7 +231,8 @@ class Sandbox:
 class SandboxProcess:
     """``python -m faktoora_async.sandbox`` in a child process on a free port (sync or async context manager).
 
-    ``extra_args`` are passed on the command line (e.g. ``["--error-rate", "0.1"]``).
+    ``extra_args`` are passed on the command line (e.g. ``["--error-rate", "0.1"]``).  ``render_processes``
+    (None: the command line's default, one PDF worker process per CPU) sets ``--render-processes``.
     """
 
     def __init__(
@@ -245,6 +250,7 @@ class SandboxProcess:
         startup_timeout: float = 30.0,
         python: str = sys.executable,
         allow_private_targets: bool | None = None,
+        render_processes: int | None = None,
     ) -> None:
         self.api_key = api_key or "sk_test_" + secrets.token_urlsafe(24)
         self.host = host
@@ -259,6 +265,8 @@ class SandboxProcess:
             args += ["--burst", str(burst)]
         if allow_private_targets is not None:  # None: the child reads $FAKTOORA_SANDBOX_ALLOW_PRIVATE_TARGETS
             args += ["--allow-private-targets" if allow_private_targets else "--refuse-private-targets"]
+        if render_processes is not None:
+            args += ["--render-processes", str(render_processes)]
         self.args = [*args, *extra_args]
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[bytes] | None = None

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from . import _domain
+from . import _domain, _render_pool
 from ._tasks import TaskSet
 from .apikeys import KeyRing
 from .errors import ApiError
@@ -65,6 +65,7 @@ class SandboxConfig:
     seed: int = 0
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     render_workers: int = 2
+    render_processes: int = 0
     webhook_attempts: int = 3
     webhook_retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5)
     allow_private_targets: bool = False
@@ -92,7 +93,7 @@ class SandboxState:
         )
         self._delay_rng = random.Random(f"delay:{config.seed}")
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pdf_executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pdf_executor: concurrent.futures.Executor | None = None
 
     # --- accounts -------------------------------------------------------------------------------
     def add_account(
@@ -142,9 +143,14 @@ class SandboxState:
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="faktoora-sandbox-work"
         )
-        self._pdf_executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=self.config.render_workers, thread_name_prefix="faktoora-sandbox-pdf"
-        )
+        if self.config.render_processes > 0:  # every core renders (issue 14): see _render_pool
+            pool = _render_pool.pdf_executor(self.config.render_processes)
+            _render_pool.warm(pool, self.config.render_processes)
+            self._pdf_executor = pool
+        else:
+            self._pdf_executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.config.render_workers, thread_name_prefix="faktoora-sandbox-pdf"
+            )
         await self.webhooks.start()
 
     async def stop(self) -> None:
@@ -182,8 +188,10 @@ class SandboxState:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def in_pdf_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a PDF rendering ``fn`` in the PDF pool (``render_workers`` threads)."""
-        return await asyncio.get_running_loop().run_in_executor(self._pdf_executor, fn, *args)
+        """Run a PDF rendering ``fn`` in the PDF pool (``render_processes`` worker processes, else
+        ``render_workers`` threads); in processes ``fn`` and its arguments travel by pickling."""
+        assert self._pdf_executor is not None, "the sandbox is not started"
+        return await _render_pool.run(self._pdf_executor, fn, *args)
 
     # --- invoice lifecycle ----------------------------------------------------------------------
     def draw_delays(self) -> tuple[float, float, float]:

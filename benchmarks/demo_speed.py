@@ -1,0 +1,115 @@
+"""The demo's speed against its own rate bound (issue 14): ``faktoora-async demo`` with its defaults.
+
+Each run is ``python -m faktoora_async demo --out TMP`` in a fresh process (500 invoices, 200 req/s, burst
+40, 1 % 5xx faults, PDF + XML).  Figures: the bulk run's wall time as the demo reports it, the rate bound
+(the fewest requests such a run needs, minus the burst, over the rate: ``cli.demo.rate_bound``), their
+ratio, the whole command's wall time (start-up and sandbox included) and the CPU seconds of the command
+and every process it started and waited for (``RUSAGE_CHILDREN``: client, sandbox, PDF workers).
+``--reference DIR`` runs a second checkout (``git archive <commit> faktoora_async | tar -x -C DIR``) in
+alternation, for a before/after; an older demo that does not print the bound is measured the same way.
+
+    python -m benchmarks.demo_speed [--runs 3] [--reference DIR] [--invoices 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import _harness as h
+
+_RUN_WALL = re.compile(r"wall time: ([\d.]+) s")
+_TOTAL_WALL = re.compile(r"demo wall time: ([\d.]+) s")
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run_demo(source: Path, invoices: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="demo-speed-") as tmp:
+        env = {**os.environ, "PYTHONPATH": str(source), "COLUMNS": "200"}
+        cmd = [h.PYTHON, "-m", "faktoora_async", "demo", "--out", str(Path(tmp) / "out")]
+        cmd += ["--invoices", str(invoices)]
+        cpu0, t0 = _children_cpu(), time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, cwd=tmp)
+        wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    text = proc.stdout
+    runs = [float(m) for m in _RUN_WALL.findall(text.replace("demo wall time", "demo total"))]
+    total = _TOTAL_WALL.search(text)
+    if proc.returncode != 0 or not runs:
+        raise RuntimeError(f"demo failed (exit {proc.returncode}): {(proc.stderr or text)[-800:]}")
+    return {
+        "run_s": runs[-1],
+        "total_s": float(total.group(1)) if total else wall,
+        "cpu_s": cpu,
+        "load": os.getloadavg()[0],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.demo_speed", description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--invoices", type=int, default=500)
+    p.add_argument("--reference", type=Path, help="another checkout's folder holding faktoora_async/")
+    args = p.parse_args(argv)
+    from faktoora_async.cli.demo import rate_bound
+
+    bound = rate_bound(args.invoices, 2, rate=200.0, burst=40)
+    here = Path(__file__).resolve().parent.parent
+    contestants = {"this checkout": here}
+    if args.reference is not None:
+        contestants["reference"] = args.reference.resolve()
+    started, load = h.utc_now(), h.machine_line()
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in contestants}
+    for r in range(args.runs):
+        names = list(contestants)
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            results[name].append(run_demo(contestants[name], args.invoices))
+    rows = []
+    for name, got in results.items():
+        run_s = [g["run_s"] for g in got]
+        rows.append(
+            [
+                name,
+                len(got),
+                statistics.median(run_s),
+                f"{min(run_s):.1f}-{max(run_s):.1f}",
+                bound,
+                f"{statistics.median(run_s) / bound:.2f}x",
+                statistics.median(g["total_s"] for g in got),
+                statistics.median(g["cpu_s"] for g in got),
+                f"{min(g['load'] for g in got):.1f}-{max(g['load'] for g in got):.1f}",
+            ]
+        )
+    print(f"### Demo ({args.invoices} invoices, defaults): median of {args.runs} run(s)\n")
+    print(f"Started {started}; {load}. Bound: {bound:.2f} s (`cli.demo.rate_bound`).\n")
+    headers = [
+        "checkout",
+        "runs",
+        "run wall s",
+        "min-max",
+        "rate bound s",
+        "wall / bound",
+        "command wall s",
+        "CPU s (all processes)",
+        "load after each run",
+    ]
+    print(h.markdown_table(headers, rows))
+    ours = statistics.median(g["run_s"] for g in results["this checkout"]) / bound
+    print(f"\nTarget demo wall <= 1.5x its rate bound: {ours:.2f}x, {'met' if ours <= 1.5 else 'NOT met'}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
