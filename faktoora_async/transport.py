@@ -119,6 +119,7 @@ class Transport:
         self._remember_secret(api_key)
         self._account_id = account_id
         self.timeout = timeout
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
         self.retry = retry
         self.limits = limits
         self._session = session
@@ -256,17 +257,28 @@ class Transport:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise errors.RequestTimeoutError("the call's retry deadline has passed")
-            total = remaining if total is None else min(total, remaining)
+            if not streaming and (total is None or remaining < total):
+                return aiohttp.ClientTimeout(
+                    total=remaining, connect=self.timeout.connect, sock_read=self.timeout.read
+                )
         if streaming:
             # a file download has its own budget (Timeout.download, default: total); the retry deadline of
             # API calls does not cut a long download short
             budget = self.timeout.download if self.timeout.download is not None else self.timeout.total
             if budget is not None and math.isinf(budget):
                 budget = None
-            return aiohttp.ClientTimeout(
-                total=budget, connect=self.timeout.connect, sock_read=self.timeout.read
+            return self._timeout_for(budget)
+        return self._timeout_for(total)
+
+    def _timeout_for(self, total: float | None) -> aiohttp.ClientTimeout:
+        """The (immutable) aiohttp timeout of a whole attempt of ``total`` seconds, made once per value."""
+        cached = self._timeouts.get(total)
+        if cached is None:
+            cached = aiohttp.ClientTimeout(
+                total=total, connect=self.timeout.connect, sock_read=self.timeout.read
             )
-        return aiohttp.ClientTimeout(total=total, connect=self.timeout.connect, sock_read=self.timeout.read)
+            self._timeouts[total] = cached
+        return cached
 
     async def _attempt(
         self,

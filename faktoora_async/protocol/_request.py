@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +74,12 @@ def segment(value: str) -> str:
     text = str(value)
     if not text or text in {".", ".."}:
         raise ValueError(f"invalid id {value!r}")
+    if _UNRESERVED.fullmatch(text):  # what quote() leaves as it is (every faktoora id): skip it
+        return text
     return urllib.parse.quote(text, safe="")
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 def _camel(name: str) -> str:
@@ -108,6 +115,11 @@ def query(**params: Any) -> tuple[tuple[str, str], ...]:
 
 def build_url(base_url: str, path: str, api_version: str = "v1") -> str:
     """Join ``base_url`` (ending in ``/api/v1``) and ``path``; ``v2`` swaps the trailing version segment."""
+    return _versioned_base(base_url, api_version) + (path if path.startswith("/") else "/" + path)
+
+
+@functools.lru_cache(maxsize=64)
+def _versioned_base(base_url: str, api_version: str) -> str:
     base = base_url.rstrip("/")
     if api_version != "v1":
         head, sep, tail = base.rpartition("/")
@@ -115,7 +127,7 @@ def build_url(base_url: str, path: str, api_version: str = "v1") -> str:
             base = f"{head}/{api_version}"
         else:
             base = f"{base}/{api_version}"  # pragma: no cover - base URL without a version segment
-    return base + (path if path.startswith("/") else "/" + path)
+    return base
 
 
 def redact(text: str, *secrets: str | None) -> str:
