@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import _harness as h
 
-BENCHES = ("b1", "b1s", "b2", "b3", "b4", "b5", "b7", "sandbox")
+BENCHES = ("b1", "b1s", "b2", "b3", "b4", "b5", "b6", "b7", "sandbox")
 
 
 def _bench_sandbox(smoke: bool) -> tuple[str, bool]:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown benchmarks {unknown}; choose from {BENCHES}")
 
-    from . import b1_month_end, b2_overhead, b3_serde, b4_memory, b5_polling, b7_shared_rate
+    from . import b1_month_end, b2_overhead, b3_serde, b4_memory, b5_polling, b6_fastapi, b7_shared_rate
 
     runners: dict[str, Callable[[], tuple[str, bool]]] = {
         "b1": lambda: b1_month_end.run(smoke=args.smoke),
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "b3": lambda: b3_serde.run(smoke=args.smoke),
         "b4": lambda: b4_memory.run(smoke=args.smoke),
         "b5": lambda: b5_polling.run(smoke=args.smoke),
+        "b6": lambda: b6_fastapi.run(smoke=args.smoke),
         "b7": lambda: b7_shared_rate.run(smoke=args.smoke),
         "sandbox": lambda: _bench_sandbox(args.smoke),
     }

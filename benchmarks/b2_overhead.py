@@ -160,10 +160,14 @@ def run(
         ),
         "",
     ]
-    for kind, ours, floor in (("status GET", ours_s, floor_s), ("create POST", ours_c, floor_c)):
+    # issue 14: create with the pre-flight <= 1.3x, status <= 1.1x bare aiohttp's CPU per request
+    for kind, ours, floor, target in (
+        ("status GET", ours_s, floor_s, 1.1),
+        ("create POST", ours_c, floor_c, 1.3),
+    ):
         if ours and floor:
-            verdict = "met" if ours / floor <= 1.3 else "NOT met"
-            lines.append(f"Target <= 1.3x bare aiohttp ({kind}): ours {ours / floor:.2f}x, {verdict}.")
+            verdict = "met" if ours / floor <= target else "NOT met"
+            lines.append(f"Target <= {target}x bare aiohttp ({kind}): ours {ours / floor:.2f}x, {verdict}.")
     lines.append("")
     if errors:
         lines.append("Errors: " + "; ".join(errors))
