@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import anyio
+from anyio.lowlevel import RunVar
 
 from .errors import DownloadError
 
@@ -53,7 +54,8 @@ _WINDOWS_RESERVED = {
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _MAX_NAME = 150
 _HASH_LEN = 8
-_WRITE_BATCH = 1 << 20  # bytes gathered before one write in a worker thread
+_WRITE_THREADS = 4  # worker threads for all file writes of one event loop
+_WRITE_BATCH = 256 * 1024  # bytes gathered before one write in a worker thread (bounded memory per download)
 
 
 class TruncatedDownloadError(DownloadError):
@@ -209,11 +211,24 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
         return writer.commit()
 
 
+_WRITE_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("faktoora_async_file_writes")
+
+
+def _writes() -> anyio.CapacityLimiter:
+    """The limiter of file-write threads, one per event loop (an anyio RunVar)."""
+    try:
+        return _WRITE_LIMITER.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(_WRITE_THREADS)
+        _WRITE_LIMITER.set(limiter)
+        return limiter
+
+
 class AtomicDownload:
     """Stream chunks to ``path`` atomically, every disk write in a worker thread.
 
     ``async with AtomicDownload(path, expected_size=n) as sink: await sink.write(chunk) ...;
-    result = await sink.commit(content_type)``.  Chunks are gathered up to 1 MiB before each write.  A
+    result = await sink.commit(content_type)``.  Chunks are gathered up to 256 KiB before each write.  A
     size other than ``expected_size`` raises :class:`TruncatedDownloadError` and nothing is kept.
     """
 
@@ -240,10 +255,13 @@ class AtomicDownload:
 
     async def _flush(self) -> None:
         if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
+            chunks, self._pending = self._pending, []
             self._pending_size = 0
-            await anyio.to_thread.run_sync(self._writer.write, data)
+            await anyio.to_thread.run_sync(self._write_all, chunks, limiter=_writes())
+
+    def _write_all(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:  # no joined copy: the chunks as they came
+            self._writer.write(chunk)
 
     async def commit(self, content_type: str | None = None) -> DownloadResult:
         if self.expected_size is not None and self.size != self.expected_size:

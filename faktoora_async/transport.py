@@ -40,7 +40,8 @@ logger = logging.getLogger("faktoora_async")
 R = TypeVar("R")
 UploadSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
 
-_CHUNK = 256 * 1024
+_CHUNK = 256 * 1024  # upload reads
+_DOWNLOAD_CHUNK = 256 * 1024  # download reads (64 KiB: ~3 MB less for 20 downloads, 1.7x the wall time)
 _ERROR_BODY_CAP = 64 * 1024
 _USER_AGENT = "faktoora-async"
 
@@ -395,7 +396,7 @@ class Transport:
                 # a compressed body decompresses to more bytes than Content-Length says
                 expected = None if resp.headers.get("Content-Encoding") else resp.content_length
                 async with AtomicDownload(target, expected_size=expected) as sink:
-                    async for chunk in resp.content.iter_chunked(_CHUNK):
+                    async for chunk in resp.content.iter_chunked(_DOWNLOAD_CHUNK):
                         await sink.write(chunk)
                     result = await sink.commit(resp.headers.get("Content-Type"))
             return FileResponse(result, resp.status, headers, req.method, str(resp.url))
