@@ -6,6 +6,7 @@ gets the same JSON body (one invoice) and answers ``{"faktooraId": ...}``; each 
 once, in the app's lifespan, and uses its library's defaults:
 
 * ``ours``: ``FaktooraClient`` (EN 16931 pre-flight on, retries, rate governor, msgspec models);
+* ``ours-nopre``: the same with ``create(..., preflight=False)`` (a diagnostic: the pre-flight's share);
 * ``httpx-pydantic``: the body validated by FastAPI into the pydantic models, ``httpx.AsyncClient``,
   the answer validated into a pydantic model;
 * ``aiohttp-bare``: ``json.loads``/``json.dumps`` and one ``aiohttp.ClientSession`` (the floor);
@@ -23,7 +24,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 
-CONTESTANTS = ("ours", "httpx-pydantic", "aiohttp-bare", "fastapi-only")
+CONTESTANTS = ("ours", "ours-nopre", "httpx-pydantic", "aiohttp-bare", "fastapi-only")
 
 
 def _health(app: FastAPI) -> None:
@@ -32,7 +33,7 @@ def _health(app: FastAPI) -> None:
         return {"ok": True}
 
 
-def ours_app(base_url: str, api_key: str) -> FastAPI:
+def ours_app(base_url: str, api_key: str, *, preflight: bool = True) -> FastAPI:
     from faktoora_async import FaktooraClient, FaktooraError
 
     @contextlib.asynccontextmanager
@@ -48,7 +49,7 @@ def ours_app(base_url: str, api_key: str) -> FastAPI:
     async def create_invoice(request: Request) -> dict[str, Any]:
         payload = json.loads(await request.body())
         try:
-            created = await request.app.state.client.invoices.create([payload])
+            created = await request.app.state.client.invoices.create([payload], preflight=preflight)
         except FaktooraError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
         return {"faktooraId": created[0].faktoora_id}
@@ -126,8 +127,13 @@ def fastapi_only_app(base_url: str, api_key: str) -> FastAPI:
     return app
 
 
+def ours_nopre_app(base_url: str, api_key: str) -> FastAPI:
+    return ours_app(base_url, api_key, preflight=False)
+
+
 BUILDERS = {
     "ours": ours_app,
+    "ours-nopre": ours_nopre_app,
     "httpx-pydantic": httpx_app,
     "aiohttp-bare": aiohttp_app,
     "fastapi-only": fastapi_only_app,

@@ -36,9 +36,10 @@ from typing import Any
 
 from . import _harness as h
 
-CONTESTANTS = ("ours", "httpx-pydantic", "aiohttp-bare", "fastapi-only")
+CONTESTANTS = ("ours", "ours-nopre", "httpx-pydantic", "aiohttp-bare", "fastapi-only")
 LABELS = {
     "ours": "ours: FaktooraClient (lifespan; defaults: EN 16931 pre-flight on)",
+    "ours-nopre": "ours, diagnostic: create(preflight=False)",
     "httpx-pydantic": "httpx.AsyncClient + pydantic v2 (body validated by FastAPI)",
     "aiohttp-bare": "bare aiohttp (json.loads/json.dumps)",
     "fastapi-only": "bound: FastAPI endpoint without an upstream call",

@@ -1,0 +1,145 @@
+"""B2 in instructions: user-space CPU instructions per request under valgrind, which load does not move.
+
+B2's CPU seconds swing by ±30 % on a machine shared with other work (caches, frequency, hyperthreads), so
+this variant counts instructions instead: each contestant runs ``K1`` and then ``K2`` sequential requests
+in a fresh interpreter under ``valgrind --tool=cachegrind`` (client process only; the sandbox runs
+outside valgrind), and ``(I(K2) - I(K1)) / (K2 - K1)`` is its cost per request, start-up and imports
+cancelled out.  Kernel time (the socket calls, the same for everyone) is not counted, so the ratios are
+somewhat larger than CPU-time ratios.  Needs the ``valgrind`` binary (Debian: ``apt-get install valgrind``).
+
+    python -m benchmarks.b2_instructions [--kind status|create|both] [--k2 350]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import _harness as h
+from .b2_overhead import _ready_invoice
+
+CONTESTANTS = ("ours", "ours-lean", "aiohttp-bare")
+LABELS = {
+    "ours": "ours: FaktooraClient (defaults: EN 16931 pre-flight on)",
+    "ours-lean": "ours, diagnostic: create(preflight=False)",
+    "aiohttp-bare": "bare aiohttp (floor)",
+}
+K1 = 50
+
+_CHILD = r"""
+import asyncio, json, sys
+origin, key, sid, contestant, kind, count, items_file = sys.argv[1:8]
+count = int(count)
+items = json.load(open(items_file)) if kind == "create" else []
+
+async def main():
+    if contestant.startswith("ours"):
+        from faktoora_async import FaktooraClient
+        async with FaktooraClient(key, base_url=origin + "/api/v1", max_connections=8) as c:
+            for i in range(count):
+                if kind == "status":
+                    await c.invoices.status(sid)
+                else:
+                    await c.invoices.create([items[i]], preflight=contestant == "ours")
+    else:
+        import aiohttp
+        headers = {"X-API-KEY": key}
+        async with aiohttp.ClientSession(headers=headers, connector=aiohttp.TCPConnector(limit=8)) as s:
+            url = f"{origin}/api/v2/invoices/{sid}/status"
+            for i in range(count):
+                if kind == "status":
+                    async with s.get(url) as r:
+                        json.loads(await r.read()).get("invoiceStatus")
+                else:
+                    body = json.dumps({"invoices": [items[i]]}).encode()
+                    ct = {"Content-Type": "application/json"}
+                    async with s.post(origin + "/api/v1/invoices", data=body, headers=ct) as r:
+                        json.loads(await r.read())
+
+asyncio.run(main())
+"""
+
+
+def _instructions(args: list[str]) -> int:
+    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    out = subprocess.run([*cmd, h.PYTHON, "-c", _CHILD, *args], capture_output=True, text=True, check=True)
+    match = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
+    if match is None:
+        raise RuntimeError(f"no instruction count from valgrind: {out.stderr[-800:]}")
+    return int(match.group(1).replace(",", ""))
+
+
+def measure(kind: str, k2: int) -> dict[str, float]:
+    delay = (0.0, 0.0) if kind == "status" else (3600.0, 3600.0)
+    per: dict[str, float] = {}
+    config = h.SandboxConfig(processing_delay=delay, extra=("--render-processes", "0"))
+    with h.Sandbox(config) as sb, tempfile.TemporaryDirectory() as tmp:
+        sid = _ready_invoice(sb) if kind == "status" else "-"
+        items_file = Path(tmp) / "items.json"
+        if kind == "create":
+            from faktoora_async.einvoice.generate import generate_invoices
+
+            pool = iter(
+                generate_invoices(2 * k2 * len(CONTESTANTS) + 10, seed=2, lines=20, number_prefix="B2I")
+            )
+        counts: dict[int, int] = {}
+        for contestant in CONTESTANTS:
+            for count in (K1, k2):
+                if kind == "create":  # every request a new invoice number
+                    items_file.write_text(json.dumps([next(pool) for _ in range(count)]), encoding="utf-8")
+                else:
+                    items_file.write_text("[]", encoding="utf-8")
+                args = [sb.origin, sb.api_key, sid, contestant, kind, str(count), str(items_file)]
+                counts[count] = _instructions(args)
+            per[contestant] = (counts[k2] - counts[K1]) / (k2 - K1)
+    return per
+
+
+def run(kinds: tuple[str, ...], k2: int) -> str:
+    if shutil.which("valgrind") is None:
+        return "### B2 in instructions\n\nvalgrind is not installed: not run.\n"
+    started, load = h.utc_now(), h.machine_line()
+    results = {kind: measure(kind, k2) for kind in kinds}
+    rows: list[list[Any]] = []
+    for c in CONTESTANTS:
+        row: list[Any] = [LABELS[c]]
+        for kind in kinds:
+            value, floor = results[kind][c], results[kind]["aiohttp-bare"]
+            row += [value / 1000, f"{value / floor:.2f}x"]
+        rows.append(row)
+    headers = ["contestant"]
+    for kind in kinds:
+        headers += [f"k instructions / {kind}", "vs bare aiohttp"]
+    lines = [
+        f"### B2 in instructions: user-space instructions per request (valgrind), {k2 - K1} requests",
+        "",
+        f"Started {started}; {load}. One valgrind run per count (instruction counts are deterministic "
+        "to about ±1 %).",
+        "",
+        h.markdown_table(headers, rows),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.b2_instructions", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--kind", choices=("status", "create", "both"), default="both")
+    p.add_argument("--k2", type=int, default=350)
+    args = p.parse_args(argv)
+    kinds = ("status", "create") if args.kind == "both" else (args.kind,)
+    print(run(kinds, args.k2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
