@@ -18,6 +18,7 @@ once, in the app's lifespan, and uses its library's defaults:
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,7 +39,9 @@ def ours_app(base_url: str, api_key: str, *, preflight: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with FaktooraClient(api_key, base_url=base_url) as client:
+        # B6_MAX_RATE (diagnostics only): a fixed client-side rate, so the governor never discovers
+        max_rate = float(os.environ["B6_MAX_RATE"]) if os.environ.get("B6_MAX_RATE") else None
+        async with FaktooraClient(api_key, base_url=base_url, max_rate=max_rate) as client:
             app.state.client = client
             yield
 
