@@ -12,6 +12,7 @@ mapped to outcome kinds by one table (:data:`_FAILURE_KINDS`), not an ``except``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -408,13 +409,20 @@ class Transport:
         name, opener, content_type = _upload_parts(source, filename)
 
         def factory() -> tuple[Any, Callable[[], Awaitable[None]]]:
-            gen = opener()
+            chunks = opener()
             writer = aiohttp.MultipartWriter("form-data")
-            part = writer.append_payload(aiohttp.payload.AsyncIterablePayload(gen, content_type=content_type))
+            payload = aiohttp.payload.AsyncIterablePayload(chunks, content_type=content_type)
+            part = writer.append_payload(payload)
             part.set_content_disposition("form-data", name="file", filename=name)
 
             async def cleanup() -> None:
-                await gen.aclose()
+                # the body may still be read by aiohttp's writer task (a server that answered early):
+                # close whatever the chunks hold without waiting for it
+                if isinstance(chunks, _FileChunks):
+                    chunks.close()
+                else:
+                    with contextlib.suppress(RuntimeError):  # "already running": its task ends with it
+                        await chunks.aclose()
 
             return writer, cleanup
 
@@ -444,9 +452,42 @@ def _guess_type(name: str) -> str:
     return "application/octet-stream"
 
 
+class _FileChunks:
+    """A file's chunks, read in worker threads; :meth:`close` releases the file whatever state it is in.
+
+    The file is opened at once (a quick system call, here, where no cancellation can lose the handle: a
+    thread opening it for a task that gets cancelled would leave it open); an async generator could not
+    be closed while aiohttp's writer task is still iterating it, this can.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fh: IO[bytes] | None = path.open("rb")  # closed by close(), which cleanup always calls
+
+    def __aiter__(self) -> _FileChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        fh = self._fh
+        if fh is None:
+            raise StopAsyncIteration
+        try:
+            chunk = await anyio.to_thread.run_sync(fh.read, _CHUNK)
+        except ValueError:  # closed under the read (the request ended early)
+            raise StopAsyncIteration from None
+        if not chunk:
+            self.close()
+            raise StopAsyncIteration
+        return chunk
+
+    def close(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            fh.close()
+
+
 def _upload_parts(
     source: UploadSource, filename: str | None
-) -> tuple[str, Callable[[], AsyncGenerator[bytes, None]], str]:
+) -> tuple[str, Callable[[], _FileChunks | AsyncGenerator[bytes, None]], str]:
     """(file name, a factory of chunk iterators, content type) for every kind of upload source."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -454,15 +495,7 @@ def _upload_parts(
             raise FileNotFoundError(f"no such file: {path}")
         name = filename or path.name
 
-        async def from_path() -> AsyncGenerator[bytes, None]:
-            f = await anyio.to_thread.run_sync(path.open, "rb")
-            try:
-                while chunk := await anyio.to_thread.run_sync(f.read, _CHUNK):
-                    yield chunk
-            finally:
-                f.close()
-
-        return name, from_path, _guess_type(name)
+        return name, lambda: _FileChunks(path), _guess_type(name)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         name = filename or ("invoice.pdf" if data[:5] == b"%PDF-" else "invoice.xml")
