@@ -98,7 +98,10 @@ def run(*, smoke: bool = False, n: int | None = None, repeats: int | None = None
         for r in range(repeats):
             for mode in MODES[r % 2 :] + MODES[: r % 2]:
                 out = Path(tmp_name) / f"{mode}-{r}"
-                with h.Sandbox(h.SandboxConfig(latency_ms=20.0, processing_delay=delay, light=True)) as sb:
+                # the webhooks mode subscribes a receiver on loopback, which faktoora (and the sandbox) refuse
+                allow = ("--allow-private-targets",)
+                config = h.SandboxConfig(latency_ms=20.0, processing_delay=delay, light=True, extra=allow)
+                with h.Sandbox(config) as sb:
                     res = h.run_worker(
                         "b5_polling",
                         ["worker", mode, sb.origin, sb.api_key, str(n), str(out), f"B5{mode[:4]}{r}"],
