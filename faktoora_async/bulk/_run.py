@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
+import msgspec
 
 from .. import errors
 from ..files import TruncatedDownloadError
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Item", "Run", "RunOptions", "is_permanent", "with_hint"]
 
 logger = logging.getLogger("faktoora_async.bulk")
+_PACK = msgspec.json.Encoder()
 
 
 @dataclass(slots=True)
@@ -42,6 +44,19 @@ class Item:
     submitted_at: float | None = None  # time.time() of the 202 (or of the earlier run's)
     resumed: bool = False  # submitted by an earlier run
     relocations: int = 0  # times its faktooraId turned out wrong (404, another invoice's document)
+    packed: bytes | None = None  # the wire payload as JSON once submitted: a fraction of the dict's memory
+
+    def pack(self) -> None:
+        """Keep the payload compactly while the invoice waits and downloads (only a relocation needs it)."""
+        if self.wire is not None:
+            self.packed = _PACK.encode(self.wire.payload)
+            self.wire = None
+
+    def wire_form(self) -> WireInvoice | None:
+        """The wire form, unpacked again when needed."""
+        if self.wire is None and self.packed is not None:
+            return WireInvoice(msgspec.json.decode(self.packed))
+        return self.wire
 
 
 @dataclass(frozen=True, slots=True)

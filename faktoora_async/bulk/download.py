@@ -39,6 +39,7 @@ async def download_worker(run: Run, recv: MemoryObjectReceiveStream[Item]) -> No
 
 async def download_one(run: Run, item: Item) -> None:
     """Every requested format of ``item``, then journal it as downloaded."""
+    item.pack()
     stem = safe_filename(item.number)
     while not run.stopping:
         files: dict[str, dict[str, Any]] = {}

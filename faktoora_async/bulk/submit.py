@@ -108,6 +108,7 @@ async def _accept(
         item.faktoora_id = fid
         item.submitted_at = submitted_at
         item.lookup_first = False
+        item.pack()
         await forward(item)
 
 
@@ -202,7 +203,8 @@ async def relocate(run: Run, item: Item, why: str) -> bool:
     if hit is not None:
         await run.fail([item], f"{why}; the server lists it under the same id")
         return False
-    if item.wire is None:  # pragma: no cover - every item keeps its wire form until it is done
+    wire = item.wire_form()
+    if wire is None:  # pragma: no cover - every item keeps its wire form until it is done
         await run.fail([item], f"{why}; not on the server, and its payload is not at hand")
         return False
     accepted: list[Item] = []
@@ -210,7 +212,7 @@ async def relocate(run: Run, item: Item, why: str) -> bool:
     async def keep(created: Item) -> None:
         accepted.append(created)
 
-    again = Item(item.number, item.wire)
+    again = Item(item.number, wire)
     await submit_batch(run, [again], keep)
     if not accepted:
         return False

@@ -34,6 +34,7 @@ async def wait_dispatcher(
 async def _wait_slot(
     run: Run, item: Item, slots: anyio.Semaphore, dl_send: MemoryObjectSendStream[Item]
 ) -> None:
+    item.pack()  # waiting may take minutes: keep the payload compact meanwhile
     try:
         if not run.stopping and await wait_until_generated(run, item):
             await run.journal.mark_ready(item.number)
