@@ -242,11 +242,10 @@ class AtomicDownload:
         self._pending_size = 0
 
     async def __aenter__(self) -> AtomicDownload:
-        await anyio.to_thread.run_sync(self._writer.__enter__)
+        await anyio.to_thread.run_sync(self._writer.__enter__, limiter=_writes())
         return self
 
     async def write(self, chunk: bytes) -> None:
-        self._hash.update(chunk)
         self.size += len(chunk)
         self._pending.append(chunk)
         self._pending_size += len(chunk)
@@ -261,6 +260,7 @@ class AtomicDownload:
 
     def _write_all(self, chunks: list[bytes]) -> None:
         for chunk in chunks:  # no joined copy: the chunks as they came
+            self._hash.update(chunk)  # in this thread too: hashlib releases the GIL on big buffers
             self._writer.write(chunk)
 
     async def commit(self, content_type: str | None = None) -> DownloadResult:
@@ -270,11 +270,11 @@ class AtomicDownload:
             )
         with anyio.CancelScope(shield=True):
             await self._flush()
-            await anyio.to_thread.run_sync(self._writer.commit)
+            await anyio.to_thread.run_sync(self._writer.commit, limiter=_writes())
         return DownloadResult(
             path=self.path, size=self.size, sha256=self._hash.hexdigest(), content_type=content_type
         )
 
     async def __aexit__(self, *exc_info: object) -> None:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(self._writer.discard)
+            await anyio.to_thread.run_sync(self._writer.discard, limiter=_writes())
