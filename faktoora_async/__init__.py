@@ -9,9 +9,10 @@ A new public name goes into ``_LAZY`` (name -> module) and into the ``TYPE_CHECK
 
 from __future__ import annotations
 
-import importlib
 import logging as _logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -137,26 +138,6 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        if name.startswith("__"):
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        try:  # a subpackage or module not imported yet (``faktoora_async.bulk``)
-            return importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # the next access is a plain module attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
-
 __all__ = [
     "APIStatusError",
     "AdaptiveRateLimiter",
@@ -215,3 +196,5 @@ __all__ = [
     "__version__",
     "safe_filename",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__, globals(), submodules=True)

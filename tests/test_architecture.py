@@ -27,6 +27,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "faktoora_async"
 RANK: dict[str, int] = {
     "errors": 0,
     "_extras": 0,  # which extras are installed (standard library only)
+    "_lazy": 0,  # PEP 562 lazy public names for the __init__ modules (standard library only)
     "_config": 1,
     "models": 1,
     "files": 1,
@@ -57,7 +58,7 @@ AIOHTTP_FOR_TYPES_ONLY = {"client"}  # ``session: aiohttp.ClientSession`` in the
 # The domain code may never reach into the client side, whatever the ranks say.
 PURE = {
     "einvoice": {"einvoice"},
-    "models": {"models", "errors"},
+    "models": {"models", "errors", "_lazy"},  # _lazy: standard library only
     "protocol": {"protocol", "models", "errors"},
 }
 MAX_FILE_LINES = 600
