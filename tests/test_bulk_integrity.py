@@ -7,6 +7,7 @@ a full tmpfs) where the machine allows them.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -242,22 +244,54 @@ def _assert_resumable(journal: Path, count: int) -> None:
     assert len(rows) == count, "every input invoice is journalled: nothing lost"
 
 
+class _Forbidding(http.server.BaseHTTPRequestHandler):
+    """A server that answers every request with faktoora's 403 error body (a key without the right)."""
+
+    def _forbid(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"code": "FORBIDDEN", "statusCode": 403, "message": "Forbidden resource"}).encode()
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forbid
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def forbidding_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Forbidding)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.parametrize(
     ("case", "needle"),
     [
         ("bad-key", "API key"),
+        ("forbidden", "may not do this"),
         ("closed-port", "cannot connect"),
         ("dns", "cannot connect"),
     ],
 )
 def test_a_permanent_error_stops_the_run_with_one_line(
-    sandbox_proc: SandboxProcess, tmp_path: Path, case: str, needle: str
+    sandbox_proc: SandboxProcess, forbidding_url: str, tmp_path: Path, case: str, needle: str
 ) -> None:
     count = 30
     src = _jsonl(tmp_path / "in.jsonl", list(generate_invoices(count, seed=31)))
     out = tmp_path / "out"
     url = {
         "bad-key": sandbox_proc.base_url,
+        "forbidden": forbidding_url,
         "closed-port": f"http://127.0.0.1:{_free_port()}/api/v1",
         "dns": "http://faktoora-sandbox.invalid/api/v1",
     }[case]
