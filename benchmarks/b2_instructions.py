@@ -7,13 +7,18 @@ outside valgrind), and ``(I(K2) - I(K1)) / (K2 - K1)`` is its cost per request, 
 cancelled out.  Kernel time (the socket calls, the same for everyone) is not counted, so the ratios are
 somewhat larger than CPU-time ratios.  Needs the ``valgrind`` binary (Debian: ``apt-get install valgrind``).
 
-    python -m benchmarks.b2_instructions [--kind status|create|both] [--k2 350]
+    python -m benchmarks.b2_instructions [--kind status|create|both] [--k2 350] [--reference TREE]
+
+``--reference TREE`` adds a row for the SDK of another checkout (``git worktree add /tmp/old REV``): its
+``faktoora_async`` is put first on ``PYTHONPATH`` of that row's client, against the same sandbox, so a
+change is measured before and after in one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -30,6 +35,7 @@ LABELS = {
     "ours": "ours: FaktooraClient (defaults: EN 16931 pre-flight on)",
     "ours-lean": "ours, diagnostic: create(preflight=False)",
     "aiohttp-bare": "bare aiohttp (floor)",
+    "reference": "ours at the reference checkout (defaults)",
 }
 K1 = 50
 
@@ -40,14 +46,14 @@ count = int(count)
 items = json.load(open(items_file)) if kind == "create" else []
 
 async def main():
-    if contestant.startswith("ours"):
+    if contestant != "aiohttp-bare":
         from faktoora_async import FaktooraClient
         async with FaktooraClient(key, base_url=origin + "/api/v1", max_connections=8) as c:
             for i in range(count):
                 if kind == "status":
                     await c.invoices.status(sid)
                 else:
-                    await c.invoices.create([items[i]], preflight=contestant == "ours")
+                    await c.invoices.create([items[i]], preflight=contestant != "ours-lean")
     else:
         import aiohttp
         headers = {"X-API-KEY": key}
@@ -67,16 +73,21 @@ asyncio.run(main())
 """
 
 
-def _instructions(args: list[str]) -> int:
+def _instructions(args: list[str], reference: str | None = None) -> int:
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
-    out = subprocess.run([*cmd, h.PYTHON, "-c", _CHILD, *args], capture_output=True, text=True, check=True)
+    env = dict(os.environ)
+    if reference is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [reference, env.get("PYTHONPATH")]))
+    out = subprocess.run(
+        [*cmd, h.PYTHON, "-c", _CHILD, *args], capture_output=True, text=True, check=True, env=env
+    )
     match = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
     if match is None:
         raise RuntimeError(f"no instruction count from valgrind: {out.stderr[-800:]}")
     return int(match.group(1).replace(",", ""))
 
 
-def measure(kind: str, k2: int) -> dict[str, float]:
+def measure(kind: str, k2: int, reference: str | None = None) -> dict[str, float]:
     delay = (0.0, 0.0) if kind == "status" else (3600.0, 3600.0)
     per: dict[str, float] = {}
     config = h.SandboxConfig(processing_delay=delay, extra=("--render-processes", "0"))
@@ -87,28 +98,32 @@ def measure(kind: str, k2: int) -> dict[str, float]:
             from faktoora_async.einvoice.generate import generate_invoices
 
             pool = iter(
-                generate_invoices(2 * k2 * len(CONTESTANTS) + 10, seed=2, lines=20, number_prefix="B2I")
+                generate_invoices(2 * k2 * (len(CONTESTANTS) + 1) + 10, seed=2, lines=20, number_prefix="B2I")
             )
         counts: dict[int, int] = {}
-        for contestant in CONTESTANTS:
+        for contestant in _contestants(reference):
             for count in (K1, k2):
                 if kind == "create":  # every request a new invoice number
                     items_file.write_text(json.dumps([next(pool) for _ in range(count)]), encoding="utf-8")
                 else:
                     items_file.write_text("[]", encoding="utf-8")
                 args = [sb.origin, sb.api_key, sid, contestant, kind, str(count), str(items_file)]
-                counts[count] = _instructions(args)
+                counts[count] = _instructions(args, reference if contestant == "reference" else None)
             per[contestant] = (counts[k2] - counts[K1]) / (k2 - K1)
     return per
 
 
-def run(kinds: tuple[str, ...], k2: int) -> str:
+def _contestants(reference: str | None) -> tuple[str, ...]:
+    return (*CONTESTANTS, "reference") if reference else CONTESTANTS
+
+
+def run(kinds: tuple[str, ...], k2: int, reference: str | None = None) -> str:
     if shutil.which("valgrind") is None:
         return "### B2 in instructions\n\nvalgrind is not installed: not run.\n"
     started, load = h.utc_now(), h.machine_line()
-    results = {kind: measure(kind, k2) for kind in kinds}
+    results = {kind: measure(kind, k2, reference) for kind in kinds}
     rows: list[list[Any]] = []
-    for c in CONTESTANTS:
+    for c in _contestants(reference):
         row: list[Any] = [LABELS[c]]
         for kind in kinds:
             value, floor = results[kind][c], results[kind]["aiohttp-bare"]
@@ -121,7 +136,7 @@ def run(kinds: tuple[str, ...], k2: int) -> str:
         f"### B2 in instructions: user-space instructions per request (valgrind), {k2 - K1} requests",
         "",
         f"Started {started}; {load}. One valgrind run per count (instruction counts are deterministic "
-        "to about ±1 %).",
+        "to about ±1 %)." + (f" Reference checkout: `{reference}`." if reference else ""),
         "",
         h.markdown_table(headers, rows),
         "",
@@ -135,9 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--kind", choices=("status", "create", "both"), default="both")
     p.add_argument("--k2", type=int, default=350)
+    p.add_argument("--reference", default=None, help="another checkout's tree, measured as one more row")
     args = p.parse_args(argv)
     kinds = ("status", "create") if args.kind == "both" else (args.kind,)
-    print(run(kinds, args.k2))
+    reference = str(Path(args.reference).resolve()) if args.reference else None
+    print(run(kinds, args.k2, reference))
     return 0
 
 
