@@ -26,6 +26,7 @@ __all__ = [
     "dec_hook",
     "enc_hook",
     "parse_wire_date",
+    "utc_timestamps",
 ]
 
 
@@ -84,6 +85,21 @@ def dec_hook(tp: Any, obj: Any) -> Any:
             return parse_wire_date(str(obj))
         raise msgspec.ValidationError(f"Expected a YYYYMMDD date, got {type(obj).__name__}")
     raise NotImplementedError(f"cannot decode {tp!r}")
+
+
+_UTC = datetime.timezone.utc
+
+
+def utc_timestamps(struct: msgspec.Struct, *names: str) -> None:
+    """Read the naive timestamps among ``names`` of ``struct`` as UTC (API.md v2 Basics), in place.
+
+    msgspec decodes ISO 8601 timestamps in C; one without a zone comes out naive, and faktoora means UTC
+    by it.  Called from ``__post_init__`` of the response classes that have timestamps (others pay nothing).
+    """
+    for name in names:
+        value = getattr(struct, name)
+        if isinstance(value, datetime.datetime) and value.tzinfo is None:
+            msgspec.structs.force_setattr(struct, name, value.replace(tzinfo=_UTC))
 
 
 def coerce_dates(struct: msgspec.Struct, *names: str) -> None:

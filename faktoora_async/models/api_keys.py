@@ -12,7 +12,7 @@ import datetime
 import hmac
 from typing import Any
 
-from ._base import ResponseBase, attach_raw
+from ._base import ResponseBase, attach_raw, utc_timestamps
 
 __all__ = [
     "EXPIRING_SOON_DAYS",
@@ -110,6 +110,9 @@ class ApiKey(ResponseBase, frozen=True):
     def usable(self) -> bool:
         """The server still accepts it (active or expiring soon)."""
         return self.status in (ApiKeyStatus.ACTIVE, ApiKeyStatus.EXPIRING_SOON)
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at", "expires_at", "last_used_at", "revoked_at")
 
 
 class NewApiKey(ApiKey, frozen=True):

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from ._base import FrozenBase, ResponseBase
+from ._base import FrozenBase, ResponseBase, utc_timestamps
 from ._checks import Problems
 
 __all__ = [
@@ -128,6 +128,9 @@ class Customer(ResponseBase, frozen=True):
     extras: dict[str, Any] = msgspec.field(default_factory=dict)
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at", "updated_at")
 
 
 class CustomerNumber(ResponseBase, frozen=True):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import msgspec
 
-from ._base import ResponseBase, WireDate
+from ._base import ResponseBase, WireDate, utc_timestamps
 
 __all__ = [
     "Attachment",
@@ -71,6 +71,9 @@ class ImportListItem(ResponseBase, frozen=True):
     filename: str | None = None
     overall_status: str | None = None
     created_at: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at")
 
 
 class ContentParty(ResponseBase, frozen=True):

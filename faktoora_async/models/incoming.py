@@ -10,7 +10,7 @@ import datetime
 import re
 from decimal import Decimal
 
-from ._base import FrozenBase, ResponseBase, WireDate
+from ._base import FrozenBase, ResponseBase, WireDate, utc_timestamps
 from ._checks import Problems
 
 __all__ = [
@@ -70,6 +70,9 @@ class IncomingInvoice(ResponseBase, frozen=True):
     filename: str | None = None
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at", "updated_at")
 
 
 class IncomingUpdate(FrozenBase, frozen=True):

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from ..errors import FieldValidationError
-from ._base import FrozenBase, ResponseBase
+from ._base import FrozenBase, ResponseBase, utc_timestamps
 from ._checks import Problems, build, has_emoji
 
 __all__ = [
@@ -146,3 +146,6 @@ class ProductRecord(ResponseBase, frozen=True):
     additional_referenced_document: Any = None
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at", "updated_at")

@@ -11,7 +11,7 @@ import datetime
 import re
 from typing import Any
 
-from ._base import FrozenBase, ResponseBase
+from ._base import FrozenBase, ResponseBase, utc_timestamps
 from ._checks import Problems
 
 __all__ = [
@@ -171,3 +171,6 @@ class Project(ResponseBase, frozen=True):
     document: ProjectDocument | None = None
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at", "updated_at")

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from ._base import ResponseBase, WireDate
+from ._base import ResponseBase, WireDate, utc_timestamps
 
 __all__ = [
     "GENERATED",
@@ -139,6 +139,9 @@ class ValidationStatus(ResponseBase, frozen=True):
     validity: bool | None = None
     created_at: datetime.datetime | None = None
 
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at")
+
 
 class InvoiceStatus(ResponseBase, frozen=True):
     """``GET /api/v2/invoices/{id}/status``."""
@@ -192,6 +195,9 @@ class InvoiceListItem(ResponseBase, frozen=True):
     buyer_name: str | None = None
     total_gross: Decimal | None = None
     created_at: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at")
 
 
 class PageMeta(ResponseBase, frozen=True):

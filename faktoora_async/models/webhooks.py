@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from ._base import ResponseBase
+from ._base import ResponseBase, utc_timestamps
 from .responses import Succeeded
 
 __all__ = ["WebhookAction", "WebhookDeleted", "WebhookEvent", "WebhookSubscription"]
@@ -60,11 +60,16 @@ class WebhookAction:
 
 
 class WebhookSubscription(ResponseBase, frozen=True):
-    id: str
+    """A subscription; ``id`` is its UUID (optional like every list-item field, API.md v2)."""
+
+    id: str | None = None
     action: str | None = None
     target: str | None = None
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "created_at", "updated_at")
 
 
 WebhookDeleted = Succeeded  # ``DELETE /webhooks/{id}`` answers ``{"succeed": true}``
@@ -84,3 +89,6 @@ class WebhookEvent(ResponseBase, frozen=True):
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     event: str | None = None
     invoice_number: str | None = None
+
+    def __post_init__(self) -> None:
+        utc_timestamps(self, "timestamp")

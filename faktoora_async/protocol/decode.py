@@ -73,25 +73,54 @@ def _expect_json(body: bytes, status: int, content_type: str | None) -> None:
         )
 
 
-def _drop(data: Any, path: str) -> bool:
-    """Remove the value at msgspec's error ``path`` (``.a[0].b``) from ``data``; False if impossible."""
+def _locate(data: Any, path: str) -> tuple[Any, str | int] | None:
+    """The container and key/index of msgspec's error ``path`` (``.a[0].b``) in ``data``, if present."""
     steps = [(m.group(1), m.group(2)) for m in _SEGMENT.finditer(path)]
     if not steps:
-        return False
+        return None
     node = data
     for key, index in steps[:-1]:
         try:
             node = node[key] if key is not None else node[int(index)]
         except (KeyError, IndexError, TypeError):
-            return False
+            return None
     key, index = steps[-1]
     if key is not None and isinstance(node, dict) and key in node:
-        del node[key]
-        return True
+        return node, key
     if index is not None and isinstance(node, list) and int(index) < len(node):
-        del node[int(index)]
-        return True
-    return False
+        return node, int(index)
+    return None
+
+
+def _drop(data: Any, path: str) -> bool:
+    """Remove the value at msgspec's error ``path`` from ``data``; False if impossible."""
+    found = _locate(data, path)
+    if found is None:
+        return False
+    node, where = found
+    del node[where]
+    return True
+
+
+_EPOCH_MS_FROM = 10**11  # as seconds, the year 5138: a number this large is epoch milliseconds
+
+
+def _epoch_ms_to_seconds(data: Any, path: str) -> bool:
+    """Turn an epoch-milliseconds timestamp at ``path`` into seconds (API.md v2: seconds or ms)."""
+    found = _locate(data, path)
+    if found is None:
+        return False
+    node, where = found
+    value = node[where]
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return False
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) < _EPOCH_MS_FROM:
+        return False
+    node[where] = value / 1000
+    return True
 
 
 def lenient_convert(data: Any, tp: Any) -> Any:
@@ -103,8 +132,13 @@ def lenient_convert(data: Any, tp: Any) -> Any:
         try:
             return msgspec.convert(data, tp, dec_hook=dec_hook, strict=False)
         except msgspec.ValidationError as exc:
-            match = _PATH.search(str(exc))
-            if match is None or not _drop(data, match.group(1)) or "required field" in str(exc):
+            text = str(exc)
+            match = _PATH.search(text)
+            if match is None:
+                raise
+            if text.startswith("Timestamp is out of range") and _epoch_ms_to_seconds(data, match.group(1)):
+                continue
+            if not _drop(data, match.group(1)) or "required field" in text:
                 raise
     return msgspec.convert(data, tp, dec_hook=dec_hook, strict=False)
 

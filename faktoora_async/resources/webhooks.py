@@ -38,9 +38,11 @@ class Webhooks(Resource):
         """
         answer = await self._r.request(proto.update(webhook_id, action=action, target=target), Succeeded)
         if answer.raw.get("id") is not None:
+            from ..models._base import attach_raw
             from ..protocol import lenient_convert
 
             sub: WebhookSubscription = lenient_convert(dict(answer.raw), WebhookSubscription)
+            attach_raw(sub, answer.raw)
             return sub
         async for sub in self.list():
             if sub.id == webhook_id:
