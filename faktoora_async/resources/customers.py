@@ -2,8 +2,9 @@
 
 Updates follow faktoora's full-body PATCH rule (API.md: the body carries every required field; omitted
 optional fields are kept): :meth:`Customers.update` sends the required fields the caller gave and
-fills the others in from the current record (one GET, only when some are missing), plus exactly the
-optional fields given (``None`` clears one).
+fills the others in from the current record (one GET, only when some are missing, or when a
+``postcode`` comes without the ``country`` its rule depends on), plus exactly the optional fields given
+(``None`` clears one).
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ class Customers(Resource):
 
         faktoora wants the required fields (isCompany, address, postcode, city, extras) in every PATCH:
         the ones not given are taken from the current record, read with one GET just before (a change
-        made by someone else in between to those fields would be overwritten by the values read).
+        made by someone else in between to those fields would be overwritten by the values read).  A
+        ``postcode`` given without ``country`` also costs that GET: the postcode rule depends on the
+        stored country.  Give every required field (and ``country`` with a ``postcode``) for one PATCH.
         """
         given = wire_fields(CustomerInput, fields, "customer")
         if not given:
