@@ -17,8 +17,10 @@ Schematron cannot see because the XML Schema or the renderer would reject them f
   ``CII``/``UBL`` (``UBL`` only with ``xrechnung``);
 * ``FAKTOORA-ATTACHMENT``: an embedded file is not base64, lacks its file name or MIME code, or breaks the
   caps of docs/PAYLOAD.md (10 files, 2 MiB each, 5 MiB per invoice);
-* ``FAKTOORA-DEPENDENCY``: a field needs another one (``taxTotalInTaxCurrency`` without ``taxCurrency``;
-  in UBL, ``precedingInvoiceDate`` without ``precedingInvoiceNumber``);
+* ``FAKTOORA-DEPENDENCY``: a field needs another one (``taxTotalInTaxCurrency`` without ``taxCurrency``);
+* ``FAKTOORA-LENGTH``: a reference is longer than the sandbox takes (``remittanceInformation`` 140
+  characters, ``projectReference``/``contractReference``/``purchaseOrderReference``/
+  ``buyerAccountingReference`` 200), with the sandbox's message;
 * ``FAKTOORA-TAX-CURRENCY``: a German seller's invoice in another currency without its VAT total in EUR
   (UStG § 14 (4) Nr. 8, VAT directive art. 230), which no Schematron rule checks.
 
@@ -27,15 +29,16 @@ below run only when a seller is given.
 
 Implemented EN 16931 rules:
 
-* mandatory content: BR-02 (invoiceNumber), BR-03 (issueDate), BR-06/BR-07 (seller/buyer name),
-  BR-09/BR-11 (seller/buyer country), BR-16 (at least one line), BR-22 (quantity), BR-25 (item name),
-  BR-26 (price), BR-27 (price not negative), BR-28 (gross price not negative), BR-29/BR-30 and
-  BR-CO-19/BR-CO-20 (invoicing periods), BR-31 .. BR-38 and BR-CO-21/22 (document allowances/charges),
-  BR-41 .. BR-44 and BR-CO-23/24 (line allowances/charges), BR-52 (attachment id), BR-53 (VAT total in
-  accounting currency), BR-55 (preceding invoice), BR-57 (deliver-to country), BR-62/BR-63 (electronic
-  address scheme), BR-CO-04 (line VAT category), BR-CO-26 (seller VAT id or legal registration id),
-  BR-CO-09 (VAT id country prefix), BR-61 (UBL) / CII-SR-470 (CII): account identifier for credit transfer
-  (the id depends on the syntax the payload's ``schema`` selects);
+* mandatory content: BR-02 (invoiceNumber), BR-03 (issueDate), BR-06/BR-07 (seller/buyer name), BR-09/BR-11
+  (seller/buyer country), BR-16 (at least one line), BR-22 (quantity), BR-25 (item name), BR-26 (price), BR-27
+  (price not negative), BR-28 (gross price not negative), BR-29/BR-30 and BR-CO-19/BR-CO-20 (invoicing
+  periods), BR-31 .. BR-38 and BR-CO-21/22 (document allowances/charges), BR-41 .. BR-44 and BR-CO-23/24 (line
+  allowances/charges), BR-DEC-01/02/05/06/15/16/17/24/25/27/28 (at most 2 decimals in the amounts the payload
+  gives, which the renderers would otherwise round), BR-52 (attachment id), BR-53 (VAT total in accounting
+  currency), BR-55 (preceding invoice), BR-57 (deliver-to country), BR-62/BR-63 (electronic address scheme),
+  BR-CO-04 (line VAT category), BR-CO-26 (seller VAT id or legal registration id), BR-CO-09 (VAT id country
+  prefix), BR-61 (UBL) / CII-SR-470 (CII): account identifier for credit transfer (the id depends on the
+  syntax the payload's ``schema`` selects);
 * code lists: BR-CL-01 (type code), BR-CL-04/05 (currencies), BR-CL-14 (country codes), BR-CL-16 (payment
   means), BR-CL-17/18 (VAT category), BR-CL-19/20 (allowance/charge reason codes), BR-CL-22 (VATEX),
   BR-CL-23 (unit codes), BR-CL-24 (MIME code), BR-CL-25 (EAS scheme);

@@ -161,6 +161,17 @@ class CheckerBase:
             except ValueError as exc:
                 self.add("FAKTOORA-DATE", field, str(exc).split(": ", 1)[1])
 
+    def two_decimals(self, value: Decimal | None, field: str, rule: str, term: str) -> None:
+        """BR-DEC-*: an amount the payload gives must fit in 2 decimals (the renderers would round it)."""
+        if value is None or not value.is_finite():
+            return
+        exponent = value.as_tuple().exponent
+        digits = value.as_tuple().digits
+        while isinstance(exponent, int) and exponent < -2 and digits and digits[-1] == 0:
+            digits, exponent = digits[:-1], exponent + 1  # trailing zeros ("5.000") lose nothing
+        if isinstance(exponent, int) and exponent < -2:
+            self.add(rule, field, f"The allowed maximum number of decimals for the {term} is 2.")
+
     def decimal(self, value: Any, field: str) -> Decimal | None:
         try:
             return to_decimal(value, field)

@@ -2,8 +2,9 @@
 
 Ids and paths as the official rules report them for the rendered document: BR-31 .. BR-38 and
 BR-CO-21/22 (document), BR-41 .. BR-44 and BR-CO-23/24 (line), BR-CL-17 (VAT category), BR-CL-19/20 (reason
-codes), the VAT category rules -03/-04 (CII: the parties a category needs), -06/-07 (rate), -10 (exemption
-reason of a breakdown no line gives one), BR-O-11/13/14, BR-IC-11/12, BR-DE-16, and with XRechnung
+codes), BR-DEC-01/02/05/06/24/25/27/28 (at most 2 decimals in amounts and base amounts), the VAT
+category rules -03/-04 (CII: the parties a category needs), -06/-07 (rate), -10 (exemption reason of a
+breakdown no line gives one), BR-O-11/13/14, BR-IC-11/12, BR-DE-16, and with XRechnung
 PEPPOL-EN16931-R041/R042 (base amount and percentage together; reported for a UBL credit note only
 where the official rules are known to check them: nowhere).
 """
@@ -25,6 +26,17 @@ _IDS = {  # document level allowance, charge
     False: ("BR-31", "BR-32", "BR-33", "BR-CO-21", "BR-CL-19", "-03", "-06"),
     True: ("BR-36", "BR-37", "BR-38", "BR-CO-22", "BR-CL-20", "-04", "-07"),
 }
+_LINE_AMOUNT_RULES = frozenset({"BR-41", "BR-43"})
+_DEC_IDS = {  # (line level, charge) -> payload key -> (BR-DEC rule, the term the official message names)
+    (False, False): {"amount": ("BR-DEC-01", "Document level allowance amount (BT-92)"),
+                     "baseAmount": ("BR-DEC-02", "Document level allowance base amount (BT-93)")},
+    (False, True): {"amount": ("BR-DEC-05", "Document level charge amount (BT-99)"),
+                    "baseAmount": ("BR-DEC-06", "Document level charge base amount (BT-100)")},
+    (True, False): {"amount": ("BR-DEC-24", "Invoice line allowance amount (BT-136)"),
+                    "baseAmount": ("BR-DEC-25", "Invoice line allowance base amount (BT-137)")},
+    (True, True): {"amount": ("BR-DEC-27", "Invoice line charge amount (BT-141)"),
+                   "baseAmount": ("BR-DEC-28", "Invoice line charge base amount (BT-142)")},
+}  # fmt: skip
 _LINE_IDS = {
     False: ("BR-41", "BR-42", "BR-CO-23", "BR-CL-19"),
     True: ("BR-43", "BR-44", "BR-CO-24", "BR-CL-20"),
@@ -45,6 +57,8 @@ class AllowanceChecks(CheckerBase):
         values = {k: self.decimal(raw.get(k), f"{p}.{k}") for k in ("amount", "baseAmount", "percentage")
                   if raw.get(k) is not None}  # fmt: skip
         amount_rule, reason_rule, reason_co, code_list = ids
+        for key, (dec_rule, term) in _DEC_IDS[(amount_rule in _LINE_AMOUNT_RULES, charge)].items():
+            self.two_decimals(values.get(key), f"{p}.{key}", dec_rule, term)
         if raw.get("amount") is None and not (
             raw.get("baseAmount") is not None and raw.get("percentage") is not None
         ):

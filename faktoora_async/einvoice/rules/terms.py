@@ -3,11 +3,12 @@ accounting currency, prepaid and rounding amounts, attachments.
 
 Official ids: BR-28 (gross price), BR-29/BR-30 and BR-CO-19/BR-CO-20 (invoicing periods), BR-55 (preceding
 invoice), BR-52 (attachment id), BR-CL-05 (tax currency), BR-CL-24 (MIME code), BR-53 (VAT total in
-accounting currency); with XRechnung: PEPPOL-EN16931-R005, R046, R061, R110, R111, R121, R130,
-BR-DE-22, BR-DE-23-b, BR-DE-24-b, BR-DE-25-a, BR-DE-30, BR-DE-31.  Payload-level ids:
-``FAKTOORA-ATTACHMENT`` (base64, file name, MIME code, size caps), ``FAKTOORA-DEPENDENCY`` (a field
-that needs another) and ``FAKTOORA-TAX-CURRENCY`` (a German seller's foreign-currency invoice without
-the VAT total in EUR).
+accounting currency), BR-DEC-15/16/17 (at most 2 decimals in BT-111/113/114); with XRechnung:
+PEPPOL-EN16931-R005, R046, R061, R110, R111, R121, R130, BR-DE-22, BR-DE-23-b, BR-DE-24-b, BR-DE-25-a,
+BR-DE-30, BR-DE-31.  Payload-level ids: ``FAKTOORA-ATTACHMENT`` (base64, file name, MIME code, size
+caps), ``FAKTOORA-DEPENDENCY`` (a field that needs another), ``FAKTOORA-LENGTH`` (a reference longer
+than the sandbox takes) and ``FAKTOORA-TAX-CURRENCY`` (a German seller's foreign-currency invoice
+without the VAT total in EUR).
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ ATTACHMENT_LIMITS = {"count": 10, "file_bytes": 2 * 1024 * 1024, "invoice_bytes"
 """BG-24 caps (docs/PAYLOAD.md): files per invoice, decoded bytes per file, decoded bytes per invoice."""
 
 _DEBIT_FIELDS = ("mandateReference", "creditorId", "debitedAccount")
+_TEXT_LIMITS = {  # docs/PAYLOAD.md, and the sandbox's own check (sandbox/_payload_en16931.py)
+    "projectReference": 200,
+    "contractReference": 200,
+    "purchaseOrderReference": 200,
+    "buyerAccountingReference": 200,
+    "remittanceInformation": 140,
+}
+_AMOUNT_TERMS = {  # payload amount -> (BR-DEC rule, the term as the official message names it)
+    "prepaidAmount": ("BR-DEC-16", "Paid amount (BT-113)"),
+    "roundingAmount": ("BR-DEC-17", "Rounding amount (BT-114)"),
+}
 _ATTACHMENT_STRINGS = ("id", "description", "fileName", "mimeCode", "content", "uri")
 
 
@@ -122,18 +134,23 @@ class TermChecks(CheckerBase):
 
     # ------------------------------------------------------------------------------- references
     def references(self) -> None:
-        """BT-26 needs BT-25 (BR-55)."""
+        """BT-26 needs BT-25 (BR-55); BT-11/12/13/19 and BT-83 within the sandbox's lengths."""
         self.date("precedingInvoiceDate")
         if (
             text(self.inv.get("precedingInvoiceDate")) is not None
             and text(self.inv.get("precedingInvoiceNumber")) is None
         ):
-            # CII writes the reference without its id (BR-55); UBL cannot write the date alone
+            # CII writes the reference without its id; UBL cannot write the date alone (the XML Schema
+            # wants the id), but the document meant is the same: BR-55 in both syntaxes
             self.add(
-                "BR-55" if self.syntax == "cii" else "FAKTOORA-DEPENDENCY",
+                "BR-55",
                 "precedingInvoiceNumber",
                 "A preceding invoice date needs the preceding invoice number.",
             )
+        for key, limit in _TEXT_LIMITS.items():
+            value = self.inv.get(key)
+            if isinstance(value, str) and len(value) > limit:
+                self.add("FAKTOORA-LENGTH", key, f"must be at most {limit} characters")
 
     # ----------------------------------------------------------------------------- direct debit
     def direct_debit(self) -> None:
@@ -194,7 +211,12 @@ class TermChecks(CheckerBase):
         tax_currency = text(self.inv.get("taxCurrency"))
         raw_total = self.inv.get("taxTotalInTaxCurrency")
         if raw_total is not None:
-            self.decimal(raw_total, "taxTotalInTaxCurrency")
+            total = self.decimal(raw_total, "taxTotalInTaxCurrency")
+            if self.syntax == "cii":
+                term = "Invoice total VAT amount in accounting currency (BT-111)"
+                self.two_decimals(total, "taxTotalInTaxCurrency", "BR-DEC-15", term)
+            else:  # the official UBL BR-DEC-15 never matches its amount: UBL-DT-01 is what UBL reports
+                self.two_decimals(total, "taxTotalInTaxCurrency", "UBL-DT-01", "amount")
         if tax_currency is None:
             if raw_total is not None:
                 self.add(
@@ -235,9 +257,10 @@ class TermChecks(CheckerBase):
             )
 
     def amounts(self) -> None:
-        for key in ("prepaidAmount", "roundingAmount"):
+        """BT-113/BT-114: decimal numbers with at most 2 decimals (BR-DEC-16/17)."""
+        for key, (rule, term) in _AMOUNT_TERMS.items():
             if self.inv.get(key) is not None:
-                self.decimal(self.inv.get(key), key)
+                self.two_decimals(self.decimal(self.inv.get(key), key), key, rule, term)
 
     # ----------------------------------------------------------------------------- attachments
     def attachments(self) -> None:
