@@ -363,6 +363,8 @@ def validate_invoice(value: Any, index: int) -> list[dict[str, Any]]:
         fmt = None
     elif fmt is not None and fmt not in FORMATS:
         c.err(f"{path}.format", "must be one of xrechnung, zf:2, zf:1")
+    elif fmt == "zf:1":  # faktoora's legacy format: the sandbox cannot make a real ZUGFeRD 1.0 document
+        c.err(f"{path}.format", "ZUGFeRD 1.0 (zf:1) is not produced by the sandbox: send format zf:2")
     schema = c.string(data, "schema", path, max_len=10)
     if schema is not None:
         if schema not in SCHEMAS:
