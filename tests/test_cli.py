@@ -122,6 +122,34 @@ def test_run_jsonl_then_json_with_failures(sandbox_proc: SandboxProcess, tmp_pat
     assert proc.returncode == 1 and "404" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_reasons_name_the_field_path_and_both_positions_of_a_duplicate(
+    sandbox_proc: SandboxProcess, tmp_path: Path
+) -> None:
+    """Issue 16: every pre-flight reason carries its JSON path (CLI table, report.json, report.csv), and a
+    number twice in the input names both input positions (not "payload differs from the journalled one")."""
+    invoices = list(generate_invoices(4, seed=34))
+    invoices[1]["invoiceItems"][0]["product"]["quantity"] = ["3"]  # a list where a decimal belongs
+    invoices.append(dict(invoices[2], note="the same number again"))  # input item 5 repeats item 3
+    src = write_jsonl(tmp_path / "in.jsonl", invoices)
+    out = tmp_path / "out"
+    proc = cli(
+        "run", str(src), "--out", str(out), "--base-url", sandbox_proc.base_url, "--formats", "xml",
+        env={"FAKTOORA_API_KEY": sandbox_proc.api_key, "COLUMNS": "400"},
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    path = "invoiceItems[0].product.quantity"  # relative to its invoice, which the row names
+    duplicate = "input item 3 and input item 5"
+    table = " ".join((proc.stdout + proc.stderr).split())
+    assert path in table and duplicate in table, table
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    reasons = {r["number"]: r["reason"] or "" for r in doc["invoices"] if r["outcome"] != "done"}
+    assert any(path in reason for reason in reasons.values()), reasons
+    assert duplicate in reasons[invoices[2]["invoiceNumber"]], reasons
+    csv_text = (out / "report.csv").read_text(encoding="utf-8")
+    assert path in csv_text and duplicate in csv_text
+    assert doc["counts"] == {"done": 3, "failed": 1, "duplicate": 1}
+
+
 def _start_run_and_wait_for_downloads(
     src: Path, out: Path, sb: SandboxProcess
 ) -> tuple[subprocess.Popen[str], list[str], dict[str, str]]:
