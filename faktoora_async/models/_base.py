@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 
@@ -19,6 +19,7 @@ __all__ = [
     "Base",
     "FrozenBase",
     "ResponseBase",
+    "Timestamp",
     "WireDate",
     "attach_raw",
     "coerce_dates",
@@ -26,7 +27,6 @@ __all__ = [
     "dec_hook",
     "enc_hook",
     "parse_wire_date",
-    "utc_timestamps",
 ]
 
 
@@ -87,19 +87,11 @@ def dec_hook(tp: Any, obj: Any) -> Any:
     raise NotImplementedError(f"cannot decode {tp!r}")
 
 
-_UTC = datetime.timezone.utc
-
-
-def utc_timestamps(struct: msgspec.Struct, *names: str) -> None:
-    """Read the naive timestamps among ``names`` of ``struct`` as UTC (API.md v2 Basics), in place.
-
-    msgspec decodes ISO 8601 timestamps in C; one without a zone comes out naive, and faktoora means UTC
-    by it.  Called from ``__post_init__`` of the response classes that have timestamps (others pay nothing).
-    """
-    for name in names:
-        value = getattr(struct, name)
-        if isinstance(value, datetime.datetime) and value.tzinfo is None:
-            msgspec.structs.force_setattr(struct, name, value.replace(tzinfo=_UTC))
+Timestamp = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
+"""A response timestamp: ``datetime.datetime`` with a zone.  msgspec decodes ISO 8601 with a zone and epoch
+numbers (as UTC) in C; a timestamp without a zone fails this constraint and the lenient decoder
+(``protocol.decode.lenient_convert``) reads it as UTC (API.md v2 Basics: "none = UTC"), so the common case
+costs nothing extra."""
 
 
 def coerce_dates(struct: msgspec.Struct, *names: str) -> None:

@@ -12,7 +12,7 @@ import datetime
 import hmac
 from typing import Any
 
-from ._base import ResponseBase, attach_raw, utc_timestamps
+from ._base import ResponseBase, Timestamp, attach_raw
 
 __all__ = [
     "EXPIRING_SOON_DAYS",
@@ -96,10 +96,10 @@ class ApiKey(ResponseBase, frozen=True):
     id: str
     label: str | None = None
     status: str | None = None
-    created_at: datetime.datetime | None = None
-    expires_at: datetime.datetime | None = None
-    last_used_at: datetime.datetime | None = None
-    revoked_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
+    last_used_at: Timestamp | None = None
+    revoked_at: Timestamp | None = None
     rotated_from_id: str | None = None
 
     @property
@@ -110,9 +110,6 @@ class ApiKey(ResponseBase, frozen=True):
     def usable(self) -> bool:
         """The server still accepts it (active or expiring soon)."""
         return self.status in (ApiKeyStatus.ACTIVE, ApiKeyStatus.EXPIRING_SOON)
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at", "expires_at", "last_used_at", "revoked_at")
 
 
 class NewApiKey(ApiKey, frozen=True):

@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any
 
 import msgspec
 
-from ._base import FrozenBase, ResponseBase, utc_timestamps
+from ._base import FrozenBase, ResponseBase, Timestamp
 from ._checks import Problems
 
 __all__ = [
@@ -126,11 +125,8 @@ class Customer(ResponseBase, frozen=True):
     name_authorised_signatory: str | None = None
     faktoora_id: str | None = None
     extras: dict[str, Any] = msgspec.field(default_factory=dict)
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at", "updated_at")
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
 
 
 class CustomerNumber(ResponseBase, frozen=True):

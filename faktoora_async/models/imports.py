@@ -5,12 +5,11 @@ Every field is optional and null-tolerant: an imported invoice may lack almost a
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 import msgspec
 
-from ._base import ResponseBase, WireDate, utc_timestamps
+from ._base import ResponseBase, Timestamp, WireDate
 
 __all__ = [
     "Attachment",
@@ -70,10 +69,7 @@ class ImportListItem(ResponseBase, frozen=True):
     source_kind: str | None = None
     filename: str | None = None
     overall_status: str | None = None
-    created_at: datetime.datetime | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at")
+    created_at: Timestamp | None = None
 
 
 class ContentParty(ResponseBase, frozen=True):

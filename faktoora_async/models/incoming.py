@@ -6,11 +6,10 @@ those of imported outgoing invoices (:mod:`faktoora_async.models.imports`).
 
 from __future__ import annotations
 
-import datetime
 import re
 from decimal import Decimal
 
-from ._base import FrozenBase, ResponseBase, WireDate, utc_timestamps
+from ._base import FrozenBase, ResponseBase, Timestamp, WireDate
 from ._checks import Problems
 
 __all__ = [
@@ -68,11 +67,8 @@ class IncomingInvoice(ResponseBase, frozen=True):
     note: str | None = None
     status: str | None = None
     filename: str | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at", "updated_at")
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
 
 
 class IncomingUpdate(FrozenBase, frozen=True):

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -17,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ..errors import FieldValidationError
-from ._base import FrozenBase, ResponseBase, utc_timestamps
+from ._base import FrozenBase, ResponseBase, Timestamp
 from ._checks import Problems, build, has_emoji
 
 __all__ = [
@@ -144,8 +143,5 @@ class ProductRecord(ResponseBase, frozen=True):
     buyer_assigned_id: str | None = msgspec.field(default=None, name="buyerAssignedID")
     global_id: dict[str, Any] | None = msgspec.field(default=None, name="globalID")
     additional_referenced_document: Any = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at", "updated_at")
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None

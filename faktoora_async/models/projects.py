@@ -11,7 +11,7 @@ import datetime
 import re
 from typing import Any
 
-from ._base import FrozenBase, ResponseBase, utc_timestamps
+from ._base import FrozenBase, ResponseBase, Timestamp
 from ._checks import Problems
 
 __all__ = [
@@ -169,8 +169,5 @@ class Project(ResponseBase, frozen=True):
     customer_id: str | None = None
     customer: ProjectCustomer | None = None
     document: ProjectDocument | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at", "updated_at")
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None

@@ -6,7 +6,6 @@ the SDK does not know yet is kept as it is (compare with the constants in :class
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from ._base import ResponseBase, WireDate, utc_timestamps
+from ._base import ResponseBase, Timestamp, WireDate
 
 __all__ = [
     "GENERATED",
@@ -137,10 +136,7 @@ class ValidationStatus(ResponseBase, frozen=True):
 
     status: str | None = None
     validity: bool | None = None
-    created_at: datetime.datetime | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at")
+    created_at: Timestamp | None = None
 
 
 class InvoiceStatus(ResponseBase, frozen=True):
@@ -194,10 +190,7 @@ class InvoiceListItem(ResponseBase, frozen=True):
     currency: str | None = None
     buyer_name: str | None = None
     total_gross: Decimal | None = None
-    created_at: datetime.datetime | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at")
+    created_at: Timestamp | None = None
 
 
 class PageMeta(ResponseBase, frozen=True):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import msgspec
 
-from ._base import ResponseBase, utc_timestamps
+from ._base import ResponseBase, Timestamp
 from .responses import Succeeded
 
 __all__ = ["WebhookAction", "WebhookDeleted", "WebhookEvent", "WebhookSubscription"]
@@ -65,11 +64,8 @@ class WebhookSubscription(ResponseBase, frozen=True):
     id: str | None = None
     action: str | None = None
     target: str | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "created_at", "updated_at")
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
 
 
 WebhookDeleted = Succeeded  # ``DELETE /webhooks/{id}`` answers ``{"succeed": true}``
@@ -85,10 +81,7 @@ class WebhookEvent(ResponseBase, frozen=True):
     action: str | None = None
     faktoora_id: str | None = None
     status: str | None = None
-    timestamp: datetime.datetime | None = None
+    timestamp: Timestamp | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     event: str | None = None
     invoice_number: str | None = None
-
-    def __post_init__(self) -> None:
-        utc_timestamps(self, "timestamp")

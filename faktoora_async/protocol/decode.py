@@ -123,6 +123,19 @@ def _epoch_ms_to_seconds(data: Any, path: str) -> bool:
     return True
 
 
+def _naive_to_utc(data: Any, path: str) -> bool:
+    """Mark a timestamp without a zone at ``path`` as UTC (API.md v2: "none = UTC")."""
+    found = _locate(data, path)
+    if found is None:
+        return False
+    node, where = found
+    value = node[where]
+    if not isinstance(value, str) or value.endswith("Z"):
+        return False
+    node[where] = value + "Z"
+    return True
+
+
 def lenient_convert(data: Any, tp: Any) -> Any:
     """``data`` (plain JSON values) as ``tp``, dropping fields that do not fit until the rest does.
 
@@ -137,6 +150,8 @@ def lenient_convert(data: Any, tp: Any) -> Any:
             if match is None:
                 raise
             if text.startswith("Timestamp is out of range") and _epoch_ms_to_seconds(data, match.group(1)):
+                continue
+            if text.startswith("Expected `datetime` with a timezone") and _naive_to_utc(data, match.group(1)):
                 continue
             if not _drop(data, match.group(1)) or "required field" in text:
                 raise
