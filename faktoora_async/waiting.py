@@ -183,7 +183,13 @@ class _Wait:
     async def _poll(self) -> bool:
         """One status GET; True when the target is reached."""
         self.w.stats.polls += 1
-        status = await self.fetch()
+        try:
+            status = await self.fetch()
+        except errors.RateLimitError as exc:
+            # a throttled poll says nothing about the invoice: the schedule polls again (the governor
+            # paces it, the deadline still holds); only a wait that never gets an answer times out
+            self.problem = f"status polls throttled ({exc.status} after the transport's retries)"
+            return False
         self.last = status
         if status.failed:
             raise errors.GenerationFailedError(

@@ -353,3 +353,35 @@ async def test_a_server_echoing_the_key_never_puts_it_in_errors(broken: str) -> 
     texts = [str(err), repr(err), err.message, err.body, str(err.code), str(err.request_id)]
     texts += [f"{e.field} {e.message}" for e in err.errors]
     assert all(key not in t for t in texts)
+
+
+async def test_a_wait_outlasts_status_polls_throttled_beyond_the_retries() -> None:
+    """A 429 that outlasts the transport's retries fails no wait (stress run: a bulk invoice once failed with
+    "status poll failed: 429"); the wait polls again on its schedule and ends when the status arrives."""
+    hits = {"status": 0}
+
+    async def status(request: web.Request) -> web.Response:
+        hits["status"] += 1
+        if hits["status"] <= 6:  # three polls of 2 attempts each are refused
+            return web.json_response(
+                {"code": "TOO_MANY_REQUESTS", "statusCode": 429, "message": "rate limit exceeded"},
+                status=429,
+                headers={"Retry-After": "0"},
+            )
+        return web.json_response({"invoiceStatus": "created", "jobStatus": None, "delivery": []})
+
+    app = web.Application()
+    app.router.add_get("/api/v2/invoices/{fid}/status", status)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1"
+    try:
+        async with FaktooraClient("k", base_url=base, retry=RetryConfig(max_retries=1, **FAST)) as c:
+            with anyio.fail_after(60):  # a hang guard, not a timing assertion
+                got = await c.invoices.wait("FTHROTTLE1", until="created", timeout=50)
+    finally:
+        await runner.cleanup()
+    assert got.invoice_status == "created"
+    assert hits["status"] >= 7
