@@ -469,3 +469,40 @@ async def test_worker_batches_wait_for_a_dead_workers_rows(journal_spec: str) ->
                     await j.mark_downloaded(claim.row.number, FILES)
         assert await j.counts(run) == {"downloaded": 30}
     assert sorted(seen) == [f"RE-{i:05d}" for i in range(30)] and set(held) <= set(seen)
+
+
+async def test_a_worker_joining_while_the_run_is_planned_waits_for_its_rows(journal_spec: str) -> None:
+    """A worker that catches up with the planner waits for the rest of the input instead of ending (a CI
+    run once saw a joined worker end with 135 of 160 invoices "did not finish" while they were planned)."""
+    async with Journal(journal_spec) as j:
+        run = await j.begin_run(name="april")
+        await j.set_planning(run, True)
+        await j.plan(run, planned(5))
+    seen: list[str] = []
+    caught_up = anyio.Event()
+
+    async def work() -> None:
+        async with Journal(journal_spec) as j, j.worker(run, name="early") as w:
+            async for batch in w.batches(10, idle=0.05):
+                for claim in batch:
+                    seen.append(claim.row.number)
+                    await j.mark_downloaded(claim.row.number, FILES)
+                if len(seen) == 5:
+                    caught_up.set()  # the worker has done all there is so far
+
+    async def plan_the_rest() -> None:
+        async with Journal(journal_spec) as j:
+            await caught_up.wait()
+            await anyio.sleep(0.3)  # several idle looks of the worker while nothing is claimable
+            await j.plan(run, planned(20)[5:])
+            await j.set_planning(run, False)
+            info = await j.run_info(run)
+            assert info is not None and info.outcome is None
+
+    with anyio.fail_after(120):  # a hang guard, not a timing assertion
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(work)
+            tg.start_soon(plan_the_rest)
+    assert sorted(seen) == [f"RE-{i:05d}" for i in range(20)]
+    async with Journal(journal_spec) as j:
+        assert await j.counts(run) == {"downloaded": 20}

@@ -270,8 +270,13 @@ class BulkRunner:
             a, ra = anyio.create_memory_object_stream[list[Item]](0)
             b, rb = anyio.create_memory_object_stream[Item](0)
             c, rc = anyio.create_memory_object_stream[Item](0)
-            with ra, rb, rc:  # nothing is routed: the workers claim the rows
-                await plan_input(run, invoices, a, b, c, route=False, journal_payloads=True)
+            await journal.set_planning(run.run_id, True)  # workers joining now wait for the rows to come
+            try:
+                with ra, rb, rc:  # nothing is routed: the workers claim the rows
+                    await plan_input(run, invoices, a, b, c, route=False, journal_payloads=True)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await journal.set_planning(run.run_id, False)
             if run.input_error is not None:
                 raise run.input_error
             return await self._work(run, started)

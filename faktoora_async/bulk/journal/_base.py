@@ -44,7 +44,7 @@ import anyio
 from ... import errors
 
 __all__ = [
-    "DEFAULT_LEASE", "PLANNED", "STATES", "TERMINAL", "Claim", "Journal", "JournalError", "JournalRow",
+    "DEFAULT_LEASE", "PLANNED", "PLANNING", "STATES", "TERMINAL", "Claim", "Journal", "JournalError", "JournalRow",
     "PlanResult", "Planned", "RowSource", "RunInfo", "State", "Worker", "WorkerInfo", "is_url", "redact_spec",
 ]  # fmt: skip
 
@@ -56,6 +56,7 @@ STATES: tuple[State, ...] = ("planned", "submitting", "submitted", "ready", "dow
 TERMINAL: frozenset[str] = frozenset({"downloaded", "failed"})
 ACTIVE: tuple[State, ...] = ("planned", "submitting", "submitted", "ready")
 
+PLANNING = "planning"  # the outcome of a run while its input is being planned into a shared journal
 DEFAULT_LEASE = 30.0  # seconds a worker's claims survive without a renewal
 
 
@@ -297,6 +298,14 @@ class Journal:
     async def finish_run(self, run_id: int, outcome: str) -> None:
         raise NotImplementedError
 
+    async def set_planning(self, run_id: int, planning: bool) -> None:
+        """Mark a run as being planned (its ``outcome`` reads ``"planning"``) or not any more.
+
+        Workers that join a shared run while its input is still being planned wait for the rows to come
+        instead of ending as soon as they catch up with the planner (see :meth:`Worker.batches`).
+        """
+        raise NotImplementedError
+
     async def find_run(self, name: str) -> int | None:
         """The newest run labelled ``name``."""
         raise NotImplementedError
@@ -473,6 +482,7 @@ class Worker:
         While others hold rows it waits ``idle`` seconds between looks: they may finish them, or die,
         and their rows then come back here after their lease.  Ends early when ``lost`` is set.
         """
+        planned_total, planned_since = -1, anyio.current_time()
         while not self.lost.is_set():
             room = size if max_held is None else min(size, max_held - len(self.held))
             if room <= 0:
@@ -486,7 +496,15 @@ class Worker:
             info = await self.journal.run_info(self.run_id)
             workers = info.workers if info is not None else ()
             if not any(w.claimed for w in workers if w.alive and w.id != self.id):
-                return
+                if info is None or info.outcome != PLANNING:
+                    return
+                # the input is still being planned: more rows will come, unless the planner has stopped
+                # adding any for a whole lease (it died while planning)
+                now = anyio.current_time()
+                if info.total != planned_total:
+                    planned_total, planned_since = info.total, now
+                elif now - planned_since > self.lease:
+                    return
             await anyio.sleep(idle)
 
     async def release(self, numbers: Sequence[str] | None = None) -> int:

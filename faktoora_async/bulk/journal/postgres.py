@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from ... import errors
 from ._base import (
     ACTIVE,
+    PLANNING,
     ROW_COLUMNS,
     Claim,
     Journal,
@@ -250,6 +251,16 @@ class PostgresJournal(Journal):
         async def do(conn: psycopg.AsyncConnection[Any]) -> None:
             await conn.execute(
                 f"UPDATE runs SET finished_at = {NOW}, outcome = %s WHERE id = %s".encode(), (outcome, run_id)
+            )
+
+        await self._run(do, single=True)
+
+    async def set_planning(self, run_id: int, planning: bool) -> None:
+        async def do(conn: psycopg.AsyncConnection[Any]) -> None:
+            await conn.execute(
+                "UPDATE runs SET outcome = %s WHERE id = %s AND finished_at IS NULL"
+                " AND (outcome IS NULL OR outcome = %s)",
+                (PLANNING if planning else None, run_id, PLANNING),
             )
 
         await self._run(do, single=True)

@@ -26,6 +26,7 @@ import anyio.to_thread
 
 from ._base import (
     ACTIVE,
+    PLANNING,
     ROW_COLUMNS,
     Claim,
     Journal,
@@ -162,6 +163,15 @@ class SQLiteJournal(Journal):
         await self._write(
             lambda db: db.execute(
                 "UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?", (time.time(), outcome, run_id)
+            )
+        )
+
+    async def set_planning(self, run_id: int, planning: bool) -> None:
+        await self._write(
+            lambda db: db.execute(
+                "UPDATE runs SET outcome = ? WHERE id = ? AND finished_at IS NULL"
+                " AND (outcome IS NULL OR outcome = ?)",
+                (PLANNING if planning else None, run_id, PLANNING),
             )
         )
 
