@@ -44,8 +44,9 @@ import anyio
 from ... import errors
 
 __all__ = [
-    "DEFAULT_LEASE", "PLANNED", "PLANNING", "STATES", "TERMINAL", "Claim", "Journal", "JournalError", "JournalRow",
-    "PlanResult", "Planned", "RowSource", "RunInfo", "State", "Worker", "WorkerInfo", "is_url", "redact_spec",
+    "DEFAULT_LEASE", "PLANNED", "PLANNING", "STATES", "TERMINAL", "Claim", "Journal", "JournalError",
+    "JournalRow", "PlanResult", "Planned", "RowSource", "RunInfo", "State", "Worker", "WorkerInfo", "is_url",
+    "redact_spec",
 ]  # fmt: skip
 
 logger = logging.getLogger("faktoora_async.bulk")
