@@ -16,7 +16,7 @@ import functools
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -105,35 +105,41 @@ def _drop(data: Any, path: str) -> bool:
 _EPOCH_MS_FROM = 10**11  # as seconds, the year 5138: a number this large is epoch milliseconds
 
 
-def _epoch_ms_to_seconds(data: Any, path: str) -> bool:
-    """Turn an epoch-milliseconds timestamp at ``path`` into seconds (API.md v2: seconds or ms)."""
-    found = _locate(data, path)
-    if found is None:
-        return False
-    node, where = found
-    value = node[where]
+def _epoch_ms_as_seconds(value: Any) -> Any:
+    """An epoch-milliseconds timestamp as seconds (API.md v2: seconds or ms); None if it is not one."""
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
-            return False
+            return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) < _EPOCH_MS_FROM:
-        return False
-    node[where] = value / 1000
-    return True
+        return None
+    return value / 1000
 
 
-def _naive_to_utc(data: Any, path: str) -> bool:
-    """Mark a timestamp without a zone at ``path`` as UTC (API.md v2: "none = UTC")."""
+def _naive_as_utc(value: Any) -> Any:
+    """A timestamp without a zone marked as UTC (API.md v2: "none = UTC"); None if it is not one."""
+    return value + "Z" if isinstance(value, str) and not value.endswith("Z") else None
+
+
+def _replace(data: Any, path: str, fix: Callable[[Any], Any]) -> bool:
+    """Replace the value at msgspec's error ``path`` by ``fix(value)``; False when ``fix`` gives None."""
     found = _locate(data, path)
     if found is None:
         return False
     node, where = found
-    value = node[where]
-    if not isinstance(value, str) or value.endswith("Z"):
+    fixed = fix(node[where])
+    if fixed is None:
         return False
-    node[where] = value + "Z"
+    node[where] = fixed
     return True
+
+
+# msgspec's message for a timestamp API.md v2 tolerates -> how to read it
+_TIMESTAMP_FIXES: dict[str, Callable[[Any], Any]] = {
+    "Timestamp is out of range": _epoch_ms_as_seconds,
+    "Expected `datetime` with a timezone component": _naive_as_utc,
+}
 
 
 def lenient_convert(data: Any, tp: Any) -> Any:
@@ -149,9 +155,8 @@ def lenient_convert(data: Any, tp: Any) -> Any:
             match = _PATH.search(text)
             if match is None:
                 raise
-            if text.startswith("Timestamp is out of range") and _epoch_ms_to_seconds(data, match.group(1)):
-                continue
-            if text.startswith("Expected `datetime` with a timezone") and _naive_to_utc(data, match.group(1)):
+            fix = _TIMESTAMP_FIXES.get(text.split(" - at ", 1)[0].strip())
+            if fix is not None and _replace(data, match.group(1), fix):
                 continue
             if not _drop(data, match.group(1)) or "required field" in text:
                 raise
