@@ -168,27 +168,46 @@ class AdaptiveRateLimiter:
 
     def try_acquire(self, *, alone: bool = False) -> float:
         """Take a slot and return 0.0, or the seconds to wait (``math.inf``: until a request finishes)."""
-        now = self._clock()
-        pause = self.policy.pause_until
+        return self._try_at(self._clock(), alone)
+
+    def _try_at(self, now: float, alone: bool) -> float:
+        policy = self.policy
+        pause = policy.pause_until
         if now < pause:
             return pause - now
-        cap = self.policy.in_flight_cap(now)
-        if cap is not None and self._sending >= cap and not alone:
-            self.policy.on_saturated(now)
-            return math.inf
+        if not alone:  # (the in-flight cap never holds back a caller who is alone)
+            cap = policy.in_flight_cap(now)
+            if cap is not None and self._sending >= cap:
+                policy.on_saturated(now)
+                return math.inf
         self._sync_bucket(now)
         delay = self.bucket.take(now)
-        if delay > 0 and self.policy.discovering:
+        if delay > 0 and policy.discovering:
             if alone:
                 # one sequential caller is no flood: it is not paced while nothing is known
                 self.bucket.force_take(now)
                 delay = 0.0
             else:
-                self.policy.on_saturated(now)
+                policy.on_saturated(now)
         if delay <= 0:
             self._sending += 1
             self.rate_clock.on_send(now)
         return delay
+
+    def acquire_nowait(self) -> float | None:
+        """:meth:`acquire` without a coroutine when a slot is free at once: its send time, else None.
+
+        None means "``await acquire()``" (the slot needs a wait, or a shared store is to be asked); a
+        returned time is paired with :meth:`release` like the one of :meth:`acquire`.
+        """
+        if self.store is not None:
+            return None
+        self._callers += 1
+        now = self._clock()
+        if self._try_at(now, self._callers == 1) <= 0:
+            return now
+        self._callers -= 1
+        return None
 
     async def acquire(self) -> float:
         """Wait for a slot; returns the monotonic time at which the request may be sent.
