@@ -17,7 +17,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar, Union
@@ -25,7 +25,7 @@ from typing import IO, Any, Generic, TypeVar, Union
 import aiohttp
 import anyio
 import backoff
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import errors
 from ._config import Limits, RetryConfig, Timeout
@@ -98,6 +98,77 @@ class _Failed:
     error: errors.FaktooraError
 
 
+class _Watch:
+    """One timer for an API call's attempt: its ``total`` seconds and its ``read`` timeout.
+
+    aiohttp's ``sock_read`` re-arms a timer for every chunk it receives and its ``total`` arms another;
+    an API call instead arms one ``call_at`` for the earlier of the attempt's end and the end of the
+    server's current silence, and looks again only when it fires: a quick answer costs one timer.  The
+    server "speaks" at the start of the attempt, when the response headers arrive and with every body
+    chunk (the transport calls :meth:`heard`), so ``read`` is the longest wait for the answer to begin
+    and between two chunks of its body, as with aiohttp (whose read clock starts once the request is
+    written: here it starts with the attempt).  On expiry the attempt's task is cancelled, and that
+    cancellation leaves the ``with`` block as :class:`asyncio.TimeoutError`, as aiohttp's timeouts do;
+    a cancellation from outside stays one.
+    """
+
+    __slots__ = ("_cancelling", "_end", "_handle", "_loop", "_read", "_task", "expired", "heard_at")
+
+    def __init__(self, total: float | None, read: float | None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._read = read
+        self.heard_at = now = self._loop.time()
+        self._end = None if total is None else now + total
+        self._handle: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelling = 0
+        self.expired = False
+
+    def heard(self) -> None:
+        """The server sent something (headers or a body chunk) just now."""
+        self.heard_at = self._loop.time()
+
+    def _due(self) -> float:
+        read, end = self._read, self._end
+        if read is None:
+            assert end is not None
+            return end
+        due = self.heard_at + read
+        return due if end is None or due < end else end
+
+    def _fire(self) -> None:
+        due = self._due()
+        if due > self._loop.time():  # the server spoke since the timer was set: wait for the new due time
+            self._handle = self._loop.call_at(due, self._fire)
+            return
+        self._handle = None
+        self.expired = True
+        assert self._task is not None
+        self._task.cancel()
+
+    def __enter__(self) -> _Watch:
+        task = asyncio.current_task()
+        assert task is not None
+        self._task = task
+        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+        self._cancelling = cancelling() if cancelling is not None else 0
+        self._handle = self._loop.call_at(self._due(), self._fire)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.cancel()
+        if self.expired:
+            uncancel = getattr(self._task, "uncancel", None)  # Python 3.11+
+            ours = uncancel() <= self._cancelling if uncancel is not None else True
+            if ours and exc_type is asyncio.CancelledError:
+                raise asyncio.TimeoutError("the attempt timed out") from exc
+
+
+_NO_WATCH = contextlib.nullcontext()
+
+
 class Transport:
     """Sends :class:`~faktoora_async.protocol.APIRequest` objects.  Not part of the public API."""
 
@@ -118,10 +189,15 @@ class Transport:
         self.base_url = base_url
         self._api_key = api_key
         self._secrets: list[str] = []
+        self._secret_bytes: list[bytes] = []
         self._remember_secret(api_key)
         self._account_id = account_id
         self.timeout = timeout
         self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+        # API calls: their total and read timeouts are one _Watch; aiohttp arms no timer but connect's
+        self._untimed = aiohttp.ClientTimeout(total=None, connect=timeout.connect, sock_read=None)
+        self._buffered = self._read_buffered  # the handler of buffered calls, one bound method
+        self._header_sets: dict[tuple[str, str | None], CIMultiDictProxy[str]] = {}
         self.retry = retry
         self.limits = limits
         self._session = session
@@ -139,6 +215,7 @@ class Transport:
         # redacting a very short key would mangle ordinary text; real keys are long
         if len(key) >= 8 and key not in self._secrets:
             self._secrets.append(key)
+            self._secret_bytes.append(key.encode("utf-8", "replace"))
 
     def use_api_key(self, api_key: str) -> None:
         """Send ``api_key`` from the next attempt on; requests already sent finish with the old one.
@@ -147,19 +224,31 @@ class Transport:
         """
         self._remember_secret(api_key)
         self._api_key = api_key
+        self._header_sets = {}
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    def _headers(self, req: APIRequest) -> dict[str, str]:
-        headers = {"X-API-KEY": self._api_key, "Accept": req.accept, "User-Agent": self._user_agent}
+    def _headers(self, req: APIRequest) -> CIMultiDictProxy[str]:
+        """The request headers; without extra headers of the request's own, one shared set per shape."""
+        shape = (req.accept, req.content_type)
+        if not req.headers:
+            cached = self._header_sets.get(shape)
+            if cached is not None:
+                return cached
+        headers = CIMultiDict(
+            {"X-API-KEY": self._api_key, "Accept": req.accept, "User-Agent": self._user_agent}
+        )
         if self._account_id:
             headers["x-account-id"] = self._account_id
         if req.content_type:
             headers["Content-Type"] = req.content_type
-        headers.update(req.headers)
-        return headers
+        if req.headers:
+            headers.update(req.headers)
+            return CIMultiDictProxy(headers)
+        made = self._header_sets[shape] = CIMultiDictProxy(headers)
+        return made
 
     def session(self) -> aiohttp.ClientSession:
         """The session, created on first use inside the running event loop."""
@@ -198,8 +287,8 @@ class Transport:
         return redact(text, *self._secrets)
 
     def redact_bytes(self, body: bytes) -> bytes:
-        for secret in self._secrets:
-            key = secret.encode("utf-8", "replace")
+        """``body`` without any API key."""
+        for key in self._secret_bytes:
             if key in body:
                 body = body.replace(key, b"***")
         return body
@@ -209,16 +298,19 @@ class Transport:
     async def send(
         self,
         req: APIRequest,
-        handler: Callable[[aiohttp.ClientResponse], Awaitable[R]],
+        handler: Callable[[aiohttp.ClientResponse, _Watch | None], Awaitable[R]],
         *,
         body_factory: Callable[[], tuple[Any, Callable[[], Awaitable[None]]]] | None = None,
     ) -> R:
-        """Send ``req``, retrying where :func:`should_retry` allows; ``handler`` consumes a < 400 response."""
+        """Send ``req``, retrying where :func:`should_retry` allows; ``handler`` consumes a < 400 response.
+
+        ``handler`` gets the response and the attempt's :class:`_Watch` (None when aiohttp's own
+        timeouts guard the attempt: file streams and uploads), to tell it when body bytes arrive.
+        """
         session = self.session()
         config = self.retry
         deadline = None if config.deadline is None else time.monotonic() + config.deadline
-        steps = backoff.expo(base=2, factor=config.backoff_base, max_value=config.backoff_max)
-        next(steps)  # backoff's generators are primed with one next() (they yield None first)
+        steps: Iterator[float] | None = None  # the backoff sequence, made on the first retry only
         retries = spent = 0
         while True:
             result = await self._attempt(session, req, handler, body_factory, deadline, retries + 1)
@@ -234,6 +326,9 @@ class Transport:
                 # means "very soon"); the retry then waits for the governor's next slot, no backoff on top
                 floor, ceiling = self.limiter.retry_delay(outcome.retry_after), 0.0
             else:
+                if steps is None:
+                    steps = backoff.expo(base=2, factor=config.backoff_base, max_value=config.backoff_max)
+                    next(steps)  # backoff's generators are primed with one next() (they yield None first)
                 floor, ceiling = outcome.retry_after, next(steps)
             delay = retry_delay(
                 ceiling, floor, max_retry_after=config.max_retry_after, jitter=backoff.full_jitter
@@ -254,6 +349,7 @@ class Transport:
             await anyio.sleep(delay)
 
     def _client_timeout(self, deadline: float | None, *, streaming: bool) -> aiohttp.ClientTimeout:
+        """aiohttp's timeout of a file stream or an upload: ``total`` (or the download budget), ``read``."""
         total = self.timeout.total
         if deadline is not None:
             remaining = deadline - time.monotonic()
@@ -282,22 +378,48 @@ class Transport:
             self._timeouts[total] = cached
         return cached
 
+    def _watch(self, deadline: float | None) -> _Watch | None:
+        """The one timer of an API call's attempt (``total``, cut to the retry deadline, and ``read``)."""
+        total, read = self.timeout.total, self.timeout.read
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise errors.RequestTimeoutError("the call's retry deadline has passed")
+            if total is None or remaining < total:
+                total = remaining
+        if total is None and read is None:
+            return None
+        return _Watch(total, read)
+
     async def _attempt(
         self,
         session: aiohttp.ClientSession,
         req: APIRequest,
-        handler: Callable[[aiohttp.ClientResponse], Awaitable[R]],
+        handler: Callable[[aiohttp.ClientResponse, _Watch | None], Awaitable[R]],
         body_factory: Callable[[], tuple[Any, Callable[[], Awaitable[None]]]] | None,
         deadline: float | None,
         attempt: int,
     ) -> R | _Failed:
-        """One attempt: paced by the governor, sent, and its outcome classified."""
+        """One attempt: paced by the governor, sent, and its outcome classified.
+
+        An API call (JSON answer, no streamed upload) is guarded by one :class:`_Watch` and sent with
+        an aiohttp timeout that arms no timer of its own; file streams and uploads keep aiohttp's.
+        """
         if self._closed:
             raise errors.ClientClosedError("the client was closed during the call")
-        client_timeout = self._client_timeout(deadline, streaming=req.stream)
-        sent_at = await self.limiter.acquire()
+        watch: _Watch | None = None
+        if req.stream or body_factory is not None:
+            client_timeout = self._client_timeout(deadline, streaming=req.stream)
+        else:
+            watch = self._watch(deadline)
+            client_timeout = self._untimed
+        limiter = self.limiter
+        sent_at = limiter.acquire_nowait()
+        if sent_at is None:
+            sent_at = await limiter.acquire()
         self.attempts += 1
-        started = time.monotonic()
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.monotonic() if debug else 0.0
         body: Any = req.body
         cleanup: Callable[[], Awaitable[None]] | None = None
         if body_factory is not None:
@@ -305,48 +427,55 @@ class Transport:
         method = req.method.upper()
         url = build_url(self.base_url, req.path, req.api_version)
         try:
-            async with session.request(
-                method,
-                url,
-                params=req.params or None,
-                data=body,
-                headers=self._headers(req),
-                timeout=client_timeout,
-                allow_redirects=False,
-            ) as resp:
-                logger.debug(
-                    "%s %s -> %d (attempt %d, %.3fs)", method, req.path, resp.status, attempt,
-                    time.monotonic() - started,
-                )  # fmt: skip
-                if resp.status >= 400:
-                    return await self._failed_response(resp, req, sent_at)
-                self._feed_governor(resp.status, resp.headers, sent_at, None)
-                return await handler(resp)
+            with _NO_WATCH if watch is None else watch:
+                async with session.request(
+                    method,
+                    url,
+                    params=req.params or None,
+                    data=body,
+                    headers=self._headers(req),
+                    timeout=client_timeout,
+                    allow_redirects=False,
+                ) as resp:
+                    if watch is not None:
+                        watch.heard()
+                    if debug:
+                        logger.debug(
+                            "%s %s -> %d (attempt %d, %.3fs)", method, req.path, resp.status, attempt,
+                            time.monotonic() - started,
+                        )  # fmt: skip
+                    if resp.status >= 400:
+                        return await self._failed_response(resp, req, sent_at, watch)
+                    limiter.on_response(resp.status, resp.headers, sent_at, None)
+                    return await handler(resp, watch)
         except (aiohttp.ClientError, asyncio.TimeoutError, TruncatedDownloadError) as exc:
             kind = _failure_kind(exc) or "reset"
             detail = type(exc).__name__ if kind != "tls" else self.redact(str(exc))
-            logger.debug(
-                "%s %s -> %s (attempt %d, %.3fs)",
-                method,
-                req.path,
-                detail,
-                attempt,
-                time.monotonic() - started,
-            )
+            if debug:
+                logger.debug(
+                    "%s %s -> %s (attempt %d, %.3fs)",
+                    method,
+                    req.path,
+                    detail,
+                    attempt,
+                    time.monotonic() - started,
+                )
             self._feed_governor_failure(sent_at)
             error = transport_error(kind, req, detail, host=_host(url))
             error.__cause__ = exc
             return _Failed(Outcome(kind), error)
         finally:
-            self.limiter.release()
+            limiter.release()
             if cleanup is not None:
                 with anyio.CancelScope(shield=True):
                     await cleanup()
 
     async def _failed_response(
-        self, resp: aiohttp.ClientResponse, req: APIRequest, sent_at: float
+        self, resp: aiohttp.ClientResponse, req: APIRequest, sent_at: float, watch: _Watch | None
     ) -> _Failed:
         body = self.redact_bytes(await resp.content.read(_ERROR_BODY_CAP))
+        if watch is not None:
+            watch.heard()
         headers = {k: self.redact(v) for k, v in _plain_headers(resp.headers).items()}
         error = error_from_response(resp.status, headers, body, method=req.method.upper(), url=req.path)
         retry_after = error.retry_after
@@ -366,16 +495,29 @@ class Transport:
 
     # ------------------------------------------------------------------ buffered, file and upload calls
 
-    def _buffered(self, req: APIRequest) -> Callable[[aiohttp.ClientResponse], Awaitable[Response]]:
-        async def read(resp: aiohttp.ClientResponse) -> Response:
-            body = self.redact_bytes(await resp.read())
-            return Response(resp.status, _plain_headers(resp.headers), body, req.method, str(resp.url))
-
-        return read
+    async def _read_buffered(self, resp: aiohttp.ClientResponse, watch: _Watch | None) -> Response:
+        """The whole body of a successful response (told to ``watch`` chunk by chunk, when there is one)."""
+        if watch is None:
+            body = await resp.read()
+        else:
+            content = resp.content
+            chunk = await content.readany()
+            watch.heard()
+            if chunk:
+                chunks = [chunk]
+                while chunk := await content.readany():
+                    watch.heard()
+                    chunks.append(chunk)
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            else:
+                body = b""
+        return Response(
+            resp.status, _plain_headers(resp.headers), self.redact_bytes(body), resp.method, str(resp.url)
+        )
 
     async def request(self, req: APIRequest) -> Response:
         """Send ``req`` and buffer the successful response."""
-        return await self.send(req, self._buffered(req))
+        return await self.send(req, self._buffered)
 
     async def download(
         self,
@@ -386,7 +528,9 @@ class Transport:
     ) -> FileResponse[bytes | DownloadResult]:
         """GET a file: bytes in memory, or streamed atomically to ``to`` (a file or a folder)."""
 
-        async def receive(resp: aiohttp.ClientResponse) -> FileResponse[bytes | DownloadResult]:
+        async def receive(
+            resp: aiohttp.ClientResponse, _: _Watch | None
+        ) -> FileResponse[bytes | DownloadResult]:
             headers = _plain_headers(resp.headers)
             check_file_type(resp.headers.get("Content-Type"), req.accept, resp.status)
             result: bytes | DownloadResult
@@ -426,7 +570,7 @@ class Transport:
 
             return writer, cleanup
 
-        return await self.send(req, self._buffered(req), body_factory=factory)
+        return await self.send(req, self._buffered, body_factory=factory)
 
 
 def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
