@@ -10,16 +10,19 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFName
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
@@ -67,17 +70,86 @@ def font_files() -> tuple[str, str, str]:
     return "Vera.ttf", "VeraBd.ttf", "Bitstream Vera"
 
 
+# Characters assigned to every document's font subsets first, in this order (see _EmbeddedFont): the
+# German letters and the punctuation the PDFs print, and the accented letters common in names.
+_SUBSET_SEED: Final = "äöüÄÖÜß·–„“”’€§°²×éèáàçíóôåëŞşłŚ"
+_SUBSET_CACHE_SIZE: Final = 64  # distinct subsets kept per font (each ~20 KB compressed)
+
+
+class _EmbeddedFont(TTFont):  # type: ignore[misc]  # reportlab has no type hints
+    """A TrueType font whose embedded subsets are made and compressed once, not once per document.
+
+    reportlab embeds, per document, the subset of glyphs the document used: it cuts the subset out of the
+    font file (``makeSubset``) and deflates it (``zlib``), ~35 KB per font, a quarter of the CPU of an
+    invoice PDF.  The subset is numbered by the characters' order of first use, so two invoices rarely
+    had the same one; :meth:`seed` assigns the characters of :data:`_SUBSET_SEED` first in every
+    document, so documents that use only ASCII and those characters (nearly all invoices) share one
+    subset, which is then reused as it is, deflated.  A document with other characters gets its own
+    subset as before (also kept, up to :data:`_SUBSET_CACHE_SIZE` per font).  The bytes embedded are the
+    same as reportlab's own for that subset.  Not thread-safe: renders hold the module lock of
+    :mod:`.pdf`.
+    """
+
+    def __init__(self, name: str, filename: str) -> None:
+        super().__init__(name, filename)
+        self._subsets: dict[tuple[int, ...], bytes] = {}
+        self._deflated: dict[tuple[int, ...], bytes] = {}
+        face = self.face
+        make_subset, add_subset_objects = face.makeSubset, face.addSubsetObjects
+
+        def cached_subset(subset: list[int]) -> bytes:
+            key = tuple(subset)
+            found = self._subsets.get(key)
+            if found is None:
+                found = make_subset(subset)
+                if len(self._subsets) < _SUBSET_CACHE_SIZE:
+                    self._subsets[key] = found
+            return bytes(found)
+
+        def deflated_subset_objects(doc: Any, fontname: str, subset: list[int]) -> Any:
+            descriptor = add_subset_objects(doc, fontname, subset)  # the font file stream, not yet deflated
+            if doc.compression:
+                stream = doc.idToObject[doc.idToObject[descriptor.name]["FontFile2"].name]
+                key = tuple(subset)
+                packed = self._deflated.get(key)
+                if packed is None:
+                    packed = zlib.compress(stream.content)
+                    if len(self._deflated) < _SUBSET_CACHE_SIZE:
+                        self._deflated[key] = packed
+                stream.content = packed  # a stream with a /Filter already is written as it is
+                stream.dictionary["Filter"] = PDFArray([PDFName("FlateDecode")])
+            return descriptor
+
+        # instance attributes: reportlab calls these through the face of this font only
+        face.makeSubset = cached_subset
+        face.addSubsetObjects = deflated_subset_objects
+
+    def seed(self, doc: Any) -> None:
+        """Assign :data:`_SUBSET_SEED` (the characters this font has) first in ``doc``'s subsets."""
+        if doc not in self.state:
+            self.splitString(_SUBSET_SEED, doc)
+
+
+def _seed_fonts(doc: Any) -> None:
+    """Give a new document (``canvas._doc``) the common subset of both fonts (see :class:`_EmbeddedFont`)."""
+    from reportlab.pdfbase import pdfmetrics
+
+    for name in (_REGULAR, _BOLD):
+        font = pdfmetrics.getFont(name)
+        if isinstance(font, _EmbeddedFont):
+            font.seed(doc)
+
+
 def _register_fonts() -> None:
     """Embed the fonts (PDF/A requires embedded fonts) and note which characters they can draw."""
     if _GLYPHS:
         return
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     regular_file, bold_file, family = font_files()
     if family != "DejaVu Sans":
         logger.warning("DejaVu Sans not found (install faktoora-async[sandbox]); PDFs use %s", family)
-    regular, bold = TTFont(_REGULAR, regular_file), TTFont(_BOLD, bold_file)
+    regular, bold = _EmbeddedFont(_REGULAR, regular_file), _EmbeddedFont(_BOLD, bold_file)
     pdfmetrics.registerFont(regular)
     pdfmetrics.registerFont(bold)
     pdfmetrics.registerFontFamily(_REGULAR, normal=_REGULAR, bold=_BOLD, italic=_REGULAR, boldItalic=_BOLD)
@@ -112,22 +184,112 @@ def _p(value: Any, style: ParagraphStyle) -> Paragraph:
 _CELL_FONT_SIZE: Final = 8.5
 _CELL_LEADING: Final = 10.5
 _CELL_PADDING: Final = 12.0  # left + right padding of a table cell (reportlab's default 6 + 6)
+_PLAIN_MAX_LINES: Final = 12  # taller text stays a Paragraph (its row or frame splits at its own leading)
 
 
-def _cell(value: Any, style: ParagraphStyle, width: float) -> str | Paragraph:
-    """A table cell: the plain text when each of its lines fits ``width`` points, else a wrapping Paragraph.
+def _plain_lines(text: str, font: str, size: float, room: float) -> list[str] | None:
+    """``text`` as lines of at most ``room`` points in ``font`` at ``size``, or None when a Paragraph must
+    set it (a single word wider than ``room``, which a Paragraph splits, or more than
+    :data:`_PLAIN_MAX_LINES` lines).
 
-    Plain strings are drawn by the table itself (its FONTNAME/FONTSIZE/LEADING/ALIGN, one line per
-    ``\\n``), which costs a fraction of a Paragraph (no markup parsing, no line breaking): most cells are
-    numbers, codes and short names.
+    Each ``\n`` starts a line; a line that fits is kept as written, a longer one is broken at its spaces
+    (greedy, as a Paragraph breaks plain text).  This is the cheap path: a Paragraph parses markup and
+    breaks lines word by word (most of reportlab's time in an invoice), while plain lines are measured
+    once and drawn as they are.
     """
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    out: list[str] = []
+    for line in text.split("\n"):
+        if stringWidth(line, font, size) <= room:
+            out.append(line)
+            continue
+        space = stringWidth(" ", font, size)
+        words: list[str] = []
+        used = 0.0
+        for word in line.split():
+            width = stringWidth(word, font, size)
+            if width > room:
+                return None
+            if words and used + space + width > room:
+                out.append(" ".join(words))
+                words, used = [], 0.0
+            used = width if not words else used + space + width
+            words.append(word)
+        out.append(" ".join(words))
+    return out if len(out) <= _PLAIN_MAX_LINES else None
+
+
+def _cell(value: Any, style: ParagraphStyle, width: float, padding: float = _CELL_PADDING) -> str | Paragraph:
+    """A table cell: plain text (broken into lines that fit ``width`` minus ``padding`` points, in the font
+    and size of ``style``) or, when that is not possible, a wrapping Paragraph (see :func:`_plain_lines`).
+
+    Plain strings are drawn by the table itself (its FONTNAME/FONTSIZE/LEADING/TEXTCOLOR/ALIGN, one line
+    per ``\n``), which costs a fraction of a Paragraph: the table's style must give such cells the font,
+    size, leading and colour of ``style``.
+    """
     text = _s(value)
-    room = width - _CELL_PADDING
-    if all(stringWidth(line, _REGULAR, _CELL_FONT_SIZE) <= room for line in text.split("\n")):
-        return text
-    return _p(text, style)
+    lines = _plain_lines(text, style.fontName, style.fontSize, width - padding)
+    if lines is None:
+        return _p(text, style)
+    return "\n".join(lines)
+
+
+class _Text(Flowable):  # type: ignore[misc]  # reportlab has no type hints
+    """Left-aligned lines of plain text in one style: what a Paragraph of unmarked text draws, without
+    its markup parsing and line breaking (the lines are broken by :func:`_plain_lines`).
+
+    Like a Paragraph, the first baseline is ``fontSize`` below the top, lines are ``leading`` apart, and
+    the style's ``spaceBefore``/``spaceAfter`` apply; at the foot of a frame it splits between lines.
+    """
+
+    def __init__(self, lines: list[str], style: ParagraphStyle) -> None:
+        super().__init__()
+        self.lines = lines
+        self.style = style
+        self.spaceBefore = style.spaceBefore
+        self.spaceAfter = style.spaceAfter
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        self.height = self.style.leading * len(self.lines)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        fit = int(availHeight // self.style.leading)
+        if fit < 1 or fit >= len(self.lines):
+            return []
+        return [_Text(self.lines[:fit], self.style), _Text(self.lines[fit:], self.style)]
+
+    def draw(self) -> None:
+        st = self.style
+        text = self.canv.beginText(0, self.height - st.fontSize)
+        text.setFont(st.fontName, st.fontSize, st.leading)
+        text.setFillColor(st.textColor)
+        for line in self.lines:
+            text.textLine(line)
+        self.canv.drawText(text)
+
+
+def _text(value: Any, style: ParagraphStyle, width: float) -> Flowable:
+    """A block of text ``width`` points wide for the story: a :class:`_Text` when its lines can be set
+    plainly (:func:`_plain_lines`), else a Paragraph."""
+    text = _s(value)
+    lines = _plain_lines(text, style.fontName, style.fontSize, width)
+    if lines is None or style.alignment != TA_LEFT:
+        return _p(text, style)
+    return _Text(lines, style)
+
+
+def _plain_style(
+    style: TableStyle, cells: tuple[tuple[int, int], tuple[int, int]], para: ParagraphStyle
+) -> None:
+    """Give the plain-string cells in the range ``cells`` the font, size, leading and colour of ``para``."""
+    start, stop = cells
+    style.add("FONTNAME", start, stop, para.fontName)
+    style.add("FONTSIZE", start, stop, para.fontSize)
+    style.add("LEADING", start, stop, para.leading)
+    style.add("TEXTCOLOR", start, stop, para.textColor)
 
 
 def _date(value: Any) -> str:
@@ -227,11 +389,17 @@ def _body_cells(style: TableStyle, first_row: int = 1) -> TableStyle:
     return style
 
 
-def _facts_table(rows: list[list[Any]]) -> Table:
-    table = Table(rows or [[_p("", _styles()["normal"])]], colWidths=[32 * mm, 32 * mm])
-    table.setStyle(
-        TableStyle([("FONTNAME", (0, 0), (-1, -1), _REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP")])
-    )
+def _facts_table(facts: Sequence[tuple[str, str]]) -> Table:
+    """The key facts with a value, two 32 mm columns of plain cells: the label small and grey, the value
+    in the normal style (a cell too long to set plainly is a Paragraph, see :func:`_cell`)."""
+    st = _styles()
+    width = 32 * mm
+    rows = [[_cell(k, st["small"], width), _cell(v, st["normal"], width)] for k, v in facts if v]
+    table = Table(rows or [["", ""]], colWidths=[width, width])
+    style = TableStyle([("FONTNAME", (0, 0), (-1, -1), _REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    _plain_style(style, ((0, 0), (0, -1)), st["small"])
+    _plain_style(style, ((1, 0), (1, -1)), st["normal"])
+    table.setStyle(style)
     return table
 
 
@@ -284,13 +452,15 @@ def _add_output_intent(canvas: Canvas) -> None:
 
 
 class _FirstPage:
-    """The first page's callback: the footer, plus (once) the output intent."""
+    """The first page's callback (called before anything is drawn on it): the fonts' common subset
+    (:func:`_seed_fonts`), the footer, plus (once) the output intent."""
 
     def __init__(self, footer: _Footer, output_intent: bool) -> None:
         self.footer = footer
         self.output_intent = output_intent
 
     def __call__(self, canvas: Canvas, doc: Any) -> None:
+        _seed_fonts(canvas._doc)  # before the first text of the document
         if self.output_intent:
             _add_output_intent(canvas)
         self.footer(canvas, doc)

@@ -22,11 +22,12 @@ from ._pdf_base import (
     _date,
     _facts_table,
     _money,
-    _p,
     _party_lines,
+    _plain_style,
     _s,
     _styles,
     _table_style,
+    _text,
 )
 
 __all__ = ["render_view"]
@@ -77,41 +78,46 @@ def _header(content: Mapping[str, Any], story: list[Flowable]) -> None:
     seller_line = " · ".join(
         x for x in (_s(seller.get("name")), _s(seller.get("street")), _s(seller.get("city"))) if x
     )
-    story.append(_p(seller_line, st["small"]))
+    story.append(_text(seller_line, st["small"], width))
     story.append(Spacer(1, 4 * mm))
-    story.append(_p(kind, st["title"]))
-    story.append(_p(f"Nr./No. {number}", st["h2"]))
+    story.append(_text(kind, st["title"], width))
+    story.append(_text(f"Nr./No. {number}", st["h2"], width))
     story.append(Spacer(1, 3 * mm))
 
-    facts = _facts(content)
-    fact_rows = [[_p(k, st["small"]), _p(v, st["normal"])] for k, v in facts if v]
+    widths = [width * 0.31, width * 0.31, width * 0.38]
+    bold, normal = st["bold"], st["normal"]
     parties = Table(
         [
-            [_p("Verkäufer / Seller", st["bold"]), _p("Käufer / Buyer", st["bold"]), _p("", st["normal"])],
             [
-                _p("\n".join(_party_lines(seller)), st["normal"]),
-                _p("\n".join(_party_lines(buyer)), st["normal"]),
-                _facts_table(fact_rows),
+                _cell("Verkäufer / Seller", bold, widths[0], 6),
+                _cell("Käufer / Buyer", bold, widths[1], 6),
+                "",
+            ],
+            [
+                _cell("\n".join(_party_lines(seller)), normal, widths[0], 6),
+                _cell("\n".join(_party_lines(buyer)), normal, widths[1], 6),
+                _facts_table(_facts(content)),
             ],
         ],
-        colWidths=[width * 0.31, width * 0.31, width * 0.38],
+        colWidths=widths,
     )
-    parties.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), _REGULAR),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        )
+    style = TableStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, -1), _REGULAR),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ]
     )
+    _plain_style(style, ((0, 0), (-1, 0)), bold)
+    _plain_style(style, ((0, 1), (-1, -1)), normal)
+    parties.setStyle(style)
     story.append(parties)
 
     delivery = content.get("delivery") or {}
     if delivery.get("name") or delivery.get("street") or delivery.get("city"):
         story.append(Spacer(1, 2 * mm))
-        story.append(_p("Lieferanschrift / Deliver to", st["bold"]))
-        story.append(_p("\n".join(_party_lines(delivery)), st["normal"]))
+        story.append(_text("Lieferanschrift / Deliver to", bold, width))
+        story.append(_text("\n".join(_party_lines(delivery)), normal, width))
 
 
 def _line_extras(line: Mapping[str, Any], currency: str) -> list[str]:
@@ -139,7 +145,7 @@ def _lines(content: Mapping[str, Any], story: list[Flowable]) -> int:
     width = _WIDTH
     currency = _s(content.get("currency"))
     story.append(Spacer(1, 5 * mm))
-    story.append(_p("Positionen / Lines", st["h2"]))
+    story.append(_text("Positionen / Lines", st["h2"], _WIDTH))
     header = ["Pos.", "Bezeichnung / Item", "Menge / Qty", "Einheit", "Preis / Price", "USt", "Netto / Net"]
     col_widths = [
         12 * mm,
@@ -204,7 +210,7 @@ def _allowances(content: Mapping[str, Any], story: list[Flowable]) -> None:
     if not rows:
         return
     story.append(Spacer(1, 4 * mm))
-    story.append(_p("Ab- und Zuschläge / Allowances and charges", st["h2"]))
+    story.append(_text("Ab- und Zuschläge / Allowances and charges", st["h2"], _WIDTH))
     header = ["", "Grund / Reason", "Basis", "USt", "Betrag / Amount"]
     widths = [36 * mm, _WIDTH - 126 * mm, 36 * mm, 24 * mm, 30 * mm]
     table = Table([header, *rows], repeatRows=1, splitInRow=1, colWidths=widths)
@@ -223,7 +229,7 @@ def _taxes(content: Mapping[str, Any], story: list[Flowable]) -> None:
     taxes = content.get("taxes") or []
     if taxes:
         story.append(Spacer(1, 4 * mm))
-        story.append(_p("Umsatzsteuer / VAT breakdown", st["h2"]))
+        story.append(_text("Umsatzsteuer / VAT breakdown", st["h2"], _WIDTH))
         tax_widths = [38 * mm, 18 * mm, 30 * mm, 28 * mm, width - 114 * mm]
         tax_rows: list[list[Any]] = [
             ["Kategorie / Category", "Satz / Rate", "Basis", "Steuer / VAT", "Befreiungsgrund / Exemption"]
@@ -243,12 +249,13 @@ def _taxes(content: Mapping[str, Any], story: list[Flowable]) -> None:
                     ),
                     _cell(_money(tax.get("basisAmount"), currency), right, tax_widths[2]),
                     _cell(_money(tax.get("taxAmount"), currency), right, tax_widths[3]),
-                    _p(reason, st["small"]) if reason else "",
+                    _cell(reason, st["small"], tax_widths[4]) if reason else "",
                 ]
             )
         tax_table = Table(tax_rows, colWidths=tax_widths, repeatRows=1, splitInRow=1)
         tax_style = _body_cells(_table_style())
         tax_style.add("ALIGN", (1, 0), (3, -1), "RIGHT")
+        _plain_style(tax_style, ((4, 1), (4, -1)), st["small"])
         tax_table.setStyle(tax_style)
         story.append(tax_table)
 
@@ -301,9 +308,9 @@ def _payment(content: Mapping[str, Any], story: list[Flowable]) -> None:
     means = content.get("paymentMeans") or []
     if terms.get("description") or means:
         story.append(Spacer(1, 4 * mm))
-        story.append(_p("Zahlung / Payment", st["h2"]))
+        story.append(_text("Zahlung / Payment", st["h2"], _WIDTH))
         if terms.get("description"):
-            story.append(_p(terms.get("description"), st["normal"]))
+            story.append(_text(terms.get("description"), st["normal"], _WIDTH))
         for pm in means:
             parts = [f"Zahlungsart/Means {_s(pm.get('typeCode'))}"]
             for key, label in (
@@ -314,35 +321,40 @@ def _payment(content: Mapping[str, Any], story: list[Flowable]) -> None:
             ):
                 if pm.get(key):
                     parts.append(f"{label} {_s(pm.get(key))}".strip())
-            story.append(_p(" · ".join(parts), st["normal"]))
+            story.append(_text(" · ".join(parts), st["normal"], _WIDTH))
     if content.get("remittanceInformation"):
         story.append(
-            _p(f"Verwendungszweck / Remittance: {_s(content.get('remittanceInformation'))}", st["normal"])
+            _text(
+                f"Verwendungszweck / Remittance: {_s(content.get('remittanceInformation'))}",
+                st["normal"],
+                _WIDTH,
+            )
         )
     debit = content.get("directDebit") or {}
     if any(debit.values()):
         story.append(
-            _p(
+            _text(
                 f"SEPA-Lastschrift / Direct debit: Mandat {_s(debit.get('mandateReference'))} · "
                 f"Gläubiger-ID {_s(debit.get('creditorId'))} · IBAN {_s(debit.get('debitedAccount'))}",
                 st["normal"],
+                _WIDTH,
             )
         )
     attachments = content.get("attachments") or []
     if attachments:
         story.append(Spacer(1, 4 * mm))
-        story.append(_p("Anlagen / Attachments", st["h2"]))
+        story.append(_text("Anlagen / Attachments", st["h2"], _WIDTH))
         for item in attachments:
             parts = [
                 _s(item.get("id")),
                 _s(item.get("description")),
                 _s(item.get("fileName") or item.get("uri")),
             ]
-            story.append(_p(" · ".join(x for x in parts if x), st["normal"]))
+            story.append(_text(" · ".join(x for x in parts if x), st["normal"], _WIDTH))
     if content.get("note"):
         story.append(Spacer(1, 4 * mm))
-        story.append(_p("Hinweis / Note", st["h2"]))
-        story.append(_p(content.get("note"), st["small"]))
+        story.append(_text("Hinweis / Note", st["h2"], _WIDTH))
+        story.append(_text(content.get("note"), st["small"], _WIDTH))
 
 
 def render_view(content: Mapping[str, Any], *, output_intent: bool = False) -> bytes:
