@@ -33,10 +33,15 @@ class EventLog:
             # events reported out of order (a response for an old send time): keep the list sorted
             for _ in range(n):
                 bisect.insort(times, when, lo=self._start)
+        elif n == 1:
+            times.append(when)
         else:
             times.extend([when] * n)
         self.total += n
-        self._trim(when)
+        start = self._start
+        # the trim has work only when the oldest kept event is out of the horizon, or too many are kept
+        if times[start] < when - HISTORY_SECONDS or len(times) - start > HISTORY_MAX:
+            self._trim(when)
 
     def _trim(self, now: float) -> None:
         times = self._times

@@ -371,7 +371,7 @@ class AdaptiveRateLimiter:
         ``RateLimit-*`` / ``X-RateLimit-*`` headers, when present, are the server's own word and win.
         """
         now = self._clock()
-        info = parse_rate_headers(headers, time.time()) if headers else None
+        info = parse_rate_headers(headers) if headers else None
         if info is not None:
             self._rate_info(now, info)
         if status == 429:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -71,14 +72,19 @@ def _reset_seconds(value: float | None, wall_now: float) -> float | None:
     return max(0.0, value)
 
 
-def parse_rate_headers(headers: Mapping[str, str], wall_now: float) -> RateLimitInfo | None:
+def parse_rate_headers(headers: Mapping[str, str], wall_now: float | None = None) -> RateLimitInfo | None:
     """The rate information in ``headers``, or None when there is none (the usual case: cheap).
 
-    ``wall_now`` is ``time.time()`` (only used for a reset given as a Unix time).
+    ``wall_now`` is ``time.time()`` (only used for a reset given as a Unix time; None: read when needed).
     """
+    for key in headers:  # cheap: most responses carry no rate headers at all, so no name starts with r/x
+        if key[:1] in _FIRST:
+            break
+    else:
+        return None
     found: dict[str, str] = {}
     for key, value in headers.items():
-        if key[:1] not in _FIRST:  # cheap: most responses carry no rate headers at all
+        if key[:1] not in _FIRST:
             continue
         low = key.lower()
         if low.startswith("ratelimit") or low.startswith("x-ratelimit"):
@@ -111,7 +117,9 @@ def parse_rate_headers(headers: Mapping[str, str], wall_now: float) -> RateLimit
     if reset is None:
         reset = _number(found.get("x-ratelimit-reset-after"))
         if reset is None:
-            reset = _reset_seconds(_number(found.get("x-ratelimit-reset")), wall_now)
+            reset = _reset_seconds(
+                _number(found.get("x-ratelimit-reset")), time.time() if wall_now is None else wall_now
+            )
     if limit is None and remaining is None and reset is None:
         return None
     return RateLimitInfo(limit=limit, remaining=remaining, reset=reset, window=window)
