@@ -45,8 +45,15 @@ class APIRequester:
         return resp
 
     async def request(self, req: APIRequest, cast_to: type[T]) -> T:
-        resp = await self._send(req)
-        return protocol.decode_json(cast_to, resp.body, status=resp.status, content_type=resp.content_type)
+        # _send() written out: this is the path of every typed call
+        resp = await self._transport.request(req)
+        headers = resp.headers
+        if self._observer is not None:
+            self._observer(headers)
+        record(resp.status, headers, resp.body, resp.method, resp.url)
+        return protocol.decode_json(
+            cast_to, resp.body, status=resp.status, content_type=headers.get("Content-Type")
+        )
 
     async def request_optional(self, req: APIRequest, cast_to: type[T]) -> T | None:
         """Like :meth:`request`, but an empty body or JSON ``null`` is None."""

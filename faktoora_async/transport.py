@@ -31,6 +31,7 @@ from . import errors
 from ._config import Limits, RetryConfig, Timeout
 from .files import AtomicDownload, DownloadResult, TruncatedDownloadError, resolve_target
 from .protocol import APIRequest, build_url, check_file_type, error_from_response, redact, transport_error
+from .protocol.decode import _CANONICAL, CanonicalHeaders, canonical_header
 from .protocol.retry import Outcome, OutcomeKind, RetryBudget, retry_cost, retry_delay, should_retry
 from .ratelimit import AdaptiveRateLimiter
 
@@ -515,9 +516,9 @@ class Transport:
             resp.status, _plain_headers(resp.headers), self.redact_bytes(body), resp.method, str(resp.url)
         )
 
-    async def request(self, req: APIRequest) -> Response:
-        """Send ``req`` and buffer the successful response."""
-        return await self.send(req, self._buffered)
+    def request(self, req: APIRequest) -> Awaitable[Response]:
+        """Send ``req`` and buffer the successful response (awaitable: :meth:`send`'s own coroutine)."""
+        return self.send(req, self._buffered)
 
     async def download(
         self,
@@ -573,10 +574,13 @@ class Transport:
         return await self.send(req, self._buffered, body_factory=factory)
 
 
-def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _plain_headers(headers: CIMultiDictProxy[str]) -> CanonicalHeaders:
+    """The response headers as a plain dict, names canonical (``Title-Case``), the first of repeats kept."""
+    out = CanonicalHeaders()
     for key, value in headers.items():
-        out.setdefault(key.title() if key.lower() != "content-type" else "Content-Type", value)
+        name = _CANONICAL.get(key) or canonical_header(key)
+        if name not in out:
+            out[name] = value
     return out
 
 

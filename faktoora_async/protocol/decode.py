@@ -17,7 +17,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -27,6 +27,8 @@ from ..models._base import attach_raw, dec_hook
 from ._request import JSON, APIRequest
 
 __all__ = [
+    "CanonicalHeaders",
+    "canonical_header",
     "check_file_type",
     "decode_json",
     "decode_page",
@@ -56,8 +58,18 @@ def decoder_for(tp: Any) -> msgspec.json.Decoder[Any]:
 def is_json_content_type(content_type: str | None) -> bool:
     if not content_type:
         return False
+    known = _JSON_TYPES.get(content_type)
+    if known is not None:
+        return known
     main = content_type.split(";", 1)[0].strip().lower()
-    return main == JSON or (main.startswith("application/") and main.endswith("+json"))
+    verdict = main == JSON or (main.startswith("application/") and main.endswith("+json"))
+    if len(_JSON_TYPES) < _CACHE_CAP:
+        _JSON_TYPES[content_type] = verdict
+    return verdict
+
+
+_CACHE_CAP = 256  # distinct content types / header names remembered (a server sends a handful)
+_JSON_TYPES: dict[str, bool] = {}  # content type -> is_json_content_type()
 
 
 def _body_text(body: bytes) -> str:
@@ -174,9 +186,12 @@ def _attach_all(value: Any, raw: Any) -> None:
 
 def decode_json(tp: type[T] | Any, body: bytes, *, status: int = 200, content_type: str | None = JSON) -> T:
     """Decode a 2xx JSON body into ``tp``; only a body nothing can be kept of is a ResponseDecodeError."""
-    _expect_json(body, status, content_type)
+    if not is_json_content_type(content_type):
+        _expect_json(body, status, content_type)
+    value: T
+    key: Any = tp  # (the decoder cache's key; a plain assignment, no cast() call on this hot path)
     try:
-        value = decoder_for(cast(Any, tp)).decode(body)
+        value = decoder_for(key).decode(body)
     except msgspec.ValidationError as first:  # (a subclass of DecodeError: caught first)
         try:
             raw = msgspec.json.decode(body)
@@ -188,7 +203,7 @@ def decode_json(tp: type[T] | Any, body: bytes, *, status: int = 200, content_ty
                 body=_body_text(body),
             ) from None
         _attach_all(value, raw)
-        return cast(T, value)
+        return value
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise errors.ResponseDecodeError(
             f"malformed response body: {exc}", status=status, body=_body_text(body)
@@ -197,7 +212,7 @@ def decode_json(tp: type[T] | Any, body: bytes, *, status: int = 200, content_ty
         attach_raw(value, body)  # decoded lazily, on first access of .raw
     elif isinstance(value, list) and value and isinstance(value[0], msgspec.Struct):
         _attach_all(value, msgspec.json.decode(body))
-    return cast(T, value)
+    return value
 
 
 @functools.cache
@@ -357,11 +372,31 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
+class CanonicalHeaders(dict[str, str]):
+    """A plain ``dict`` of response headers whose names are all :func:`canonical_header` (the transport's
+    ``Response.headers``): :func:`header` finds a name in it with one lookup instead of a scan."""
+
+
+_CANONICAL: dict[str, str] = {}  # header name as sent -> canonical_header(name)
+
+
+def canonical_header(name: str) -> str:
+    """A header name as the SDK's response header dicts spell it: ``Title-Case``, and ``Content-Type``."""
+    canonical = _CANONICAL.get(name)
+    if canonical is None:
+        canonical = "Content-Type" if name.lower() == "content-type" else name.title()
+        if len(_CANONICAL) < _CACHE_CAP:
+            _CANONICAL[name] = canonical
+    return canonical
+
+
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """A header by case-insensitive name."""
     value = headers.get(name)
     if value is not None:
         return value
+    if isinstance(headers, CanonicalHeaders):
+        return headers.get(canonical_header(name))
     lname = name.lower()
     for key, val in headers.items():
         if key.lower() == lname:

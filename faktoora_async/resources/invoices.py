@@ -16,7 +16,7 @@ from ..files import DownloadResult
 from ..models import CreatedInvoice, InvoiceListItem, InvoiceStatus, NextNumber, Succeeded
 from ..models.responses import WAIT_TARGETS
 from ..pagination import AsyncPaginator
-from ..protocol import MAX_INVOICES_PER_REQUEST, InvoiceInput, WireInvoice, prepare_invoices
+from ..protocol import MAX_INVOICES_PER_REQUEST, APIRequest, InvoiceInput, WireInvoice, prepare_invoices
 from ..protocol import invoices as proto
 from ..waiting import Waiter
 from ._base import DEFAULT_PER_PAGE, PathLike, Requester, Resource, namer
@@ -24,6 +24,9 @@ from ._base import DEFAULT_PER_PAGE, PathLike, Requester, Resource, namer
 __all__ = ["Invoices", "InvoicesWithRawResponse"]
 
 logger = logging.getLogger("faktoora_async")
+
+#: Status requests remembered per client (ids being polled); beyond that the memory starts afresh.
+_STATUS_REQUESTS_KEPT = 1024
 
 WaitTarget = Literal["draft", "review", "created", "sent", "generated"]
 
@@ -34,6 +37,7 @@ class Invoices(Resource):
     def __init__(self, requester: Requester, waiter: Waiter) -> None:
         super().__init__(requester)
         self._waiter = waiter
+        self._status_requests: dict[str, APIRequest] = {}  # faktoora id -> its (immutable) status GET
 
     @property
     def with_raw_response(self) -> InvoicesWithRawResponse:
@@ -139,8 +143,18 @@ class Invoices(Resource):
     # ------------------------------------------------------------------ status and wait
 
     async def status(self, faktoora_id: str) -> InvoiceStatus:
-        """``GET /api/v2/invoices/{id}/status``."""
-        return await self._r.request(proto.status(faktoora_id), InvoiceStatus)
+        """``GET /api/v2/invoices/{id}/status``.
+
+        The request of an id is described once and reused (waiting polls the same ids again and again).
+        """
+        req = self._status_requests.get(faktoora_id) if type(faktoora_id) is str else None
+        if req is None:
+            req = proto.status(faktoora_id)
+            if type(faktoora_id) is str:
+                if len(self._status_requests) >= _STATUS_REQUESTS_KEPT:
+                    self._status_requests.clear()
+                self._status_requests[faktoora_id] = req
+        return await self._r.request(req, InvoiceStatus)
 
     async def wait(
         self,
