@@ -189,13 +189,13 @@ _PLAIN_MAX_LINES: Final = 12  # taller text stays a Paragraph (its row or frame 
 
 def _plain_lines(text: str, font: str, size: float, room: float) -> list[str] | None:
     """``text`` as lines of at most ``room`` points in ``font`` at ``size``, or None when a Paragraph must
-    set it (a single word wider than ``room``, which a Paragraph splits, or more than
-    :data:`_PLAIN_MAX_LINES` lines).
+    set it (more than :data:`_PLAIN_MAX_LINES` lines).
 
-    Each ``\n`` starts a line; a line that fits is kept as written, a longer one is broken at its spaces
-    (greedy, as a Paragraph breaks plain text).  This is the cheap path: a Paragraph parses markup and
-    breaks lines word by word (most of reportlab's time in an invoice), while plain lines are measured
-    once and drawn as they are.
+    Each ``\\n`` starts a line; a line that fits is kept as written, a longer one is broken at its spaces
+    (greedy, as a Paragraph breaks plain text), and a word longer than a line (an e-mail address, an IBAN)
+    fills the line it starts on and continues on the next, as a Paragraph splits long words.  This is the
+    cheap path: a Paragraph parses markup and breaks lines word by word (most of reportlab's time in an
+    invoice), while plain lines are measured once and drawn as they are.
     """
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -209,14 +209,32 @@ def _plain_lines(text: str, font: str, size: float, room: float) -> list[str] | 
         used = 0.0
         for word in line.split():
             width = stringWidth(word, font, size)
-            if width > room:
-                return None
-            if words and used + space + width > room:
+            # a word that does not fit ends the line, unless it is longer than a line and room is left
+            if words and used + space + width > room and (width <= room or used + space >= room):
                 out.append(" ".join(words))
                 words, used = [], 0.0
-            used = width if not words else used + space + width
-            words.append(word)
+            if width <= room:
+                used = width if not words else used + space + width
+                words.append(word)
+                continue
+            while word:  # longer than a line: as much as fits here, the rest on the next line(s)
+                left = room - (used + space if words else 0.0)
+                cut, taken = 0, 0.0
+                for ch in word:
+                    step = stringWidth(ch, font, size)
+                    if taken + step > left and (cut or words):
+                        break
+                    cut, taken = cut + 1, taken + step
+                if cut:
+                    used = taken if not words else used + space + taken
+                    words.append(word[:cut])
+                    word = word[cut:]
+                if word:
+                    out.append(" ".join(words))
+                    words, used = [], 0.0
         out.append(" ".join(words))
+        if len(out) > _PLAIN_MAX_LINES:
+            return None
     return out if len(out) <= _PLAIN_MAX_LINES else None
 
 
