@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from . import protocol
-from ._raw import record
+from ._raw import _RECORDER, record
 from .files import DownloadResult
 from .models import Page
 from .protocol import APIRequest
@@ -40,19 +40,21 @@ class APIRequester:
 
     async def _send(self, req: APIRequest) -> Response:
         resp = await self._transport.request(req)
-        self._seen(resp.headers)
-        record(resp.status, resp.headers, resp.body, resp.method, resp.url)
+        self._seen(resp.raw_headers)
+        if _RECORDER.get() is not None:  # the plain header dict is made only for with_raw_response
+            record(resp.status, resp.headers, resp.body, resp.method, resp.url)
         return resp
 
     async def request(self, req: APIRequest, cast_to: type[T]) -> T:
         # _send() written out: this is the path of every typed call
         resp = await self._transport.request(req)
-        headers = resp.headers
+        raw = resp.raw_headers  # (case-insensitive; the plain dict is made only for with_raw_response)
         if self._observer is not None:
-            self._observer(headers)
-        record(resp.status, headers, resp.body, resp.method, resp.url)
+            self._observer(raw)
+        if _RECORDER.get() is not None:
+            record(resp.status, resp.headers, resp.body, resp.method, resp.url)
         return protocol.decode_json(
-            cast_to, resp.body, status=resp.status, content_type=headers.get("Content-Type")
+            cast_to, resp.body, status=resp.status, content_type=raw.get("Content-Type")
         )
 
     async def request_optional(self, req: APIRequest, cast_to: type[T]) -> T | None:
@@ -94,6 +96,7 @@ class APIRequester:
         self, req: APIRequest, source: UploadSource, *, filename: str | None, cast_to: type[T]
     ) -> T:
         resp = await self._transport.upload(req, source, filename=filename)
-        self._seen(resp.headers)
-        record(resp.status, resp.headers, resp.body, resp.method, resp.url)
+        self._seen(resp.raw_headers)
+        if _RECORDER.get() is not None:
+            record(resp.status, resp.headers, resp.body, resp.method, resp.url)
         return protocol.decode_json(cast_to, resp.body, status=resp.status, content_type=resp.content_type)

@@ -30,7 +30,15 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from . import errors
 from ._config import Limits, RetryConfig, Timeout
 from .files import AtomicDownload, DownloadResult, TruncatedDownloadError, resolve_target
-from .protocol import APIRequest, build_url, check_file_type, error_from_response, redact, transport_error
+from .protocol import (
+    JSON,
+    APIRequest,
+    build_url,
+    check_file_type,
+    error_from_response,
+    redact,
+    transport_error,
+)
 from .protocol.decode import _CANONICAL, CanonicalHeaders, canonical_header
 from .protocol.retry import Outcome, OutcomeKind, RetryBudget, retry_cost, retry_delay, should_retry
 from .ratelimit import AdaptiveRateLimiter
@@ -67,19 +75,41 @@ def _failure_kind(exc: BaseException) -> OutcomeKind | None:
     return None
 
 
-@dataclass(frozen=True)
 class Response:
-    """A buffered response: status, headers, body bytes."""
+    """A buffered response: status, headers, body bytes, method and URL (read-only by convention).
 
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    method: str
-    url: str
+    ``raw_headers`` are aiohttp's (case-insensitive lookups); :attr:`headers`, the plain dict of canonical
+    names the SDK hands on (``with_raw_response``), is made on first use: a typed call that never shows
+    its headers does not build it.  (A plain slotted class: a frozen dataclass costs a call of
+    ``object.__setattr__`` per field, on the path of every request.)
+    """
+
+    __slots__ = ("_headers", "body", "method", "raw_headers", "status", "url")
+
+    def __init__(
+        self, status: int, raw_headers: Mapping[str, str], body: bytes, method: str, url: str
+    ) -> None:
+        self.status = status
+        self.raw_headers = raw_headers
+        self.body = body
+        self.method = method
+        self.url = url
+        self._headers: Mapping[str, str] | None = None
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The headers as a plain dict, names canonical (``Title-Case``), the first of repeats kept."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _plain_headers(self.raw_headers)
+        return headers
 
     @property
     def content_type(self) -> str | None:
-        return self.headers.get("Content-Type")
+        return self.raw_headers.get("Content-Type")
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {self.method} {self.url}, {len(self.body)} bytes)"
 
 
 @dataclass(frozen=True)
@@ -226,23 +256,32 @@ class Transport:
         self._remember_secret(api_key)
         self._api_key = api_key
         self._header_sets = {}
+        if self._owns_session and self._session is not None:
+            self._session.headers["X-API-KEY"] = api_key  # (the defaults of the session we own)
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    def _headers(self, req: APIRequest) -> CIMultiDictProxy[str]:
-        """The request headers; without extra headers of the request's own, one shared set per shape."""
+    def _base_headers(self) -> dict[str, str]:
+        """What every request sends: the key, ``Accept: application/json``, the user agent, the account."""
+        headers = {"X-API-KEY": self._api_key, "Accept": JSON, "User-Agent": self._user_agent}
+        if self._account_id:
+            headers["x-account-id"] = self._account_id
+        return headers
+
+    def _headers(self, req: APIRequest) -> CIMultiDictProxy[str] | None:
+        """The request headers; None when the owned session's defaults are all of them (a plain JSON
+        call); else, without extra headers of the request's own, one shared set per shape."""
+        if req.content_type is None and req.accept == JSON and not req.headers and self._owns_session:
+            return None
         shape = (req.accept, req.content_type)
         if not req.headers:
             cached = self._header_sets.get(shape)
             if cached is not None:
                 return cached
-        headers = CIMultiDict(
-            {"X-API-KEY": self._api_key, "Accept": req.accept, "User-Agent": self._user_agent}
-        )
-        if self._account_id:
-            headers["x-account-id"] = self._account_id
+        headers = CIMultiDict(self._base_headers())
+        headers["Accept"] = req.accept
         if req.content_type:
             headers["Content-Type"] = req.content_type
         if req.headers:
@@ -261,7 +300,10 @@ class Transport:
                 limit_per_host=self.limits.max_connections_per_host,
                 keepalive_timeout=self.limits.keepalive_timeout,
             )
-            session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
+            # the headers of a plain JSON call are the session's defaults (no per-request merging)
+            session = aiohttp.ClientSession(
+                connector=connector, raise_for_status=False, headers=self._base_headers()
+            )
             if hasattr(session, "_retry_connection"):
                 # aiohttp silently resends idempotent requests once after a reset; retries are ours to
                 # count, space out and bound, so switch that off on the session we own
@@ -308,7 +350,9 @@ class Transport:
         ``handler`` gets the response and the attempt's :class:`_Watch` (None when aiohttp's own
         timeouts guard the attempt: file streams and uploads), to tell it when body bytes arrive.
         """
-        session = self.session()
+        session = self._session
+        if session is None or self._closed or session.closed:
+            session = self.session()
         config = self.retry
         deadline = None if config.deadline is None else time.monotonic() + config.deadline
         steps: Iterator[float] | None = None  # the backoff sequence, made on the first retry only
@@ -316,7 +360,9 @@ class Transport:
         while True:
             result = await self._attempt(session, req, handler, body_factory, deadline, retries + 1)
             if not isinstance(result, _Failed):
-                self.budget.refill(spent)
+                budget = self.budget
+                if spent or budget.available < budget.capacity:  # (a full budget stays full)
+                    budget.refill(spent)
                 return result
             outcome, error = result.outcome, result.error
             if retries >= config.max_retries or not should_retry(req, outcome):
@@ -379,11 +425,12 @@ class Transport:
             self._timeouts[total] = cached
         return cached
 
-    def _watch(self, deadline: float | None) -> _Watch | None:
+    def _watch(self, deadline: float | None, attempt: int) -> _Watch | None:
         """The one timer of an API call's attempt (``total``, cut to the retry deadline, and ``read``)."""
         total, read = self.timeout.total, self.timeout.read
         if deadline is not None:
-            remaining = deadline - time.monotonic()
+            first = self.retry.deadline if attempt == 1 else None  # (the first attempt starts right away)
+            remaining = first if first is not None else deadline - time.monotonic()
             if remaining <= 0:
                 raise errors.RequestTimeoutError("the call's retry deadline has passed")
             if total is None or remaining < total:
@@ -412,7 +459,7 @@ class Transport:
         if req.stream or body_factory is not None:
             client_timeout = self._client_timeout(deadline, streaming=req.stream)
         else:
-            watch = self._watch(deadline)
+            watch = self._watch(deadline, attempt)
             client_timeout = self._untimed
         limiter = self.limiter
         sent_at = limiter.acquire_nowait()
@@ -512,9 +559,7 @@ class Transport:
                 body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             else:
                 body = b""
-        return Response(
-            resp.status, _plain_headers(resp.headers), self.redact_bytes(body), resp.method, str(resp.url)
-        )
+        return Response(resp.status, resp.headers, self.redact_bytes(body), resp.method, str(resp.url))
 
     def request(self, req: APIRequest) -> Awaitable[Response]:
         """Send ``req`` and buffer the successful response (awaitable: :meth:`send`'s own coroutine)."""
@@ -574,7 +619,7 @@ class Transport:
         return await self.send(req, self._buffered, body_factory=factory)
 
 
-def _plain_headers(headers: CIMultiDictProxy[str]) -> CanonicalHeaders:
+def _plain_headers(headers: Mapping[str, str]) -> CanonicalHeaders:
     """The response headers as a plain dict, names canonical (``Title-Case``), the first of repeats kept."""
     out = CanonicalHeaders()
     for key, value in headers.items():

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .. import errors
 from ..models import Page, PageMeta
@@ -397,6 +398,8 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
         return value
     if isinstance(headers, CanonicalHeaders):
         return headers.get(canonical_header(name))
+    if isinstance(headers, (CIMultiDictProxy, CIMultiDict)):
+        return None  # (aiohttp's headers: get() is case-insensitive already)
     lname = name.lower()
     for key, val in headers.items():
         if key.lower() == lname:
