@@ -181,13 +181,14 @@ class AdaptiveRateLimiter:
                 policy.on_saturated(now)
                 return math.inf
         self._sync_bucket(now)
-        delay = self.bucket.take(now)
-        if delay > 0 and policy.discovering:
-            if alone:
-                # one sequential caller is no flood: it is not paced while nothing is known
-                self.bucket.force_take(now)
-                delay = 0.0
-            else:
+        if alone and policy.discovering:
+            # one sequential caller is no flood: it is not paced while nothing is known (a token if there
+            # is one, else one taken anyway)
+            self.bucket.force_take(now)
+            delay = 0.0
+        else:
+            delay = self.bucket.take(now)
+            if delay > 0 and policy.discovering:
                 policy.on_saturated(now)
         if delay <= 0:
             self._sending += 1
