@@ -28,30 +28,43 @@ _EMBEDDED = {"factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "zugferd_in
 _PDF_READ_LIMIT = 64 * 1024 * 1024  # larger PDFs are not opened in memory: the caller asks the server
 
 
+_XML_CHUNK = 4096  # BT-1 comes within the first kilobyte of a CII or UBL invoice: read no further
+
+
 def _xml_number(stream: io.BufferedIOBase | io.BytesIO) -> str:
+    """BT-1 of the XML read from ``stream``, or :data:`UNKNOWN`; stops reading as soon as it is known.
+
+    The document is fed to the pull parser ``_XML_CHUNK`` bytes at a time (``ET.iterparse`` reads 16 KB
+    and parses all of it before the first event), so a downloaded invoice is parsed only up to its
+    number.
+    """
+    parser = ET.XMLPullParser(events=("start", "end"))
     depth = 0
     root: str | None = None
     in_doc = False
     try:
-        for event, el in ET.iterparse(stream, events=("start", "end")):
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    root = el.tag
-                    if root != _CII_ROOT and root.rsplit("}", 1)[-1] not in _UBL_ROOTS:
-                        return UNKNOWN
-                elif depth == 2 and el.tag == _CII_DOC:
-                    in_doc = True
-                continue
-            depth -= 1
-            if root == _CII_ROOT and in_doc and depth == 2 and el.tag == _RAM_ID:
-                return (el.text or "").strip()
-            if root != _CII_ROOT and depth == 1 and el.tag == _UBL_ID:
-                return (el.text or "").strip()
-            if depth == 1 and el.tag == _CII_DOC:
-                in_doc = False
-            if depth <= 1:
-                el.clear()
+        while chunk := stream.read(_XML_CHUNK):
+            parser.feed(chunk)
+            for event, el in parser.read_events():
+                if event == "start":
+                    depth += 1
+                    if depth == 1:
+                        root = el.tag
+                        if root != _CII_ROOT and root.rsplit("}", 1)[-1] not in _UBL_ROOTS:
+                            return UNKNOWN
+                    elif depth == 2 and el.tag == _CII_DOC:
+                        in_doc = True
+                    continue
+                depth -= 1
+                if root == _CII_ROOT and in_doc and depth == 2 and el.tag == _RAM_ID:
+                    return (el.text or "").strip()
+                if root != _CII_ROOT and depth == 1 and el.tag == _UBL_ID:
+                    return (el.text or "").strip()
+                if depth == 1 and el.tag == _CII_DOC:
+                    in_doc = False
+                if depth <= 1:
+                    el.clear()
+        parser.close()
     except ET.ParseError:
         return UNKNOWN
     return UNKNOWN
