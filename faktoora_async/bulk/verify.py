@@ -14,6 +14,7 @@ import io
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import cast
 
 __all__ = ["UNKNOWN", "document_number"]
 
@@ -38,14 +39,15 @@ def _xml_number(stream: io.BufferedIOBase | io.BytesIO) -> str:
     and parses all of it before the first event), so a downloaded invoice is parsed only up to its
     number.
     """
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     depth = 0
     root: str | None = None
     in_doc = False
     try:
         while chunk := stream.read(_XML_CHUNK):
             parser.feed(chunk)
-            for event, el in parser.read_events():
+            for item in parser.read_events():
+                event, el = cast("tuple[str, ET.Element]", item)  # only start/end events were asked for
                 if event == "start":
                     depth += 1
                     if depth == 1:
