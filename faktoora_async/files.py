@@ -160,6 +160,11 @@ class AtomicWriter:
             self.file = os.fdopen(fd, "wb", buffering=0)
         return self
 
+    @property
+    def committed(self) -> bool:
+        """Whether :meth:`commit` put the file in place (leaving the ``with`` block then does nothing)."""
+        return self._done
+
     def write(self, data: Any) -> None:
         assert self.file is not None
         try:
@@ -269,12 +274,20 @@ class AtomicDownload:
                 f"download of {self.path.name} truncated: got {self.size} of {self.expected_size} bytes"
             )
         with anyio.CancelScope(shield=True):
-            await self._flush()
-            await anyio.to_thread.run_sync(self._writer.commit, limiter=_writes())
+            # the last chunks and the commit in one thread hop (a file under 256 KiB: its only write)
+            chunks, self._pending = self._pending, []
+            self._pending_size = 0
+            await anyio.to_thread.run_sync(self._write_and_commit, chunks, limiter=_writes())
         return DownloadResult(
             path=self.path, size=self.size, sha256=self._hash.hexdigest(), content_type=content_type
         )
 
+    def _write_and_commit(self, chunks: list[bytes]) -> None:
+        self._write_all(chunks)
+        self._writer.commit()
+
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._writer.committed:  # closed and in place: discarding would do nothing (no thread hop)
+            return
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(self._writer.discard, limiter=_writes())
