@@ -75,6 +75,11 @@ CLIMB_SECONDS = 4.0
 DRIFT = 0.001
 #: Sync points at least this far apart (seconds) give the rate measurement (longer: more exact).
 MEASURE_SPAN = 4.0
+#: A new 429 fewer than this many accepted requests after the last sync point measures nothing (its
+#: counting error is most of the count: e.g. one request 0.1 s after the first drain would "measure" 10/s
+#: on a 100/s server); it only nudges the rate down by :data:`NUDGE` and is not kept as a sync point.
+MIN_MEASURE_REQUESTS = 20
+NUDGE = 0.03
 #: Sync points older than this (seconds) are forgotten (the limit or the key's other users may change).
 HISTORY = 15.0
 #: Without a 429 for this many expected sync periods, the rate starts climbing again...
@@ -281,7 +286,17 @@ class AdjustmentPolicy:
         streak = self._streak >= STREAK
         current = self.rate_at(now)
         self.last_sent_rate = self.rate_at(sent_at)
-        self._syncs.append((sent_at, self._accepted_until(sent_at)))
+        accepted = self._accepted_until(sent_at)
+        if self._syncs and not streak and accepted - self._syncs[-1][1] < MIN_MEASURE_REQUESTS:
+            # too close to the last sync point to measure anything: the bucket is (still) empty, so pace a
+            # little lower and keep climbing; the next 429 measures from the older sync point
+            self._base_rate = self._cap(current * (1.0 - NUDGE))
+            self._base_at = now
+            self.revision += 1
+            if literal:
+                self.pause_until = max(self.pause_until, now + float(retry_after or 0.0))
+            return ThrottleDecision(True, True, self.pause_until)
+        self._syncs.append((sent_at, accepted))
         while len(self._syncs) > 2 and sent_at - self._syncs[0][0] > HISTORY:
             self._syncs.pop(0)
         self._new_rate(now, sent_at, streak, current)
