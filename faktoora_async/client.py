@@ -124,7 +124,7 @@ class FaktooraClient:
         requester = APIRequester(self._transport, observer=self._key_watch.observe)
         self._requester = requester
         self.events: WebhookHub = events if events is not None else WebhookHub()
-        self.waiter = Waiter(self.events)
+        self.waiter = Waiter(self.events, spare=self.rate_limiter.spare)
         self.invoices = Invoices(requester, self.waiter)
         self.api_keys = ApiKeys(requester, self._key_watch)
 

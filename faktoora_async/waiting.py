@@ -17,6 +17,7 @@ net, ``max(2 x expected time, safety_poll)`` after submission (the windows after
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ import anyio
 from . import errors
 from .models import InvoiceStatus
 from .models.responses import status_reached
+from .ratelimit.priority import background
 from .webhooks import WebhookHub
 
 __all__ = ["PollSchedule", "WaitStats", "Waiter"]
@@ -35,6 +37,9 @@ PROBES = 8  # waits measuring the time to ready at a time
 PROBE_EVERY = 64  # after the first probes, one wait in this many probes again
 PROBE_FIRST_PAUSE = 0.1  # s: a probe's first pause, growing by PROBE_GROWTH after each miss
 PROBE_GROWTH = 1.25
+PROBE_LATE = 0.5  # s: once MIN_SAMPLES are measured, a wait that starts later than this after submission
+#                   does not probe (its first poll would only bound the time from above: invoices queued
+#                   behind a full waiting stage "measured" 12 s on a server that takes 0.5-2 s)
 SAMPLE_WINDOW = 32  # measurements the estimate is taken from (the latest)
 MIN_SAMPLES = 4  # measurements needed before the estimate is used
 FIRST_POLL_QUANTILE = 0.85  # first poll when this share of measured invoices was ready
@@ -43,6 +48,7 @@ NO_ESTIMATE_WAIT = 10.0  # s after submission: the latest first poll of a wait w
 REPOLL_SHARE = 0.1  # a re-poll after a miss comes after this share of the typical time to ready ...
 MIN_REPOLL = 0.05  # ... but no sooner (s)
 REPOLL_GROWTH = 1.5
+EARLY_GAP = 0.25  # s: a wait polls early (on a slot nobody else wants) at most this often
 
 
 @dataclass
@@ -53,6 +59,8 @@ class WaitStats:
     polls: int = 0
     first_poll_hits: int = 0  # first polls at the estimate that found the invoice ready
     webhook_ready: int = 0  # waits ended by a webhook event without a confirming GET
+    early_polls: int = 0  # polls sent before the schedule's time, on slots nobody else wanted
+    early_hits: int = 0  # ...that found the invoice ready
 
 
 class PollSchedule:
@@ -105,10 +113,20 @@ Reached = Callable[[InvoiceStatus], bool]
 
 class Waiter:
     """Waits for invoices of one client (see the module docstring).  ``poll_cap``: the longest pause
-    between two polls; ``safety_poll``: the shortest webhook-mode window before a safety GET."""
+    between two polls; ``safety_poll``: the shortest webhook-mode window before a safety GET; ``spare``:
+    the governor's "a slot is free and nobody wants it" (polls are sent early on such slots)."""
 
-    def __init__(self, hub: WebhookHub, *, poll_cap: float = 5.0, safety_poll: float = 10.0) -> None:
+    def __init__(
+        self,
+        hub: WebhookHub,
+        *,
+        poll_cap: float = 5.0,
+        safety_poll: float = 10.0,
+        spare: Callable[[], bool] | None = None,
+    ) -> None:
         self.hub = hub
+        #: True when a request now would use rate capacity that is otherwise lost (the client's governor)
+        self.spare = spare
         self.poll_cap = poll_cap
         self.safety_poll = safety_poll
         self.schedule = PollSchedule()
@@ -169,6 +187,7 @@ class _Wait:
         self.last: InvoiceStatus | None = None
         self.problem = "no status yet"
         self.disproved: str | None = None  # an event state the server contradicted: not trusted again
+        self._early_at = -math.inf  # when this wait last polled early (on a spare slot)
 
     # -- pieces -----------------------------------------------------------------------------------
     def _hub_mode(self) -> bool:
@@ -184,7 +203,8 @@ class _Wait:
         """One status GET; True when the target is reached."""
         self.w.stats.polls += 1
         try:
-            status = await self.fetch()
+            with background():  # a poll gives way to requests waiting for a slot (downloads, creates)
+                status = await self.fetch()
         except errors.RateLimitError as exc:
             # a throttled poll says nothing about the invoice: the schedule polls again (the governor
             # paces it, the deadline still holds); only a wait that never gets an answer times out
@@ -229,6 +249,15 @@ class _Wait:
         self.disproved = self.w.hub.latest(self.fid)
         return None
 
+    def _early_poll_ok(self, submitted: float, now: float) -> bool:
+        """A poll before the schedule's time is free when the governor has a slot nobody wants (at the
+        start of a run, while work is still scarce; at its end): only for invoices at least as old as
+        the fastest one measured, and at most one every :data:`EARLY_GAP` seconds per wait."""
+        spare, samples = self.w.spare, self.w.schedule.samples
+        if spare is None or not samples or now - self._early_at < EARLY_GAP:
+            return False
+        return now - submitted >= min(samples) and spare()
+
     # -- strategies ---------------------------------------------------------------------------------
     async def run(self, submitted_at: float | None) -> InvoiceStatus:
         if self._event_says_done():  # already announced
@@ -251,7 +280,9 @@ class _Wait:
         refresh = schedule.started % PROBE_EVERY == 0
         timed = False
         while True:
-            if schedule.wants_probe(refresh):
+            if schedule.wants_probe(refresh) and (
+                time.time() - submitted < PROBE_LATE or len(schedule.samples) < MIN_SAMPLES
+            ):
                 return await self._probe(submitted)
             est = schedule.estimate()
             # no estimate yet (the probes are still measuring; one that ends without a measurement hands
@@ -261,7 +292,17 @@ class _Wait:
             now = time.time()
             if now >= due:
                 break
-            if await self._pause(min(due - now, RECHECK)):
+            if self._early_poll_ok(submitted, now):
+                self._early_at = now
+                self.w.stats.early_polls += 1
+                if await self._poll():
+                    self.w.stats.early_hits += 1
+                    assert self.last is not None
+                    return self.last
+                continue
+            # waits submitted together would look at the same moments: a jittered pause spreads their
+            # looks for a spare slot over time (each look that finds one uses it)
+            if await self._pause(min(due - now, RECHECK * (0.5 + random.random()))):
                 result = await self._done_by_event()
                 if result is not None:
                     return result

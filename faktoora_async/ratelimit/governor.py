@@ -33,6 +33,7 @@ from .bucket import TokenBucket
 from .clock import RateClock
 from .headers import RateLimitInfo, parse_rate_headers
 from .policy import RETRY_AFTER_ROUNDING, AdjustmentPolicy, PolicyConfig
+from .priority import is_background
 from .store import RateStore, SharedRate, StoreUnavailable
 
 __all__ = ["AdaptiveRateLimiter", "RateLimiterStats"]
@@ -118,6 +119,9 @@ class AdaptiveRateLimiter:
         self._callers = 0  # waiting or sending
         self._sending = 0  # acquired, not yet released
         self._freed: anyio.Event | None = None
+        self._foreground_waiting = 0  # foreground callers waiting for a slot (background ones give way)
+        self._foreground_clear: anyio.Event | None = None  # set when the last of them got its slot
+        self._background_lock: anyio.Lock | None = None  # background callers compete one at a time
         self._throttles = 0
         self.last_headers: RateLimitInfo | None = None
         self.store = store
@@ -201,7 +205,7 @@ class AdaptiveRateLimiter:
         None means "``await acquire()``" (the slot needs a wait, or a shared store is to be asked); a
         returned time is paired with :meth:`release` like the one of :meth:`acquire`.
         """
-        if self.store is not None:
+        if self.store is not None or (self._foreground_waiting and is_background()):
             return None
         self._callers += 1
         now = self._clock()
@@ -213,11 +217,30 @@ class AdaptiveRateLimiter:
     async def acquire(self) -> float:
         """Wait for a slot; returns the monotonic time at which the request may be sent.
 
-        Pair every acquire with :meth:`release` once the response (or failure) is in.
+        Pair every acquire with :meth:`release` once the response (or failure) is in.  A request made
+        inside :func:`~.priority.background` gets a slot only while no other request waits for one; such
+        requests queue in order and compete for slots one at a time (no herd of waking polls).
         """
         self._callers += 1
         try:
+            if not is_background():
+                return await self._acquire(False)
+            if self._background_lock is None:
+                self._background_lock = anyio.Lock()
+            async with self._background_lock:
+                return await self._acquire(True)
+        except BaseException:
+            self._callers -= 1
+            raise
+
+    async def _acquire(self, low: bool) -> float:
+        counted = False  # this foreground caller is counted in _foreground_waiting
+        try:
             while True:
+                while low and self._foreground_waiting:
+                    if self._foreground_clear is None:
+                        self._foreground_clear = anyio.Event()
+                    await self._foreground_clear.wait()
                 if self._use_store():
                     # one caller at a time asks the store (the others queue here, not at the store)
                     if self._store_lock is None:
@@ -231,6 +254,9 @@ class AdaptiveRateLimiter:
                     delay = self.try_acquire(alone=self._callers == 1)
                 if delay <= 0:
                     return self._clock()
+                if not low and not counted:
+                    counted = True
+                    self._foreground_waiting += 1
                 if math.isinf(delay):
                     if self._freed is None:
                         self._freed = anyio.Event()
@@ -238,9 +264,12 @@ class AdaptiveRateLimiter:
                         await self._freed.wait()
                 else:
                     await anyio.sleep(delay)
-        except BaseException:
-            self._callers -= 1
-            raise
+        finally:
+            if counted:
+                self._foreground_waiting -= 1
+                if not self._foreground_waiting and self._foreground_clear is not None:
+                    self._foreground_clear.set()
+                    self._foreground_clear = None
 
     # ------------------------------------------------------------------ the shared store
 
@@ -354,9 +383,19 @@ class AdaptiveRateLimiter:
         return wait
 
     def spare(self) -> bool:
-        """True when a request now would use capacity that is otherwise lost (nothing known yet, or
-        nobody is waiting for a slot): e.g. a poll that can be sent early at no cost."""
-        return self.policy.discovering or self._callers <= self._sending
+        """True when a request sent now takes a slot nobody else is waiting for and the client's bucket
+        has a token for it at once: capacity that is lost unless something uses it (e.g. a status poll
+        sent before it is due).  False while a shared store is in use (the slot may be another's)."""
+        if self.store is not None or self._callers > self._sending:
+            return False
+        now = self._clock()
+        if now < self.policy.pause_until:
+            return False
+        cap = self.policy.in_flight_cap(now)
+        if cap is not None and self._sending >= cap:
+            return False
+        self._sync_bucket(now)
+        return self.bucket.level(now) >= 1.0
 
     # ------------------------------------------------------------------ outcomes
 
