@@ -16,6 +16,7 @@ import contextlib
 import logging
 import math
 import os
+import sys
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ _CHUNK = 256 * 1024  # upload reads
 _DOWNLOAD_CHUNK = 256 * 1024  # download reads (64 KiB: ~3 MB less for 20 downloads, 1.7x the wall time)
 _ERROR_BODY_CAP = 64 * 1024
 _USER_AGENT = "faktoora-async"
+_URLS_KEPT = 1024  # URLs remembered per transport (polled paths); beyond that the memory starts afresh
 
 # aiohttp failures -> outcome kinds, most specific first (ConnectionTimeoutError is a ServerTimeoutError,
 # which is both a ClientError and a TimeoutError).
@@ -130,49 +132,44 @@ class _Failed:
 
 
 class _Watch:
-    """One timer for an API call's attempt: its ``total`` seconds and its ``read`` timeout.
+    """An API call's attempt under its ``total`` and ``read`` timeouts (kept by a :class:`_Watchdog`).
 
-    aiohttp's ``sock_read`` re-arms a timer for every chunk it receives and its ``total`` arms another;
-    an API call instead arms one ``call_at`` for the earlier of the attempt's end and the end of the
-    server's current silence, and looks again only when it fires: a quick answer costs one timer.  The
-    server "speaks" at the start of the attempt, when the response headers arrive and with every body
-    chunk (the transport calls :meth:`heard`), so ``read`` is the longest wait for the answer to begin
-    and between two chunks of its body, as with aiohttp (whose read clock starts once the request is
-    written: here it starts with the attempt).  On expiry the attempt's task is cancelled, and that
-    cancellation leaves the ``with`` block as :class:`asyncio.TimeoutError`, as aiohttp's timeouts do;
-    a cancellation from outside stays one.
+    aiohttp's ``sock_read`` re-arms a timer for every chunk it receives and its ``total`` arms another,
+    per request; an API call instead joins the watchdog's set for the time it runs (no timer of its own).
+    The server "speaks" when the attempt starts (once its slot is granted: :meth:`__enter__`), when the
+    response headers arrive and with every body chunk (the transport calls :meth:`heard`), so ``read``
+    is the longest wait for the answer to begin and between two chunks of its body, as with aiohttp
+    (whose read clock starts once the request is written: here it starts with the attempt).  On expiry
+    the attempt's task is cancelled, and that cancellation leaves the ``with`` block as
+    :class:`asyncio.TimeoutError`, as aiohttp's timeouts do; a cancellation from outside stays one.
     """
 
-    __slots__ = ("_cancelling", "_end", "_handle", "_loop", "_read", "_task", "expired", "heard_at")
+    __slots__ = ("_cancelling", "_dog", "_end", "_read", "_task", "_total", "expired", "heard_at")
 
-    def __init__(self, total: float | None, read: float | None) -> None:
-        self._loop = asyncio.get_running_loop()
+    def __init__(self, dog: _Watchdog, total: float | None, read: float | None) -> None:
+        self._dog = dog
+        self._total = total
         self._read = read
-        self.heard_at = now = self._loop.time()
-        self._end = None if total is None else now + total
-        self._handle: asyncio.TimerHandle | None = None
+        self._end = math.inf
+        self.heard_at = 0.0
         self._task: asyncio.Task[Any] | None = None
         self._cancelling = 0
         self.expired = False
 
     def heard(self) -> None:
         """The server sent something (headers or a body chunk) just now."""
-        self.heard_at = self._loop.time()
+        self.heard_at = self._dog.time()
 
-    def _due(self) -> float:
-        read, end = self._read, self._end
+    def due(self) -> float:
+        """When the attempt times out unless the server speaks before."""
+        read = self._read
         if read is None:
-            assert end is not None
-            return end
+            return self._end
         due = self.heard_at + read
-        return due if end is None or due < end else end
+        return due if due < self._end else self._end
 
-    def _fire(self) -> None:
-        due = self._due()
-        if due > self._loop.time():  # the server spoke since the timer was set: wait for the new due time
-            self._handle = self._loop.call_at(due, self._fire)
-            return
-        self._handle = None
+    def expire(self) -> None:
+        """Called by the watchdog when :meth:`due` has passed: the attempt is cancelled."""
         self.expired = True
         assert self._task is not None
         self._task.cancel()
@@ -181,20 +178,78 @@ class _Watch:
         task = asyncio.current_task()
         assert task is not None
         self._task = task
-        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
-        self._cancelling = cancelling() if cancelling is not None else 0
-        self._handle = self._loop.call_at(self._due(), self._fire)
+        if sys.version_info >= (3, 11):
+            self._cancelling = task.cancelling()
+        self.heard_at = now = self._dog.time()
+        if self._total is not None:
+            self._end = now + self._total
+        self._dog.add(self)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            handle.cancel()
+        self._dog.discard(self)
         if self.expired:
-            uncancel = getattr(self._task, "uncancel", None)  # Python 3.11+
-            ours = uncancel() <= self._cancelling if uncancel is not None else True
+            ours = True
+            if sys.version_info >= (3, 11):
+                assert self._task is not None
+                ours = self._task.uncancel() <= self._cancelling
             if ours and exc_type is asyncio.CancelledError:
                 raise asyncio.TimeoutError("the attempt timed out") from exc
+
+
+class _Watchdog:
+    """The one timer of a transport's API calls, in one event loop: it fires at the earliest time one of
+    the attempts in flight may time out, expires those that did and waits for the next.
+
+    An attempt joining needs no timer unless it may time out before the one already set (a sequential
+    caller's attempts never do: each is due later than the one before), so a quick answer costs a set
+    insertion and removal; the timer fires about once per ``read`` (or ``total``) seconds of traffic and
+    stops when nothing is in flight.  Times are the loop's (``time.monotonic`` when that is the loop's
+    clock, called directly).
+    """
+
+    __slots__ = ("_at", "_handle", "_watches", "loop", "time")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        default = isinstance(loop, asyncio.BaseEventLoop) and type(loop).time is asyncio.BaseEventLoop.time
+        self.time: Callable[[], float] = time.monotonic if default else loop.time
+        self._watches: set[_Watch] = set()
+        self._handle: asyncio.TimerHandle | None = None
+        self._at = math.inf
+
+    def add(self, watch: _Watch) -> None:
+        self._watches.add(watch)
+        due = watch.due()
+        if due < self._at:
+            if self._handle is not None:
+                self._handle.cancel()
+            self._at = due
+            self._handle = self.loop.call_at(due, self._fire)
+
+    def discard(self, watch: _Watch) -> None:
+        self._watches.discard(watch)
+
+    def _fire(self) -> None:
+        self._handle, self._at = None, math.inf
+        now = self.time()
+        earliest = math.inf
+        for watch in list(self._watches):
+            due = watch.due()
+            if due <= now:
+                self._watches.discard(watch)
+                watch.expire()
+            elif due < earliest:
+                earliest = due
+        if earliest < math.inf:
+            self._at = earliest
+            self._handle = self.loop.call_at(earliest, self._fire)
+
+    def stop(self) -> None:
+        """Cancel the timer (the transport is closing)."""
+        handle, self._handle, self._at = self._handle, None, math.inf
+        if handle is not None:
+            handle.cancel()
 
 
 _NO_WATCH = contextlib.nullcontext()
@@ -229,6 +284,8 @@ class Transport:
         self._untimed = aiohttp.ClientTimeout(total=None, connect=timeout.connect, sock_read=None)
         self._buffered = self._read_buffered  # the handler of buffered calls, one bound method
         self._header_sets: dict[tuple[str, str | None], CIMultiDictProxy[str]] = {}
+        self._dog: _Watchdog | None = None  # the timer of API calls (made in the loop of the first)
+        self._urls: dict[tuple[str, str], str] = {}  # (path, API version) -> URL, for paths sent again
         self.retry = retry
         self.limits = limits
         self._session = session
@@ -318,6 +375,8 @@ class Transport:
         if self._closed:
             return
         self._closed = True
+        if self._dog is not None:
+            self._dog.stop()
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             with anyio.CancelScope(shield=True):
@@ -351,7 +410,8 @@ class Transport:
         timeouts guard the attempt: file streams and uploads), to tell it when body bytes arrive.
         """
         session = self._session
-        if session is None or self._closed or session.closed:
+        # (the session we own closes only with aclose(), which sets _closed: no need to ask it)
+        if session is None or self._closed or (not self._owns_session and session.closed):
             session = self.session()
         config = self.retry
         deadline = None if config.deadline is None else time.monotonic() + config.deadline
@@ -437,7 +497,10 @@ class Transport:
                 total = remaining
         if total is None and read is None:
             return None
-        return _Watch(total, read)
+        dog = self._dog
+        if dog is None or dog.loop is not asyncio.get_running_loop():
+            dog = self._dog = _Watchdog(asyncio.get_running_loop())
+        return _Watch(dog, total, read)
 
     async def _attempt(
         self,
@@ -456,7 +519,7 @@ class Transport:
         if self._closed:
             raise errors.ClientClosedError("the client was closed during the call")
         watch: _Watch | None = None
-        if req.stream or body_factory is not None:
+        if req.accept != JSON or body_factory is not None:  # (req.stream, written out)
             client_timeout = self._client_timeout(deadline, streaming=req.stream)
         else:
             watch = self._watch(deadline, attempt)
@@ -473,7 +536,12 @@ class Transport:
         if body_factory is not None:
             body, cleanup = body_factory()
         method = req.method.upper()
-        url = build_url(self.base_url, req.path, req.api_version)
+        where = (req.path, req.api_version)
+        url = self._urls.get(where)
+        if url is None:
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()
+            url = self._urls[where] = build_url(self.base_url, req.path, req.api_version)
         try:
             with _NO_WATCH if watch is None else watch:
                 async with session.request(

@@ -187,7 +187,9 @@ def _attach_all(value: Any, raw: Any) -> None:
 
 def decode_json(tp: type[T] | Any, body: bytes, *, status: int = 200, content_type: str | None = JSON) -> T:
     """Decode a 2xx JSON body into ``tp``; only a body nothing can be kept of is a ResponseDecodeError."""
-    if not is_json_content_type(content_type):
+    # (a content type already known to be JSON costs no call)
+    known = content_type is not None and _JSON_TYPES.get(content_type) is True
+    if not known and not is_json_content_type(content_type):
         _expect_json(body, status, content_type)
     value: T
     key: Any = tp  # (the decoder cache's key; a plain assignment, no cast() call on this hot path)
@@ -394,12 +396,10 @@ def canonical_header(name: str) -> str:
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """A header by case-insensitive name."""
     value = headers.get(name)
-    if value is not None:
-        return value
+    if value is not None or isinstance(headers, (CIMultiDictProxy, CIMultiDict)):
+        return value  # (aiohttp's headers: get() is case-insensitive already)
     if isinstance(headers, CanonicalHeaders):
         return headers.get(canonical_header(name))
-    if isinstance(headers, (CIMultiDictProxy, CIMultiDict)):
-        return None  # (aiohttp's headers: get() is case-insensitive already)
     lname = name.lower()
     for key, val in headers.items():
         if key.lower() == lname:
