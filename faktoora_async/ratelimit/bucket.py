@@ -63,18 +63,38 @@ class TokenBucket:
 
     def take(self, now: float) -> float:
         """Take one token and return ``0.0``, or return the seconds until a token is available."""
-        if math.isinf(self._rate):
+        rate = self._rate
+        if rate == math.inf:
             return 0.0
-        self._fill(now)
-        if self._tokens >= 1.0 - 1e-9:
-            self._tokens -= 1.0
+        tokens = self._tokens
+        elapsed = now - self._last
+        if elapsed > 0:  # (_fill, written out: this runs for every request)
+            self._last = now
+            tokens += elapsed * rate
+            if tokens > self._capacity:
+                tokens = self._capacity
+        if tokens >= 1.0 - 1e-9:
+            self._tokens = tokens - 1.0
             return 0.0
-        return (1.0 - self._tokens) / self._rate
+        self._tokens = tokens
+        return (1.0 - tokens) / rate
 
     def force_take(self, now: float) -> None:
         """Take one token even if none is there (the level may go negative)."""
-        self._fill(now)
-        self._tokens = max(self._tokens - 1.0, -self._capacity - 1.0)
+        if self._rate == math.inf:
+            self._fill(now)
+            tokens = self._tokens
+        else:
+            tokens = self._tokens
+            elapsed = now - self._last
+            if elapsed > 0:  # (_fill, written out)
+                self._last = now
+                tokens += elapsed * self._rate
+                if tokens > self._capacity:
+                    tokens = self._capacity
+        floor = -self._capacity - 1.0
+        tokens -= 1.0
+        self._tokens = tokens if tokens > floor else floor
 
     def drain(self, now: float, level: float = 0.0) -> None:
         """Lower the level to at most ``level`` (e.g. ``0.0`` when the server said its bucket is empty)."""
