@@ -27,6 +27,9 @@ __all__ = ["RateLimitInfo", "parse_rate_headers"]
 _EPOCH_THRESHOLD = 1e8
 _FIRST = frozenset("rRxX")
 _NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)")
+#: Header name sequences seen without any rate header (responses of one server repeat a few of them).
+_WITHOUT: set[tuple[str, ...]] = set()
+_WITHOUT_CAP = 64
 _PARAM = re.compile(r"(?:^|[;,\s])([a-z]+)\s*=\s*\"?([0-9]+(?:\.[0-9]+)?)", re.IGNORECASE)
 
 
@@ -77,10 +80,16 @@ def parse_rate_headers(headers: Mapping[str, str], wall_now: float | None = None
 
     ``wall_now`` is ``time.time()`` (only used for a reset given as a Unix time; None: read when needed).
     """
-    for key in headers:  # cheap: most responses carry no rate headers at all, so no name starts with r/x
+    # cheap: most responses carry no rate headers at all, and the same few names every time
+    names = tuple(headers)
+    if names in _WITHOUT:
+        return None
+    for key in names:
         if key[:1] in _FIRST:
             break
-    else:
+    else:  # no name starts with r/x
+        if len(_WITHOUT) < _WITHOUT_CAP:
+            _WITHOUT.add(names)
         return None
     found: dict[str, str] = {}
     for key, value in headers.items():
