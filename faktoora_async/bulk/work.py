@@ -35,7 +35,9 @@ async def claimed_input(
     nothing left that this worker could take (see :meth:`Worker.batches`)."""
     async with submit_send, wait_send, dl_send:
         size = run.options.batch_size
-        async for batch in worker.batches(size, max_held=max(2 * size, run.options.concurrency * 4)):
+        held = max(2 * size, run.options.concurrency * 4)
+        # claim in batches of at least half a POST once work is under way (not one row per finished one)
+        async for batch in worker.batches(size, max_held=held, min_batch=max(1, min(size, held // 2) // 2)):
             if run.stopping:
                 return
             to_submit: list[Item] = []

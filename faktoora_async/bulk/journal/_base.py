@@ -472,13 +472,20 @@ class Worker:
         return claims
 
     async def batches(
-        self, size: int = 100, *, idle: float = 1.0, max_held: int | None = None
+        self,
+        size: int = 100,
+        *,
+        idle: float = 1.0,
+        max_held: int | None = None,
+        min_batch: int = 1,
     ) -> AsyncIterator[list[Claim]]:
         """Claim batches of up to ``size`` rows, one batch each time the consumer asks for the next.
 
         ``max_held``: claim only while this worker holds fewer rows than that (rows are held from their
         claim until they are downloaded, failed or released), so that workers joining later find work
-        and no worker sits on more than it can do soon.  Ends when nothing is claimable and no *other*
+        and no worker sits on more than it can do soon; ``min_batch``: while it holds rows, it claims
+        only once there is room for at least that many (a row claimed alone as each one finishes would be
+        sent in a POST of its own).  Ends when nothing is claimable and no *other*
         live worker holds a row of the run (the rows this worker holds are the consumer's business).
         While others hold rows it waits ``idle`` seconds between looks: they may finish them, or die,
         and their rows then come back here after their lease.  Ends early when ``lost`` is set.
@@ -486,7 +493,7 @@ class Worker:
         planned_total, planned_since = -1, anyio.current_time()
         while not self.lost.is_set():
             room = size if max_held is None else min(size, max_held - len(self.held))
-            if room <= 0:
+            if room <= 0 or (room < min_batch and self.held):
                 with anyio.move_on_after(self.lease):  # a held row is always finished or released
                     await self._freed.wait()
                 continue
