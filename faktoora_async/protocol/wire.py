@@ -94,10 +94,63 @@ def _to_wire(value: Any) -> Any:
     raise TypeError(f"cannot send a {kind.__name__} value in an invoice")
 
 
+def _plain_dict(value: dict[Any, Any]) -> dict[str, Any] | None:
+    """A copy of a dict that is JSON data already (what :func:`_to_wire` would return for it), else None.
+
+    JSON data already: ``str`` keys, values of exactly ``str``, ``int``, ``bool`` or ``None``, or dicts and
+    lists of such (exact types: subclasses, enums, floats, dates, Decimals and the rest return None, and
+    :func:`_to_wire` converts them or says why it cannot).  A dict from ``json.loads`` or the generator
+    takes this one cheap pass: containers copied in C, leaves shared (they are immutable).
+    """
+    out = value.copy()
+    for key, item in out.items():
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            if type(key) is not str:
+                return None
+        elif type(key) is not str:
+            return None
+        elif kind is dict:
+            item = _plain_dict(item)
+            if item is None:
+                return None
+            out[key] = item  # same key: no resize, iterating stays valid
+        elif kind is list:
+            item = _plain_list(item)
+            if item is None:
+                return None
+            out[key] = item
+        else:
+            return None
+    return out
+
+
+def _plain_list(value: list[Any]) -> list[Any] | None:
+    """:func:`_plain_dict` for a list."""
+    out = value.copy()
+    for index, item in enumerate(out):
+        kind = type(item)
+        if kind is dict:
+            item = _plain_dict(item)
+        elif kind is list:
+            item = _plain_list(item)
+        elif kind is str or kind is int or kind is bool or item is None:
+            continue
+        else:
+            return None
+        if item is None:
+            return None
+        out[index] = item
+    return out
+
+
 def prepare_invoice(invoice: InvoiceInput) -> WireInvoice:
     """The wire form of one invoice (a WireInvoice is returned as it is)."""
     if isinstance(invoice, WireInvoice):
         return invoice
+    if type(invoice) is dict:  # the common input: a JSON-shaped dict
+        payload = _plain_dict(invoice)
+        return WireInvoice(_to_wire(invoice) if payload is None else payload)
     if isinstance(invoice, msgspec.Struct):
         return WireInvoice(msgspec.to_builtins(invoice, enc_hook=enc_hook))
     if isinstance(invoice, Mapping):
