@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .._util import parse_date, text, to_decimal
+from .._util import _MAX_DECIMAL_CHARS, parse_date, text, to_decimal
 
-__all__ = ["CheckerBase", "Violation", "kind"]
+__all__ = ["CheckerBase", "Violation", "clean_decimal", "kind"]
+
+_INT_LIMIT = 10**19  # ``to_decimal`` takes an int whose Decimal has an adjusted exponent of at most 18
 
 _FORMATS = frozenset({"xrechnung", "zf:2", "zf:1"})
 _FACTURX = frozenset({"zf:2", "zf:1"})  # formats that embed CII (zf:1 is refused anyway)
@@ -97,6 +99,26 @@ def kind(value: Any) -> str:
     return type(value).__name__
 
 
+def clean_decimal(value: Any) -> Decimal | None:
+    """``value`` as a Decimal when it is a decimal string (or int) that ``to_decimal`` takes as it is.
+
+    ``None`` for anything else (not a string, too long, not a finite number in range): the caller then
+    runs the full check, which says what is wrong.  The fast checks' test of a decimal field.
+    """
+    if type(value) is not str:
+        # a JSON integer of at most 19 digits: what ``to_decimal`` accepts of an int
+        return Decimal(value) if type(value) is int and -_INT_LIMIT < value < _INT_LIMIT else None
+    if not 0 < len(value) <= _MAX_DECIMAL_CHARS:
+        return None
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        return None
+    if result.is_finite() and -18 <= result.adjusted() <= 18:
+        return result
+    return None
+
+
 class CheckerBase:
     """State and helpers every rule family uses; the rule families are mixins over this base."""
 
@@ -120,6 +142,7 @@ class CheckerBase:
             self.out.append(Violation(rule_id, path, message))
 
     def string_fields(self, obj: Mapping[str, Any], fields: Iterable[str], prefix: str) -> None:
+        """FAKTOORA-TYPE for each of ``fields`` that is given but not a string."""
         for name in fields:
             value = obj.get(name)
             if value is not None and type(value) is not str and not isinstance(value, str):

@@ -8,11 +8,103 @@ from typing import Any
 
 from .. import codes
 from .._util import ZERO, text
-from ._base import _CATEGORY_RULES, _PRODUCT_STRINGS, _TAX_STRINGS, CheckerBase, kind
+from ._base import (
+    _CATEGORY_RULES,
+    _PRODUCT_STRINGS,
+    _TAX_STRINGS,
+    CheckerBase,
+    clean_decimal,
+    kind,
+)
 
 __all__ = ["LineChecks"]
 
 _PRICE_KEYS = frozenset({"grossPrice", "priceDiscount", "priceBaseQuantity", "priceBaseQuantityUnitCode"})
+_LINE_ID_TYPES = frozenset({str, int, type(None)})
+_UNIT_CODES = codes.UNIT_CODES
+_VAT_CATEGORIES = codes.VAT_CATEGORIES
+# the categories whose rate must be 0 (or absent) on a line: every ruled one but S, L, M and O (BR-*-05)
+_ZERO_RATE_CATEGORIES = frozenset(_CATEGORY_RULES) - {"S", "L", "M", "O"}
+# an unsigned string of at most 19 characters that is decimal digits but for one "." is a Decimal that
+# ``to_decimal`` takes (finite, adjusted exponent within -18 .. 18); an int the same within +-10**19
+_PLAIN_CHARS = 19
+_INT_LIMIT = 10**19
+
+
+def _clean_line(product: dict[str, Any], rates: dict[str, Decimal]) -> tuple[Any, Any, Decimal, str] | None:
+    """The common line, plain JSON and nothing to report: ``(raw price, tax, rate key, category)``.
+
+    ``None`` whenever :meth:`LineChecks.line` might report anything (or the line is not the plain dict
+    shape), so that the full check runs.  It reports nothing for a line that passes here: every test below
+    is at least as strict as the full check's (exact types, unsigned decimals of at most 19 characters,
+    codes without spaces), and a passing line leaves the same traces (its VAT entry's rate key and
+    category) as the full check would.  ``rates`` memoises the rate strings of one invoice.
+    """
+    get = product.get
+    name = get("name")
+    if type(name) is not str or not name.strip():
+        return None
+    value = get("productId")
+    if value is not None and type(value) is not str:
+        return None
+    value = get("description")
+    if value is not None and type(value) is not str:
+        return None
+    value = get("unitCode")
+    if value is not None and (type(value) is not str or value not in _UNIT_CODES):
+        return None
+    value = get("quantity")
+    if type(value) is str:
+        if not (0 < len(value) <= _PLAIN_CHARS and value.replace(".", "", 1).isdecimal()):
+            return None
+    elif type(value) is not int or not -_INT_LIMIT < value < _INT_LIMIT:
+        return None
+    price = get("price")  # unsigned: never negative (BR-27)
+    if type(price) is str:
+        if not (0 < len(price) <= _PLAIN_CHARS and price.replace(".", "", 1).isdecimal()):
+            return None
+    elif type(price) is not int or not 0 <= price < _INT_LIMIT:
+        return None
+    taxes = get("taxes")
+    if type(taxes) is not list or len(taxes) != 1:
+        return None
+    tax = taxes[0]
+    if type(tax) is not dict:
+        return None
+    get = tax.get
+    value = get("typeCode")
+    if value is not None and value != "VAT":  # exactly "VAT": a str
+        return None
+    category = get("categoryCode")
+    if type(category) is not str or category not in _VAT_CATEGORIES:
+        return None
+    value = get("exemptionReason")
+    if value is not None and type(value) is not str:
+        return None
+    value = get("exemptionReasonCode")
+    if value is not None and type(value) is not str:
+        return None
+    value = get("rate")
+    if value is None:
+        if category == "S" or category == "L" or category == "M":
+            return None
+        return price, tax, ZERO, category
+    rate = rates.get(value) if type(value) is str else None
+    if rate is None:
+        rate = clean_decimal(value)
+        if rate is None:
+            return None
+        if type(value) is str:
+            rates[value] = rate
+    if category == "S":
+        if rate <= ZERO:
+            return None
+    elif category == "L" or category == "M":
+        if rate < ZERO:
+            return None
+    elif (category == "O" or category in _ZERO_RATE_CATEGORIES) and rate != ZERO:
+        return None
+    return price, tax, rate, category
 
 
 class LineChecks(CheckerBase):
@@ -28,7 +120,29 @@ class LineChecks(CheckerBase):
         if not items:
             self.add("BR-16", "invoiceItems", "An Invoice shall have at least one Invoice line (BG-25).")
             return found
+        rate_keys = self.rate_keys
+        rates: dict[str, Decimal] = {}
         for i, item in enumerate(items):
+            # the common line in one cheap pass; anything else (or anything to report) takes the full check
+            product = item.get("product") if type(item) is dict else None
+            if type(product) is dict and type(item.get("id")) in _LINE_ID_TYPES:
+                clean = _clean_line(product, rates)
+                if clean is not None:
+                    price, tax, rate_key, category = clean
+                    rate_keys[id(tax)] = rate_key
+                    entries = found.get(category)
+                    if entries is None:
+                        found[category] = entries = []
+                    entries.append((f"invoiceItems[{i}].product.taxes[0]", tax))
+                    if not _PRICE_KEYS.isdisjoint(product):
+                        self.prices(product, f"invoiceItems[{i}].product", Decimal(price))
+                    if len(item) > 1:  # more than the product: line allowances/charges, period
+                        p = f"invoiceItems[{i}]"
+                        if "allowances" in item or "charges" in item:
+                            self.line_allowances(item, p)
+                        if item.get("invoicingPeriod") is not None:
+                            self.line_period(item, p, self.invoice_period)
+                    continue
             p = f"invoiceItems[{i}]"
             if not isinstance(item, Mapping):
                 self.add("FAKTOORA-TYPE", p, f"expected an object, got {kind(item)}")
