@@ -116,11 +116,15 @@ class VatChecks(CheckerBase):
 
     def vatex(self, found: Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]]) -> None:
         """BR-CL-22 on the code each VAT breakdown group gets: the first code of its lines."""
+        rate_keys = self.rate_keys
         for taxes in found.values():
             seen: set[Any] = set()
             for tp, tax in taxes:
-                key = self.rate_keys.get(id(tax))
-                code = text(tax.get("exemptionReasonCode"))
+                raw = tax.get("exemptionReasonCode")
+                if raw is None:  # the common line: no code (text(None) is None)
+                    continue
+                code = text(raw)
+                key = rate_keys.get(id(tax))
                 if code is None or key in seen:
                     continue
                 seen.add(key)
@@ -131,29 +135,42 @@ class VatChecks(CheckerBase):
         self, category: str, prefix: str, name: str, taxes: Sequence[tuple[str, Mapping[str, Any]]]
     ) -> None:
         # The breakdown of a (category, rate) group takes the first reason text/code of its lines.
+        rate_keys = self.rate_keys
         groups: dict[Any, list[tuple[str, Mapping[str, Any]]]] = {}
-        for tp, tax in taxes:
-            groups.setdefault(self.rate_keys.get(id(tax)), []).append((tp, tax))
+        for entry in taxes:
+            key = rate_keys.get(id(entry[1]))
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [entry]
+            else:
+                members.append(entry)
+        no_reason = category in _NO_REASON_CATEGORIES
         for members in groups.values():
-            has_reason = [
-                (
-                    tp,
-                    text(tax.get("exemptionReason")) is not None
-                    or text(tax.get("exemptionReasonCode")) is not None,
-                )
-                for tp, tax in members
-            ]
-            if category in (*_RATE_CATEGORIES, "Z"):
-                for tp, has in has_reason:
-                    if has:
+            if no_reason:
+                for tp, tax in members:
+                    if _has_reason(tax):
                         self.add(
                             f"{prefix}-10",
                             f"{tp}.exemptionReason",
                             f"{name} shall not have an exemption reason.",
                         )
-            elif not any(has for _tp, has in has_reason):
+            elif not any(_has_reason(tax) for _tp, tax in members):
                 self.add(
                     f"{prefix}-10",
                     f"{members[0][0]}.exemptionReason",
                     f"{name} needs an exemption reason or code.",
                 )
+
+
+_NO_REASON_CATEGORIES = frozenset({*_RATE_CATEGORIES, "Z"})  # a breakdown of theirs has no exemption reason
+
+
+def _has_reason(tax: Mapping[str, Any]) -> bool:
+    """Whether a VAT entry gives an exemption reason text or code (BT-120/BT-121)."""
+    reason = tax.get("exemptionReason")
+    if type(reason) is str and reason.strip():  # the common given reason
+        return True
+    code = tax.get("exemptionReasonCode")
+    if reason is None and code is None:  # the common line without one
+        return False
+    return text(reason) is not None or text(code) is not None
