@@ -7,6 +7,10 @@ what happened as a :class:`~faktoora_async.protocol.retry.Outcome`, and lets the
 call's deadline and the client's :class:`~faktoora_async.protocol.retry.RetryBudget`.  Waits follow
 ``backoff.expo`` with ``backoff.full_jitter``; a ``Retry-After`` is a floor.  aiohttp's exceptions are
 mapped to outcome kinds by one table (:data:`_FAILURE_KINDS`), not an ``except`` ladder.
+
+Longer than 600 lines because the one timer of API calls (:class:`_Watch`, :class:`_Watchdog`) lives
+with the attempt it guards: it works on that loop's tasks and on aiohttp's response, which only this
+module may touch.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import IO, Any, Generic, TypeVar, Union
 import aiohttp
 import anyio
 import backoff
+import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import errors
@@ -40,7 +45,7 @@ from .protocol import (
     redact,
     transport_error,
 )
-from .protocol.decode import _CANONICAL, CanonicalHeaders, canonical_header
+from .protocol.decode import _CANONICAL, CanonicalHeaders, CaseInsensitiveHeaders, canonical_header
 from .protocol.retry import Outcome, OutcomeKind, RetryBudget, retry_cost, retry_delay, should_retry
 from .ratelimit import AdaptiveRateLimiter
 
@@ -55,6 +60,9 @@ _CHUNK = 256 * 1024  # upload reads
 _DOWNLOAD_CHUNK = 256 * 1024  # download reads (64 KiB: ~3 MB less for 20 downloads, 1.7x the wall time)
 _ERROR_BODY_CAP = 64 * 1024
 _USER_AGENT = "faktoora-async"
+# aiohttp's header mappings look names up case-insensitively: header() needs no scan of them
+CaseInsensitiveHeaders.register(CIMultiDictProxy)
+CaseInsensitiveHeaders.register(CIMultiDict)
 _URLS_KEPT = 1024  # URLs remembered per transport (polled paths); beyond that the memory starts afresh
 
 # aiohttp failures -> outcome kinds, most specific first (ConnectionTimeoutError is a ServerTimeoutError,
@@ -86,17 +94,25 @@ class Response:
     ``object.__setattr__`` per field, on the path of every request.)
     """
 
-    __slots__ = ("_headers", "body", "method", "raw_headers", "status", "url")
+    __slots__ = ("_headers", "_url", "body", "method", "raw_headers", "status")
 
     def __init__(
-        self, status: int, raw_headers: Mapping[str, str], body: bytes, method: str, url: str
+        self, status: int, raw_headers: Mapping[str, str], body: bytes, method: str, url: str | yarl.URL
     ) -> None:
         self.status = status
         self.raw_headers = raw_headers
         self.body = body
         self.method = method
-        self.url = url
+        self._url = url
         self._headers: Mapping[str, str] | None = None
+
+    @property
+    def url(self) -> str:
+        """The URL as a string (aiohttp's URL object becomes one on first use)."""
+        url = self._url
+        if not isinstance(url, str):
+            url = self._url = str(url)
+        return url
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -565,26 +581,34 @@ class Transport:
                     limiter.on_response(resp.status, resp.headers, sent_at, None)
                     return await handler(resp, watch)
         except (aiohttp.ClientError, asyncio.TimeoutError, TruncatedDownloadError) as exc:
-            kind = _failure_kind(exc) or "reset"
-            detail = type(exc).__name__ if kind != "tls" else self.redact(str(exc))
-            if debug:
-                logger.debug(
-                    "%s %s -> %s (attempt %d, %.3fs)",
-                    method,
-                    req.path,
-                    detail,
-                    attempt,
-                    time.monotonic() - started,
-                )
-            self._feed_governor_failure(sent_at)
-            error = transport_error(kind, req, detail, host=_host(url))
-            error.__cause__ = exc
-            return _Failed(Outcome(kind), error)
+            return self._no_response(exc, req, url, sent_at, attempt, started if debug else None)
         finally:
             limiter.release()
             if cleanup is not None:
                 with anyio.CancelScope(shield=True):
                     await cleanup()
+
+    def _no_response(
+        self,
+        exc: BaseException,
+        req: APIRequest,
+        url: str,
+        sent_at: float,
+        attempt: int,
+        started: float | None,
+    ) -> _Failed:
+        """An attempt that got no response (``started``: its start, when debug logging is on)."""
+        kind = _failure_kind(exc) or "reset"
+        detail = type(exc).__name__ if kind != "tls" else self.redact(str(exc))
+        if started is not None:
+            logger.debug(
+                "%s %s -> %s (attempt %d, %.3fs)",
+                req.method.upper(), req.path, detail, attempt, time.monotonic() - started,
+            )  # fmt: skip
+        self._feed_governor_failure(sent_at)
+        error = transport_error(kind, req, detail, host=_host(url))
+        error.__cause__ = exc
+        return _Failed(Outcome(kind), error)
 
     async def _failed_response(
         self, resp: aiohttp.ClientResponse, req: APIRequest, sent_at: float, watch: _Watch | None
@@ -627,7 +651,7 @@ class Transport:
                 body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             else:
                 body = b""
-        return Response(resp.status, resp.headers, self.redact_bytes(body), resp.method, str(resp.url))
+        return Response(resp.status, resp.headers, self.redact_bytes(body), resp.method, resp.url)
 
     def request(self, req: APIRequest) -> Awaitable[Response]:
         """Send ``req`` and buffer the successful response (awaitable: :meth:`send`'s own coroutine)."""

@@ -10,6 +10,7 @@ model keeps the JSON it was decoded from (``model.raw``).
 
 from __future__ import annotations
 
+import abc
 import datetime
 import email.utils
 import functools
@@ -20,7 +21,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
-from multidict import CIMultiDict, CIMultiDictProxy
 
 from .. import errors
 from ..models import Page, PageMeta
@@ -29,6 +29,7 @@ from ._request import JSON, APIRequest
 
 __all__ = [
     "CanonicalHeaders",
+    "CaseInsensitiveHeaders",
     "canonical_header",
     "check_file_type",
     "decode_json",
@@ -375,6 +376,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
+class CaseInsensitiveHeaders(abc.ABC):  # noqa: B024 (a marker: the transport registers its types)
+    """Header mappings whose ``get()`` ignores case (aiohttp's, registered by the transport, which alone
+    may import them): :func:`header` asks them once and scans nothing."""
+
+
 class CanonicalHeaders(dict[str, str]):
     """A plain ``dict`` of response headers whose names are all :func:`canonical_header` (the transport's
     ``Response.headers``): :func:`header` finds a name in it with one lookup instead of a scan."""
@@ -396,8 +402,8 @@ def canonical_header(name: str) -> str:
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """A header by case-insensitive name."""
     value = headers.get(name)
-    if value is not None or isinstance(headers, (CIMultiDictProxy, CIMultiDict)):
-        return value  # (aiohttp's headers: get() is case-insensitive already)
+    if value is not None or isinstance(headers, CaseInsensitiveHeaders):
+        return value  # (get() was case-insensitive already)
     if isinstance(headers, CanonicalHeaders):
         return headers.get(canonical_header(name))
     lname = name.lower()
