@@ -11,7 +11,7 @@ import importlib.util
 import io
 import logging
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 from xml.sax.saxutils import escape
@@ -469,24 +469,39 @@ def _add_output_intent(canvas: Canvas) -> None:
     canvas.setCatalogEntry("OutputIntents", PDFArray([document.Reference(intent)]))
 
 
+FirstPageHook = Callable[[Canvas], None]
+"""Called with the canvas before the first page is drawn (to add catalog entries, set metadata)."""
+
+
 class _FirstPage:
     """The first page's callback (called before anything is drawn on it): the fonts' common subset
-    (:func:`_seed_fonts`), the footer, plus (once) the output intent."""
+    (:func:`_seed_fonts`), the footer, plus (once) the output intent and the caller's ``hook``."""
 
-    def __init__(self, footer: _Footer, output_intent: bool) -> None:
+    def __init__(self, footer: _Footer, output_intent: bool, hook: FirstPageHook | None = None) -> None:
         self.footer = footer
         self.output_intent = output_intent
+        self.hook = hook
 
     def __call__(self, canvas: Canvas, doc: Any) -> None:
         _seed_fonts(canvas._doc)  # before the first text of the document
         if self.output_intent:
             _add_output_intent(canvas)
+        if self.hook is not None:
+            self.hook(canvas)
         self.footer(canvas, doc)
 
 
 def _build(
-    story: Sequence[Flowable], *, title: str, footer: str, subject: str, output_intent: bool = False
+    story: Sequence[Flowable],
+    *,
+    title: str,
+    footer: str,
+    subject: str,
+    output_intent: bool = False,
+    hook: FirstPageHook | None = None,
+    invariant: bool = True,
 ) -> bytes:
+    """The PDF of ``story``; ``invariant=False`` dates it now (else reportlab's fixed 2000-01-01)."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -499,9 +514,9 @@ def _build(
         author="faktoora-async",
         subject=_s(subject),
         creator="faktoora-async",
-        invariant=True,
+        invariant=invariant,
         initialFontName=_REGULAR,
     )
     on_page = _Footer(_s(footer))
-    doc.build(list(story), onFirstPage=_FirstPage(on_page, output_intent), onLaterPages=on_page)
+    doc.build(list(story), onFirstPage=_FirstPage(on_page, output_intent, hook), onLaterPages=on_page)
     return buffer.getvalue()

@@ -16,6 +16,7 @@ from ._pdf_base import (
     _CATEGORY_NAMES,
     _REGULAR,
     _TYPE_NAMES,
+    FirstPageHook,
     _body_cells,
     _build,
     _cell,
@@ -357,10 +358,17 @@ def _payment(content: Mapping[str, Any], story: list[Flowable]) -> None:
         story.append(_text(content.get("note"), st["small"], _WIDTH))
 
 
-def render_view(content: Mapping[str, Any], *, output_intent: bool = False) -> bytes:
+def render_view(
+    content: Mapping[str, Any],
+    *,
+    output_intent: bool = False,
+    hook: FirstPageHook | None = None,
+    invariant: bool = True,
+) -> bytes:
     """A4 PDF view of an invoice content dict (as produced by ``parse_document(...).content``).
 
-    ``output_intent`` adds the sRGB OutputIntent a PDF/A needs (for the Factur-X PDF).
+    ``output_intent`` adds the sRGB OutputIntent a PDF/A needs (for the Factur-X PDF); ``hook`` and
+    ``invariant`` are passed on to :func:`._pdf_base._build` (the Factur-X PDF adds its parts there).
     """
     number = _s(content.get("invoiceNumber"))
     kind = _kind(content)
@@ -375,6 +383,8 @@ def render_view(content: Mapping[str, Any], *, output_intent: bool = False) -> b
         footer=f"{kind} {number}",
         subject=f"Invoice {number}",
         output_intent=output_intent,
+        hook=hook,
+        invariant=invariant,
     )
     logger.debug("rendered content PDF for %s (%d lines, %d bytes)", number, count, len(pdf))
     return pdf
