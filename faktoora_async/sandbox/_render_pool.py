@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -57,8 +58,13 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _load() -> None:
-    """Worker initializer: import the renderers (lxml, reportlab, fonts) before the first job."""
+    """Worker initializer: import the renderers (lxml, reportlab, fonts) before the first job, and
+    factur-x (its XMP metadata; it imports pypdf and requests, ~0.4 s), which the first Factur-X PDF would
+    otherwise import in every worker."""
     from faktoora_async.einvoice import parse, pdf  # noqa: F401
+
+    with contextlib.suppress(ImportError):  # without it, Factur-X PDFs fail as they always did
+        import facturx.facturx  # noqa: F401
 
 
 def _warm_render() -> int:
