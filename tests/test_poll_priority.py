@@ -19,7 +19,7 @@ import pytest
 
 from faktoora_async.client import FaktooraClient
 from faktoora_async.einvoice.generate import generate_invoices
-from faktoora_async.ratelimit import AdaptiveRateLimiter
+from faktoora_async.ratelimit import AdaptiveRateLimiter, governor
 from faktoora_async.ratelimit.policy import MIN_MEASURE_REQUESTS, NUDGE
 from faktoora_async.ratelimit.priority import background, is_background
 from faktoora_async.sandbox import Sandbox
@@ -45,7 +45,7 @@ def test_background_is_scoped_to_its_block() -> None:
 
 @pytest.mark.anyio
 async def test_a_waiting_foreground_request_gets_the_next_slot_before_earlier_background_ones() -> None:
-    lim = AdaptiveRateLimiter(max_rate=20.0)  # a slot every 50 ms
+    lim = AdaptiveRateLimiter(max_rate=5.0)  # a slot every 200 ms (a wide margin on a busy machine)
     await lim.acquire()  # the bucket's one token: everyone below has to wait for the next ones
     lim.release()
     order: list[str] = []
@@ -66,6 +66,39 @@ async def test_a_waiting_foreground_request_gets_the_next_slot_before_earlier_ba
         tg.start_soon(call, "download", False)  # ...the download comes later and still goes first
     assert order[0] == "download", order
     assert sorted(order[1:]) == [f"poll{i}" for i in range(4)]  # and the polls are not starved
+
+
+@pytest.mark.anyio
+async def test_a_steady_stream_of_foreground_requests_does_not_starve_a_background_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(governor, "MAX_YIELD", 0.3)
+    lim = AdaptiveRateLimiter(max_rate=50.0)  # a slot every 20 ms, always wanted by 4 callers
+    done = anyio.Event()
+    got_after: list[float] = []
+
+    async def foreground() -> None:
+        while not done.is_set():
+            await lim.acquire()
+            lim.release()
+
+    async def poll() -> None:
+        started = time.monotonic()
+        with background():
+            await lim.acquire()
+        got_after.append(time.monotonic() - started)
+        lim.release()
+        done.set()
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            for _ in range(4):
+                tg.start_soon(foreground)
+            await anyio.sleep(0.05)
+            tg.start_soon(poll)
+    (after,) = got_after
+    assert after >= 0.25  # it gave way while the foreground callers waited...
+    assert after < 3.0  # ...and then competed like them
 
 
 @pytest.mark.anyio

@@ -47,6 +47,9 @@ WINDOW = 1.0
 #: While callers wait for the discovery in-flight cap, they look again at least this often (seconds):
 #: the cap also grows with time, not only when a request finishes.
 CAP_RECHECK = 0.05
+#: A background request (a status poll) gives way to waiting foreground ones for at most this many seconds
+#: from its acquire() on; then it competes like them (no starvation under a steady stream of work).
+MAX_YIELD = 5.0
 #: After a rate store failed, it is tried again this many seconds later (meanwhile: in-process bucket).
 STORE_RETRY = 5.0
 #: A store's "wait" is slept at most this long before asking again (its shared rate may change).
@@ -224,23 +227,31 @@ class AdaptiveRateLimiter:
         self._callers += 1
         try:
             if not is_background():
-                return await self._acquire(False)
+                return await self._acquire(None)
+            yield_until = self._clock() + MAX_YIELD
             if self._background_lock is None:
                 self._background_lock = anyio.Lock()
             async with self._background_lock:
-                return await self._acquire(True)
+                return await self._acquire(yield_until)
         except BaseException:
             self._callers -= 1
             raise
 
-    async def _acquire(self, low: bool) -> float:
+    async def _acquire(self, yield_until: float | None) -> float:
+        """``yield_until``: a background caller gives way to waiting foreground ones until then (after
+        that it competes like them: a steady stream of foreground requests cannot starve it)."""
+        low = yield_until is not None
         counted = False  # this foreground caller is counted in _foreground_waiting
         try:
             while True:
-                while low and self._foreground_waiting:
+                while yield_until is not None and self._foreground_waiting:
+                    left = yield_until - self._clock()
+                    if left <= 0:
+                        break
                     if self._foreground_clear is None:
                         self._foreground_clear = anyio.Event()
-                    await self._foreground_clear.wait()
+                    with anyio.move_on_after(left):
+                        await self._foreground_clear.wait()
                 if self._use_store():
                     # one caller at a time asks the store (the others queue here, not at the store)
                     if self._store_lock is None:
