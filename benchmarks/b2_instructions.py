@@ -78,8 +78,15 @@ def _instructions(args: list[str], reference: str | None = None) -> int:
     env = dict(os.environ)
     if reference is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [reference, env.get("PYTHONPATH")]))
+    # ``python -c`` puts its working directory first on sys.path: run it outside any checkout, so the
+    # reference tree on PYTHONPATH is the one imported (run from a checkout, that checkout shadowed it)
     out = subprocess.run(
-        [*cmd, h.PYTHON, "-c", _CHILD, *args], capture_output=True, text=True, check=True, env=env
+        [*cmd, h.PYTHON, "-c", _CHILD, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
     )
     match = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
     if match is None:
