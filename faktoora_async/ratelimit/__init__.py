@@ -7,7 +7,9 @@
 * :class:`AdaptiveRateLimiter` (:mod:`.governor`): the async governor one client shares across tasks;
 * :class:`RateStore` (:mod:`.store`): where a key's bucket lives when several clients share it:
   :class:`InProcessStore`, or ``RedisStore`` (:mod:`.redis_store`, extra ``[redis]``); :func:`open_store`
-  turns ``"redis://..."`` into one.
+  turns ``"redis://..."`` into one;
+* :func:`background` (:mod:`.priority`): requests made inside it (every status poll) give way to
+  requests waiting for a slot.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .clock import EventLog, RateClock
 from .governor import AdaptiveRateLimiter, RateLimiterStats
 from .headers import RateLimitInfo, parse_rate_headers
 from .policy import AdjustmentPolicy, PolicyConfig
+from .priority import background
 from .store import Grant, InProcessStore, RateStore, SharedRate, StoreUnavailable, store_key
 
 
@@ -56,6 +59,7 @@ __all__ = [
     "SharedRate",
     "StoreUnavailable",
     "TokenBucket",
+    "background",
     "open_store",
     "parse_rate_headers",
     "store_key",
