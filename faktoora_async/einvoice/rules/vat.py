@@ -135,6 +135,12 @@ class VatChecks(CheckerBase):
         self, category: str, prefix: str, name: str, taxes: Sequence[tuple[str, Mapping[str, Any]]]
     ) -> None:
         # The breakdown of a (category, rate) group takes the first reason text/code of its lines.
+        no_reason = category in _NO_REASON_CATEGORIES
+        for _tp, tax in taxes:  # the common case first: no line of a no-reason category gives one, or
+            if _has_reason(tax) is no_reason:  # every line of the others does: nothing to report
+                break
+        else:
+            return
         rate_keys = self.rate_keys
         groups: dict[Any, list[tuple[str, Mapping[str, Any]]]] = {}
         for entry in taxes:
@@ -144,7 +150,6 @@ class VatChecks(CheckerBase):
                 groups[key] = [entry]
             else:
                 members.append(entry)
-        no_reason = category in _NO_REASON_CATEGORIES
         for members in groups.values():
             if no_reason:
                 for tp, tax in members:
