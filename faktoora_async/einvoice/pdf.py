@@ -136,16 +136,8 @@ class _FacturXParts:
         self.metadata = metadata
 
     def __call__(self, canvas: Any) -> None:
-        from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xmp, generate_xmp_object
-        from lxml import etree
-        from reportlab.pdfbase.pdfdoc import (
-            PDFArray,
-            PDFDictionary,
-            PDFName,
-            PDFStream,
-            PDFString,
-            PDFZCompress,
-        )
+        from facturx.facturx import FACTURX_FILENAME
+        from reportlab.pdfbase import pdfdoc as pd
 
         doc = canvas._doc
         meta = self.metadata
@@ -160,32 +152,57 @@ class _FacturXParts:
         pdf_date = f"D:{y:04d}{mo:02d}{d:02d}{h:02d}{mi:02d}{sec:02d}{zh:+03d}'{zm:02d}'"  # as reportlab's
         xmp_date = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{sec:02d}{zh:+03d}:{zm:02d}"
 
-        params = PDFDictionary(
+        name = pd.PDFString(FACTURX_FILENAME)
+        spec_ref = self._file_spec(doc, pd, name, pdf_date)
+        metadata = self._xmp_stream(doc, pd, xmp_date)
+        catalog = doc.Catalog
+        if getattr(catalog, "Names", None) is not None or getattr(catalog, "Metadata", None) is not None:
+            raise RuntimeError("reportlab's catalog already has /Names or /Metadata")
+        # reportlab writes only the catalog keys its class lists: this instance lists /AF too
+        catalog.__NoDefault__ = [*catalog.__NoDefault__, "AF"]
+        catalog.Names = pd.PDFDictionary(
+            {"EmbeddedFiles": pd.PDFDictionary({"Names": pd.PDFArray([name, spec_ref])})}
+        )
+        catalog.AF = pd.PDFArray([spec_ref])
+        catalog.Metadata = doc.Reference(metadata)
+        catalog.PageMode = pd.PDFName("UseAttachments")
+        catalog.Lang = pd.PDFString("de-DE")
+        doc._pdfVersion = max(tuple(doc._pdfVersion), (1, 6))
+
+    def _file_spec(self, doc: Any, pd: Any, name: Any, pdf_date: str) -> Any:
+        """The XML as ``/EmbeddedFile`` and the reference to its ``/Filespec`` (``/AFRelationship /Data``)."""
+        params = pd.PDFDictionary(
             {
                 "CheckSum": f"<{hashlib.md5(self.xml).hexdigest()}>",  # a checksum, as the PDF spec says
-                "ModDate": PDFString(pdf_date),
+                "ModDate": pd.PDFString(pdf_date),
                 "Size": len(self.xml),
             }
         )
-        embedded = PDFStream(
-            PDFDictionary({"Type": PDFName("EmbeddedFile"), "Subtype": "/text#2Fxml", "Params": params}),
+        head = {"Type": pd.PDFName("EmbeddedFile"), "Subtype": "/text#2Fxml", "Params": params}
+        embedded = pd.PDFStream(
+            pd.PDFDictionary(head),
             self.xml,
-            filters=[PDFZCompress],
+            filters=[pd.PDFZCompress],
         )
         file_ref = doc.Reference(embedded)
-        name = PDFString(FACTURX_FILENAME)
-        spec = PDFDictionary(
+        spec = pd.PDFDictionary(
             {
-                "Type": PDFName("Filespec"),
+                "Type": pd.PDFName("Filespec"),
                 "F": name,
                 "UF": name,
-                "Desc": PDFString("Factur-X XML file"),
-                "AFRelationship": PDFName("Data"),
-                "EF": PDFDictionary({"F": file_ref, "UF": file_ref}),
+                "Desc": pd.PDFString("Factur-X XML file"),
+                "AFRelationship": pd.PDFName("Data"),
+                "EF": pd.PDFDictionary({"F": file_ref, "UF": file_ref}),
             }
         )
-        spec_ref = doc.Reference(spec)
+        return doc.Reference(spec)
 
+    def _xmp_stream(self, doc: Any, pd: Any, xmp_date: str) -> Any:
+        """The ``/Metadata`` stream: factur-x's own XMP with the document information's values."""
+        from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xmp, generate_xmp_object
+        from lxml import etree
+
+        meta = self.metadata
         xmp_root = generate_xmp_object(
             {
                 "pdfa3_flavor": "B",
@@ -203,23 +220,11 @@ class _FacturXParts:
             }
         )
         xmp = etree.tostring(xmp_root, pretty_print=True).decode("utf-8").strip()
-        metadata = PDFStream(
-            PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}),
+        return pd.PDFStream(
+            pd.PDFDictionary({"Type": pd.PDFName("Metadata"), "Subtype": pd.PDFName("XML")}),
             (_XMP_PACKET[0] + xmp + _XMP_PACKET[1]).encode("utf-8"),
-            filters=[PDFZCompress],
+            filters=[pd.PDFZCompress],
         )
-
-        catalog = doc.Catalog
-        if getattr(catalog, "Names", None) is not None or getattr(catalog, "Metadata", None) is not None:
-            raise RuntimeError("reportlab's catalog already has /Names or /Metadata")
-        # reportlab writes only the catalog keys its class lists: this instance lists /AF too
-        catalog.__NoDefault__ = [*catalog.__NoDefault__, "AF"]
-        catalog.Names = PDFDictionary({"EmbeddedFiles": PDFDictionary({"Names": PDFArray([name, spec_ref])})})
-        catalog.AF = PDFArray([spec_ref])
-        catalog.Metadata = doc.Reference(metadata)
-        catalog.PageMode = PDFName("UseAttachments")
-        catalog.Lang = PDFString("de-DE")
-        doc._pdfVersion = max(tuple(doc._pdfVersion), (1, 6))
 
 
 def _render_facturx_pdf(content: Mapping[str, Any], cii_xml: bytes) -> bytes:
