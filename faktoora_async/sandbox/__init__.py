@@ -5,15 +5,47 @@
 
 Run it from a shell with ``python -m faktoora_async.sandbox --port 8040 --api-key KEY``.
 It never imports the SDK's client, transport, protocol or models: requests are checked by its own rules.
+
+The public names are imported from their modules on first use (PEP 562), so importing a submodule alone
+(the PDF workers unpickle :mod:`._domain`'s renderers; their forkserver preloads :mod:`._render_preload`)
+does not import the web server, its state and aiohttp (~0.7 s of CPU).
 """
 
 from __future__ import annotations
 
-from .app import create_app
-from .errors import ApiError
-from .faults import FaultConfig
-from .server import Sandbox, SandboxProcess
-from .state import SandboxConfig
-from .store import FEATURES
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .errors import ApiError
+    from .faults import FaultConfig
+    from .server import Sandbox, SandboxProcess
+    from .state import SandboxConfig
+    from .store import FEATURES
 
 __all__ = ["FEATURES", "ApiError", "FaultConfig", "Sandbox", "SandboxConfig", "SandboxProcess", "create_app"]
+
+# public name -> the module that defines it (imported on first access)
+_LAZY = {
+    "FEATURES": ".store",
+    "ApiError": ".errors",
+    "FaultConfig": ".faults",
+    "Sandbox": ".server",
+    "SandboxConfig": ".state",
+    "SandboxProcess": ".server",
+    "create_app": ".app",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # the next access is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
