@@ -51,6 +51,7 @@ __all__ = [
     "detect_syntax",
     "parse_document",
     "parse_xml",
+    "read_content",
     "read_document",
 ]
 
@@ -102,9 +103,10 @@ class ParsedInvoice:
         return summarize(self.content, self.syntax)
 
 
-def read_document(root: etree._Element, syntax: str) -> Document:
-    """The one reader of ``syntax`` (``"cii"`` or ``"ubl"``) applied to a parsed element tree."""
-    return read_cii(root) if syntax == "cii" else read_ubl(root)
+def read_document(root: etree._Element, syntax: str, *, scan: bool = True) -> Document:
+    """The one reader of ``syntax`` (``"cii"`` or ``"ubl"``) applied to a parsed element tree (``scan``: see
+    :func:`.read_cii.read_cii`)."""
+    return read_cii(root, scan=scan) if syntax == "cii" else read_ubl(root, scan=scan)
 
 
 def _embedded(doc: Document) -> list[tuple[str, str, str | None, bytes]]:
@@ -214,6 +216,19 @@ def parse_document(data: bytes) -> ParsedInvoice:
         attachments=attachments,
         document=document,
     )
+
+
+def read_content(xml: bytes) -> dict[str, Any]:
+    """The content model of a CII or UBL invoice XML: ``parse_document(xml).content``, read without the
+    whole-document facts only the rules need (``scan=False``), for a view of the invoice (the sandbox's
+    PDFs: ~1 ms less per invoice).  Anything else (a PDF, ZUGFeRD 1.0) is read by :func:`parse_document`;
+    it raises the ``DocumentError`` that :func:`parse_document` would."""
+    if not isinstance(xml, (bytes, bytearray, memoryview)) or _is_pdf(bytes(xml)):
+        return parse_document(xml).content
+    root = parse_xml(bytes(xml))
+    if root.tag == ZUGFERD1_ROOT:
+        return parse_document(xml).content
+    return from_document(read_document(root, detect_syntax(root), scan=False))
 
 
 def _number_attachments(items: Iterable[tuple[str, str, str | None, bytes]]) -> list[Attachment]:

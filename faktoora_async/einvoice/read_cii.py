@@ -443,8 +443,9 @@ def _scan(doc: Document, root: etree._Element) -> None:
     doc.empty_elements = empty_elements(root, skip=f"{{{_RAM}}}ApplicableHeaderTradeDelivery")
 
 
-def read_cii(root: etree._Element) -> Document:
-    """Read a ``rsm:CrossIndustryInvoice`` element tree."""
+def read_cii(root: etree._Element, *, scan: bool = True) -> Document:
+    """Read a ``rsm:CrossIndustryInvoice`` element tree; ``scan=False`` leaves out the whole-document facts
+    that only the rules read (:func:`_scan`: schemes, structure, empty elements), as a view needs none."""
     doc = Document(syntax="cii")
     _header(doc, root)
     tx = root.find("rsm:SupplyChainTradeTransaction", NS)
@@ -459,5 +460,6 @@ def read_cii(root: etree._Element) -> Document:
         if settlement is not None:
             _settlement(doc, settlement)
         doc.lines = [_line(item) for item in tx.iterfind("ram:IncludedSupplyChainTradeLineItem", NS)]
-    _scan(doc, root)
+    if scan:
+        _scan(doc, root)
     return doc

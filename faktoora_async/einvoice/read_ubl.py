@@ -375,8 +375,9 @@ def _scan(doc: Document, root: etree._Element) -> None:
     doc.empty_elements = empty_elements(root)
 
 
-def read_ubl(root: etree._Element) -> Document:
-    """Read a UBL ``Invoice`` or ``CreditNote`` element tree."""
+def read_ubl(root: etree._Element, *, scan: bool = True) -> Document:
+    """Read a UBL ``Invoice`` or ``CreditNote`` element tree; ``scan=False`` leaves out the whole-document
+    facts that only the rules read (:func:`_scan`), as a view needs none."""
     credit = root.tag == UBL_CREDIT_NOTE_ROOT
     doc = Document(syntax="ubl", credit=credit)
     _header(doc, root)
@@ -391,5 +392,6 @@ def read_ubl(root: etree._Element) -> Document:
         else ("cac:InvoiceLine", "cbc:InvoicedQuantity")
     )
     doc.lines = [_line(line, qty_tag) for line in root.iterfind(line_tag, NS)]
-    _scan(doc, root)
+    if scan:
+        _scan(doc, root)
     return doc

@@ -106,7 +106,7 @@ def render_files(invoice: Mapping[str, Any]) -> RenderedFiles:
     parse = importlib.import_module("faktoora_async.einvoice.parse")
     pdf = importlib.import_module("faktoora_async.einvoice.pdf")
     xml, syntax = render_xml(invoice)
-    content = parse.parse_document(xml).content
+    content = parse.read_content(xml)  # a view: without the facts only the rules read
     if (text(invoice.get("format")) or "xrechnung") in FACTURX_FORMATS:
         pdf_bytes = bytes(pdf.render_facturx_pdf(content, xml))
     else:

@@ -37,11 +37,11 @@ def render_pdf(invoice: Mapping[str, Any], xml: bytes) -> bytes:
 
     Costly (reportlab), so the sandbox renders it on the first PDF download and caches it.
     """
-    from faktoora_async.einvoice.parse import parse_document as _parse
+    from faktoora_async.einvoice.parse import read_content
     from faktoora_async.einvoice.pdf import render_content_pdf, render_facturx_pdf
     from faktoora_async.einvoice.render import FACTURX_FORMATS
 
-    content = _parse(xml).content
+    content = read_content(xml)
     if str(invoice.get("format") or "xrechnung") in FACTURX_FORMATS:
         return bytes(render_facturx_pdf(content, xml))
     return bytes(render_content_pdf(content))
