@@ -21,7 +21,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFName
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFObject
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
@@ -94,6 +94,7 @@ class _EmbeddedFont(TTFont):  # type: ignore[misc]  # reportlab has no type hint
         super().__init__(name, filename)
         self._subsets: dict[tuple[int, ...], bytes] = {}
         self._deflated: dict[tuple[int, ...], bytes] = {}
+        self._parts: dict[tuple[str, tuple[int, ...]], tuple[bytes, bytes]] = {}
         face = self.face
         make_subset, add_subset_objects = face.makeSubset, face.addSubsetObjects
 
@@ -124,10 +125,69 @@ class _EmbeddedFont(TTFont):  # type: ignore[misc]  # reportlab has no type hint
         face.makeSubset = cached_subset
         face.addSubsetObjects = deflated_subset_objects
 
+    def addObjects(self, doc: Any) -> None:  # reportlab's name
+        """The font objects of every subset ``doc`` used, as ``TTFont.addObjects`` makes them, with each
+        subset's ``/Widths`` array formatted and its ToUnicode CMap made and deflated once (~0.8 ms per
+        subset and document otherwise); the bytes written are the same."""
+        from reportlab.pdfbase import pdfdoc
+        from reportlab.pdfbase.ttfonts import SUBSETN
+
+        state = self.state.get(doc)
+        if state is None or not doc.compression:
+            super().addObjects(doc)
+            return
+        state.frozen = 1
+        fonts = doc.idToObject["BasicFonts"].dict
+        face = self.face
+        for n, subset in enumerate(state.subsets):
+            internal = self.getSubsetInternalName(n, doc)[1:]
+            base = b"".join((SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+            widths, cmap = self._subset_parts(doc, base, subset)
+            font = pdfdoc.PDFTrueTypeFont()
+            font.__Comment__ = f"Font {self.fontName} subset {n}"
+            font.Name = internal
+            font.BaseFont = base
+            font.FirstChar = 0
+            font.LastChar = len(subset) - 1
+            font.Widths = _Formatted(widths)
+            stream = pdfdoc.PDFStream(
+                pdfdoc.PDFDictionary({"Filter": pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])}), cmap
+            )
+            font.ToUnicode = doc.Reference(stream, "toUnicodeCMap:" + base)
+            font.FontDescriptor = face.addSubsetObjects(doc, base, subset)
+            doc.Reference(font, internal)
+            fonts[internal] = font
+        del self.state[doc]
+
+    def _subset_parts(self, doc: Any, base: str, subset: list[int]) -> tuple[bytes, bytes]:
+        """The formatted ``/Widths`` array and the deflated ToUnicode CMap of one subset (kept, up to
+        :data:`_SUBSET_CACHE_SIZE`)."""
+        from reportlab.pdfbase import pdfdoc
+        from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
+
+        key = (base, tuple(subset))
+        parts = self._parts.get(key)
+        if parts is None:
+            widths = pdfdoc.PDFArray([self.face.getCharWidth(code) for code in subset]).format(doc)
+            parts = widths, pdfdoc.PDFZCompress.encode(makeToUnicodeCMap(base, subset))
+            if len(self._parts) < _SUBSET_CACHE_SIZE:
+                self._parts[key] = parts
+        return parts
+
     def seed(self, doc: Any) -> None:
         """Assign :data:`_SUBSET_SEED` (the characters this font has) first in ``doc``'s subsets."""
         if doc not in self.state:
             self.splitString(_SUBSET_SEED, doc)
+
+
+class _Formatted(PDFObject):  # type: ignore[misc]  # reportlab has no type hints
+    """A PDF value already formatted (bytes), written as it is."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document: Any) -> bytes:
+        return self.data
 
 
 def _seed_fonts(doc: Any) -> None:
