@@ -235,6 +235,9 @@ class AtomicDownload:
     ``async with AtomicDownload(path, expected_size=n) as sink: await sink.write(chunk) ...;
     result = await sink.commit(content_type)``.  Chunks are gathered up to 256 KiB before each write.  A
     size other than ``expected_size`` raises :class:`TruncatedDownloadError` and nothing is kept.
+    The temp file is created by the first write (with it, in its thread hop), so a file under 256 KiB
+    costs one hop in all (create, write, fsync, rename), and a download that fails before its first write
+    leaves nothing to clean up; an unwritable folder is reported then, by the same ``DownloadError``.
     """
 
     def __init__(self, path: Path, *, expected_size: int | None = None) -> None:
@@ -247,8 +250,7 @@ class AtomicDownload:
         self._pending_size = 0
 
     async def __aenter__(self) -> AtomicDownload:
-        await anyio.to_thread.run_sync(self._writer.__enter__, limiter=_writes())
-        return self
+        return self  # the temp file is created with the first write (see the class docstring)
 
     async def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -264,6 +266,8 @@ class AtomicDownload:
             await anyio.to_thread.run_sync(self._write_all, chunks, limiter=_writes())
 
     def _write_all(self, chunks: list[bytes]) -> None:
+        if self._writer.file is None:  # the first write: create the temp file
+            self._writer.__enter__()
         for chunk in chunks:  # no joined copy: the chunks as they came
             self._hash.update(chunk)  # in this thread too: hashlib releases the GIL on big buffers
             self._writer.write(chunk)
@@ -287,7 +291,7 @@ class AtomicDownload:
         self._writer.commit()
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._writer.committed:  # closed and in place: discarding would do nothing (no thread hop)
+        if self._writer.committed or self._writer.file is None:  # in place, or nothing written: no hop
             return
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(self._writer.discard, limiter=_writes())
