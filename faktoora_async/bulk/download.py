@@ -29,6 +29,12 @@ __all__ = ["download_one", "download_worker"]
 
 logger = logging.getLogger("faktoora_async.bulk")
 
+# Documents up to this size are checked on the event loop: reading back a small file from the page cache and
+# parsing it (0.1 ms for an invoice XML, 0.4 ms for a 55 KB PDF) costs less than the thread hop around it
+# (0.1-0.2 ms of CPU), and the parsing is pure Python, which holds the GIL in a thread too.  Bigger ones
+# (a PDF with large attachments) are checked in a worker thread, so the loop never stalls for long.
+_VERIFY_ON_LOOP = 256 * 1024
+
 
 async def download_worker(run: Run, recv: MemoryObjectReceiveStream[Item]) -> None:
     async with recv:
@@ -106,7 +112,10 @@ async def _verify(run: Run, item: Item, fmt: str, result: DownloadResult, verifi
     if not run.options.verify_documents:
         return "ok"
     try:
-        found = await anyio.to_thread.run_sync(document_number, result.path, fmt)
+        if result.size <= _VERIFY_ON_LOOP:
+            found = document_number(result.path, fmt)
+        else:
+            found = await anyio.to_thread.run_sync(document_number, result.path, fmt)
     except OSError as exc:
         await run.fail_or_abort(
             [item], errors.DownloadError(f"cannot read back {result.path}: {exc}"), "verify"
