@@ -278,7 +278,7 @@ class SandboxState:
             return
         if _gone(record):
             return
-        record.xml, record.xml_sha256 = xml, _domain.sha256(xml)
+        record.xml = xml  # its sha256 is made when asked (InvoiceRecord.xml_sha256)
         record.job_status = None
         validate = (
             bool(record.payload.get("validate")) and "invoiceValidation" in record.tenant.account.features
@@ -301,7 +301,7 @@ class SandboxState:
         async with record.pdf_lock:
             if record.pdf is None:
                 pdf = await self.in_pdf_thread(_domain.render_pdf, record.payload, record.xml)
-                record.pdf, record.pdf_sha256 = pdf, _domain.sha256(pdf)
+                record.pdf = pdf
         return record.pdf
 
     async def _validate(self, record: InvoiceRecord, xml: bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import hashlib
 import json
 import re
 import secrets
@@ -141,8 +142,6 @@ class InvoiceRecord:
     verdict: Any = None
     xml: bytes | None = None
     pdf: bytes | None = None
-    xml_sha256: str | None = None
-    pdf_sha256: str | None = None
     report_pdf: bytes | None = None
     inflate_to: int | None = None
     inflate_sha256: str | None = None
@@ -155,6 +154,25 @@ class InvoiceRecord:
     view_lock: asyncio.Lock | None = None
     _status_body: bytes | None = None
     _total_gross: str | None = None
+    _digests: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+    @property
+    def xml_sha256(self) -> str | None:
+        """The sha256 (hex) of :attr:`xml`, made on first use (only the admin snapshot asks)."""
+        return self._sha256("xml", self.xml)
+
+    @property
+    def pdf_sha256(self) -> str | None:
+        """The sha256 (hex) of :attr:`pdf`, made on first use (only the admin snapshot asks)."""
+        return self._sha256("pdf", self.pdf)
+
+    def _sha256(self, kind: str, data: bytes | None) -> str | None:
+        if data is None:
+            return None
+        known = self._digests.get(kind)
+        if known is None or known[0] is not data:
+            known = self._digests[kind] = (data, hashlib.sha256(data).hexdigest())
+        return known[1]
 
     @property
     def invoice_number(self) -> str:
