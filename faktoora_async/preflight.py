@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from .models import Invoice
+from .models import Invoice, InvoiceItem
 from .models._base import dec_hook
 from .protocol.wire import InvoiceInput, WireInvoice, prepare_invoice
 
@@ -55,8 +55,35 @@ def describe(problem: Any) -> str:
     return f"{rule} at {path}: {getattr(problem, 'message', problem)}"
 
 
-def _shape_problems(path: str, payload: dict[str, Any]) -> list[Problem]:
-    """Type/shape problems of a dict invoice (msgspec's message names the field's path)."""
+def _fits(payload: dict[str, Any], other_lines: list[int]) -> bool:
+    """Whether ``payload`` converts to an :class:`Invoice`, knowing that only ``other_lines`` may not.
+
+    Converting an invoice succeeds exactly when its fields without the lines do and each line does (the
+    model checks every field for itself; its ``__post_init__`` only turns the dates msgspec made into
+    wire dates), so the lines the rules found plain (see ``rules.check_invoice_traced``: exact JSON types
+    that the line model takes) are not converted again.
+    """
+    items = payload["invoiceItems"]
+    try:
+        msgspec.convert({**payload, "invoiceItems": []}, Invoice, dec_hook=dec_hook, strict=False)
+        for index in other_lines:
+            msgspec.convert(items[index], InvoiceItem, dec_hook=dec_hook, strict=False)
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
+def _shape_problems(
+    path: str, payload: dict[str, Any], other_lines: list[int] | None = None
+) -> list[Problem]:
+    """Type/shape problems of a dict invoice (msgspec's message names the field's path).
+
+    ``other_lines``: the indices of the lines not known to fit the model (None: nothing is known of any
+    line).  When the invoice fits, that is all; otherwise the whole invoice is converted once more, for
+    the message of its first problem.
+    """
+    if other_lines is not None and type(payload.get("invoiceItems")) is list and _fits(payload, other_lines):
+        return []
     try:
         msgspec.convert(payload, Invoice, dec_hook=dec_hook, strict=False)
     except msgspec.ValidationError as exc:
@@ -79,16 +106,10 @@ def check(invoices: Sequence[InvoiceInput], *, start: int = 0) -> list[Checked]:
         except (TypeError, ValueError) as exc:
             out.append(Checked(index, None, (Problem("FAKTOORA-TYPE", path, str(exc)),)))
             continue
+        found, other_lines = rules.check_invoice_traced(wire.payload, path=path)  # never raises
         problems: list[Problem] = []
         if not isinstance(invoice, (Invoice, WireInvoice)):  # a struct is well-typed by construction
-            problems.extend(_shape_problems(path, wire.payload))
-        try:
-            found = rules.check_invoice(wire.payload, path=path)
-        except Exception as exc:  # a malformed dict can trip a rule; the shape problems already say why
-            if not problems:
-                raise
-            logger.debug("pre-flight rules failed on malformed input: %r", exc)
-            found = []
+            problems.extend(_shape_problems(path, wire.payload, other_lines))
         problems.extend(Problem(v.rule_id, v.path, v.message) for v in found)
         out.append(Checked(index, wire, tuple(problems)))
     return out

@@ -78,7 +78,7 @@ from .payment import PaymentChecks
 from .terms import TermChecks
 from .vat import VatChecks
 
-__all__ = ["Violation", "check_invoice", "check_invoices"]
+__all__ = ["Violation", "check_invoice", "check_invoice_traced", "check_invoices"]
 
 logger = logging.getLogger("faktoora_async.einvoice.rules")
 
@@ -175,13 +175,29 @@ class _Checker(PartyChecks, LineChecks, VatChecks, PaymentChecks, AllowanceCheck
 
 def check_invoice(invoice: Any, *, path: str = "invoices[0]", xrechnung: bool = True) -> list[Violation]:
     """Every EN 16931 (and, with ``xrechnung``, XRechnung 3.0) violation of one payload invoice."""
+    return check_invoice_traced(invoice, path=path, xrechnung=xrechnung)[0]
+
+
+def check_invoice_traced(
+    invoice: Any, *, path: str = "invoices[0]", xrechnung: bool = True
+) -> tuple[list[Violation], list[int] | None]:
+    """:func:`check_invoice`, and the indices of the lines that were not plain JSON of exact types.
+
+    A plain line is a dict of exactly ``id`` (a string) and ``product``, a dict of string names and
+    codes, unsigned decimal strings (or integers) for quantity and price, no price details, and one VAT
+    entry (a dict) whose ``typeCode`` is ``"VAT"`` or absent and whose rate is a decimal string, an
+    integer or absent.  ``None`` instead of the indices: the lines were not a list (or not read), so
+    nothing is known of them.  The pre-flight's shape check converts only the other lines.
+    """
     if not isinstance(invoice, Mapping):
-        return [Violation("FAKTOORA-TYPE", path, f"expected an invoice object, got {kind(invoice)}")]
+        return [Violation("FAKTOORA-TYPE", path, f"expected an invoice object, got {kind(invoice)}")], None
     try:
-        return _Checker(invoice, path, xrechnung).run()
+        checker = _Checker(invoice, path, xrechnung)
+        return checker.run(), checker.other_lines
     except Exception as exc:  # defensive: pre-flight checks must never raise on garbage input
         logger.exception("check_invoice failed on %s", path)
-        return [Violation("FAKTOORA-TYPE", path, f"invoice could not be checked: {type(exc).__name__}")]
+        found = [Violation("FAKTOORA-TYPE", path, f"invoice could not be checked: {type(exc).__name__}")]
+        return found, None
 
 
 def check_invoices(invoices: Any, *, xrechnung: bool = True) -> list[Violation]:

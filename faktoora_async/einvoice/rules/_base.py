@@ -130,6 +130,10 @@ class CheckerBase:
         self._seen: set[tuple[str, str]] = set()
         self.invoice_period: tuple[str | None, str | None] = (None, None)  # BG-14, set before the lines
         self.rate_keys: dict[int, Decimal | None] = {}  # id(tax) -> the rate of its VAT breakdown group
+        # the indices of the lines that are not plain JSON of the line model's exact types (None: the lines
+        # are not a list): a plain line is a dict of exactly ``id`` (a str) and ``product``, a dict that the
+        # common line's pass takes (no price details; one VAT entry whose ``typeCode`` is "VAT" or absent)
+        self.other_lines: list[int] | None = None
         self.syntax = "ubl" if text(invoice.get("schema")) == "UBL" else "cii"
         # without a seller faktoora uses the account's company profile: nothing to check about it
         self.has_seller = invoice.get("seller") is not None

@@ -73,7 +73,7 @@ def _clean_line(product: dict[str, Any], rates: dict[str, Decimal]) -> tuple[Any
         return None
     get = tax.get
     value = get("typeCode")
-    if value is not None and value != "VAT":  # exactly "VAT": a str
+    if value != "VAT" and (value is not None or "typeCode" in tax):  # exactly "VAT" (a str) or absent
         return None
     category = get("categoryCode")
     if type(category) is not str or category not in _VAT_CATEGORIES:
@@ -122,10 +122,12 @@ class LineChecks(CheckerBase):
             return found
         rate_keys = self.rate_keys
         rates: dict[str, Decimal] = {}
+        others: list[int] = []  # the lines that are not plain (see ``CheckerBase.other_lines``)
         for i, item in enumerate(items):
             # the common line in one cheap pass; anything else (or anything to report) takes the full check
             product = item.get("product") if type(item) is dict else None
-            if type(product) is dict and type(item.get("id")) in _LINE_ID_TYPES:
+            line_id = item.get("id") if product is not None else None
+            if type(product) is dict and type(line_id) in _LINE_ID_TYPES:
                 clean = _clean_line(product, rates)
                 if clean is not None:
                     price, tax, rate_key, category = clean
@@ -135,7 +137,10 @@ class LineChecks(CheckerBase):
                         found[category] = entries = []
                     entries.append((f"invoiceItems[{i}].product.taxes[0]", tax))
                     if not _PRICE_KEYS.isdisjoint(product):
+                        others.append(i)
                         self.prices(product, f"invoiceItems[{i}].product", Decimal(price))
+                    elif len(item) != 2 or type(line_id) is not str:
+                        others.append(i)
                     if len(item) > 1:  # more than the product: line allowances/charges, period
                         p = f"invoiceItems[{i}]"
                         if "allowances" in item or "charges" in item:
@@ -143,6 +148,7 @@ class LineChecks(CheckerBase):
                         if item.get("invoicingPeriod") is not None:
                             self.line_period(item, p, self.invoice_period)
                     continue
+            others.append(i)
             p = f"invoiceItems[{i}]"
             if not isinstance(item, Mapping):
                 self.add("FAKTOORA-TYPE", p, f"expected an object, got {kind(item)}")
@@ -162,6 +168,8 @@ class LineChecks(CheckerBase):
                 self.line_allowances(item, p)
             if item.get("invoicingPeriod") is not None:
                 self.line_period(item, p, self.invoice_period)
+        if type(items) is list:
+            self.other_lines = others
         return found
 
     def line(
