@@ -28,3 +28,30 @@ def test_read_content_refuses_what_parse_document_refuses(data: bytes) -> None:
     with pytest.raises(DocumentError) as got:
         read_content(data)
     assert got.value.reason == expected.value.reason
+
+
+def test_plain_paths_find_what_lxml_finds() -> None:
+    """``xmlread``'s child-step lookups give what ``find()`` gives, for every lookup the readers make."""
+    from faktoora_async.einvoice import xmlread
+    from faktoora_async.einvoice.validate import validate_document
+
+    real = xmlread._node
+    seen: list[tuple[object, str]] = []
+
+    def checked(el: object, path: str | None) -> object:
+        found = real(el, path)  # type: ignore[arg-type]
+        if el is not None and path:
+            seen.append((found, path))
+            assert found is el.find(path, xmlread.NS), path  # type: ignore[attr-defined]
+        return found
+
+    xmlread._node = checked  # type: ignore[assignment]
+    try:
+        for invoice in generate_invoices(30, seed=11):
+            xml, _ = render_xml(invoice)
+            validate_document(xml)
+    finally:
+        xmlread._node = real  # type: ignore[assignment]
+    assert len({path for _, path in seen}) > 50
+    assert xmlread._steps("ram:A/ram:B") and not xmlread._steps("ram:A[@x='1']")
+    assert not xmlread._steps(".//ram:A") and not xmlread._steps("ram:*") and not xmlread._steps("foo:A")

@@ -8,6 +8,7 @@ document carrying a ``<!DOCTYPE`` is refused outright (that closes XXE and "bill
 
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal, InvalidOperation
 from typing import Final
@@ -106,10 +107,43 @@ def detect_syntax(root: etree._Element, *, what: str = "the file") -> str:
 # ------------------------------------------------------------------------------------------ lookups
 
 
+# A path of plain child steps ("ram:A/ram:B") is followed with lxml's C child iterator; lxml's find() would
+# compile it through ElementPath and build a cache key from the sorted namespace map on every call (most of
+# the time of reading an invoice).  Anything else (predicates, "//", ".", "*") is left to find().
+_PLAIN_STEP: Final = re.compile(rf"(?:{'|'.join(NS)}):[A-Za-z_][\w.-]*")
+_STEPS: dict[str, tuple[str, ...]] = {}  # path -> the Clark names of its steps; () when it is not plain
+_MAX_STEPS: Final = 4096
+
+
+def _steps(path: str) -> tuple[str, ...]:
+    steps = _STEPS.get(path)
+    if steps is None:
+        parts = path.split("/")
+        steps = ()
+        if all(_PLAIN_STEP.fullmatch(part) for part in parts):
+            steps = tuple(f"{{{NS[prefix]}}}{local}" for prefix, local in (p.split(":", 1) for p in parts))
+        if len(_STEPS) < _MAX_STEPS:
+            _STEPS[path] = steps
+    return steps
+
+
+def _first(el: etree._Element, steps: tuple[str, ...]) -> etree._Element | None:
+    """What ``el.find()`` of these child steps finds: the first match in document order."""
+    rest = steps[1:]
+    for child in el.iterchildren(steps[0]):
+        found = _first(child, rest) if rest else child
+        if found is not None:
+            return found
+    return None
+
+
 def _node(el: etree._Element | None, path: str | None) -> etree._Element | None:
     if el is None:
         return None
-    return el.find(path, NS) if path else el
+    if not path:
+        return el
+    steps = _steps(path)
+    return _first(el, steps) if steps else el.find(path, NS)
 
 
 def t(el: etree._Element | None, path: str | None = None) -> str | None:
@@ -138,7 +172,7 @@ def raw(el: etree._Element | None, path: str | None = None) -> str | None:
 
 def has(el: etree._Element | None, path: str) -> bool:
     """Whether ``path`` selects an element below ``el``."""
-    return el is not None and el.find(path, NS) is not None
+    return _node(el, path) is not None
 
 
 def dec(text: str | None) -> Decimal | None:
