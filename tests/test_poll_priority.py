@@ -127,6 +127,26 @@ def test_spare_means_a_free_token_and_no_pause() -> None:
     assert lim.spare()
 
 
+def test_a_busy_client_has_no_spare_slot_even_with_a_full_bucket() -> None:
+    """A token the pace leaves unused while the client is busy stays in the server's bucket and a later
+    request spends it: an early poll that missed would cost a token of real work.  So a slot is spare only
+    with the client's bucket full *and* less than SPARE_SHARE of the rate sent over the last WINDOW."""
+    clock = FakeClock(0.0)
+    lim = AdaptiveRateLimiter(max_rate=100.0, clock=clock)  # bucket of 10 tokens (0.1 s of the rate)
+    for _ in range(60):  # 60 requests in 0.6 s: above half the rate
+        assert lim.acquire_nowait() is not None
+        lim.release()
+        clock.now += 0.01
+    clock.now += 0.05  # 5 tokens of 10: not full
+    assert not lim.spare()
+    clock.now += 0.1  # full now, but 60 requests were sent within the last second
+    assert lim.bucket.level(clock.now) >= lim.bucket.capacity - 1.0
+    assert not lim.spare()
+    assert governor.WINDOW == 1.0 and governor.SPARE_SHARE == 0.5
+    clock.now = 1.12  # the last second holds the sends after 0.12 s: 48 (< 50)
+    assert lim.spare()
+
+
 @pytest.mark.anyio
 async def test_no_spare_slot_while_a_caller_waits() -> None:
     lim = AdaptiveRateLimiter(max_rate=5.0)  # one token, then one every 0.2 s

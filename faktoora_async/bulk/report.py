@@ -17,9 +17,11 @@ import csv
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+import msgspec
 
 from ..files import AtomicWriter, write_atomic
 from .journal import JournalRow, RowSource, SQLiteRowSource
@@ -207,6 +209,13 @@ class RunReport:
 
     def write_json(self, fh: IO[str]) -> None:
         """Stream ``report.json`` into ``fh``: the summary, then ``invoices`` one row at a time."""
+        self._write_both(fh, None)
+
+    def write_csv(self, fh: IO[str]) -> None:
+        """Stream ``report.csv`` into ``fh`` (cells protected against spreadsheet formulas)."""
+        self._write_both(None, fh)
+
+    def _json_head(self) -> str:
         head = {
             **self.summary(),
             "out_dir": str(self.out_dir),
@@ -216,34 +225,26 @@ class RunReport:
         text = json.dumps(head, ensure_ascii=False, indent=1)
         # Same layout as ``json.dumps(doc, indent=1)`` of the whole document: split at the empty list.
         assert text.endswith('"invoices": []\n}')
-        fh.write(text[: -len("[]\n}")] + "[")
+        return text[: -len("[]\n}")] + "["
+
+    def _write_both(self, json_fh: IO[str] | None, csv_fh: IO[str] | None) -> None:
+        """One pass over the rows (the journal is read once) feeding either file or both."""
+        w = csv.writer(csv_fh, lineterminator="\n") if csv_fh is not None else None
+        if json_fh is not None:
+            json_fh.write(self._json_head())
+        if w is not None:
+            w.writerow(_CSV_HEADER)
         first = True
         for r in self.iter_rows():
-            item = json.dumps(_row_dict(r), ensure_ascii=False, indent=1).replace("\n", "\n  ")
-            fh.write(("\n  " if first else ",\n  ") + item)
+            if json_fh is not None:
+                # msgspec writes what ``json.dumps(..., ensure_ascii=False, indent=1)`` writes, ~10x faster
+                item = _format(_ENCODE(_row_dict(r)), indent=1).decode("utf-8").replace("\n", "\n  ")
+                json_fh.write(("\n  " if first else ",\n  ") + item)
+            if w is not None:
+                w.writerow(_csv_row(r))
             first = False
-        fh.write("]\n}" if first else "\n ]\n}")
-
-    def write_csv(self, fh: IO[str]) -> None:
-        """Stream ``report.csv`` into ``fh`` (cells protected against spreadsheet formulas)."""
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(_CSV_HEADER)
-        for r in self.iter_rows():
-            w.writerow(
-                [
-                    _csv_safe(r.number),
-                    r.outcome,
-                    r.state,
-                    r.faktoora_id or "",
-                    r.attempts,
-                    r.files.get("pdf", ""),
-                    r.sha256.get("pdf", ""),
-                    r.files.get("xml", ""),
-                    r.sha256.get("xml", ""),
-                    " ".join(r.rule_ids),
-                    _csv_safe(r.reason or ""),
-                ]
-            )
+        if json_fh is not None:
+            json_fh.write("]\n}" if first else "\n ]\n}")
 
     def to_json_bytes(self) -> bytes:
         """The whole ``report.json`` in memory (small runs; :meth:`write` streams)."""
@@ -254,11 +255,36 @@ class RunReport:
         return _collect(self.write_csv)
 
     def write(self, out_dir: Path | None = None) -> tuple[Path, Path]:
-        """Stream ``report.json`` and ``report.csv`` to temp files in ``out_dir`` and rename them."""
+        """Stream ``report.json`` and ``report.csv`` to temp files in ``out_dir`` (one pass over the rows)
+        and rename them: each name holds its old file or its complete new one, never a part."""
         target = Path(out_dir or self.out_dir)
-        json_path = write_atomic_stream(target / "report.json", self.write_json)
-        csv_path = write_atomic_stream(target / "report.csv", self.write_csv)
-        return json_path, csv_path
+        with (
+            AtomicWriter(target / "report.json", text=True) as jw,
+            AtomicWriter(target / "report.csv", text=True) as cw,
+        ):
+            assert jw.file is not None and cw.file is not None
+            self._write_both(jw.file, cw.file)
+            return jw.commit(), cw.commit()
+
+
+def _csv_row(r: ReportRow) -> list[Any]:
+    return [
+        _csv_safe(r.number),
+        r.outcome,
+        r.state,
+        r.faktoora_id or "",
+        r.attempts,
+        r.files.get("pdf", ""),
+        r.sha256.get("pdf", ""),
+        r.files.get("xml", ""),
+        r.sha256.get("xml", ""),
+        " ".join(r.rule_ids),
+        _csv_safe(r.reason or ""),
+    ]
+
+
+_ENCODE = msgspec.json.Encoder().encode
+_format = msgspec.json.format
 
 
 def _collect(fill: Callable[[IO[str]], None]) -> bytes:
@@ -270,25 +296,23 @@ def _collect(fill: Callable[[IO[str]], None]) -> bytes:
 
 
 def _row_dict(r: ReportRow) -> dict[str, Any]:
-    d = asdict(r)
-    d["rule_ids"] = list(r.rule_ids)
-    return d
+    # by hand, in field order: dataclasses.asdict() deep-copies every value (most of a report's time)
+    return {
+        "number": r.number,
+        "outcome": r.outcome,
+        "state": r.state,
+        "faktoora_id": r.faktoora_id,
+        "files": dict(r.files),
+        "sha256": dict(r.sha256),
+        "reason": r.reason,
+        "rule_ids": list(r.rule_ids),
+        "attempts": r.attempts,
+    }
 
 
 def _csv_safe(text: str) -> str:
     # Spreadsheet formula injection: a cell starting with these is treated as a formula by Excel & co.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def write_atomic_stream(path: Path, fill: Callable[[IO[str]], None]) -> Path:
-    """Let ``fill`` write UTF-8 text into a temp file beside ``path``; fsync; rename over ``path``.
-
-    A failure (or a kill) part-way leaves ``path`` as it was: readers only ever see a complete file.
-    """
-    with AtomicWriter(path, text=True) as writer:
-        assert writer.file is not None
-        fill(writer.file)
-        return writer.commit()
 
 
 def count_outcomes(rows: Iterable[ReportRow]) -> dict[str, int]:

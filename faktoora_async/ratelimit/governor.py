@@ -54,6 +54,11 @@ MAX_YIELD = 5.0
 STORE_RETRY = 5.0
 #: A store's "wait" is slept at most this long before asking again (its shared rate may change).
 STORE_MAX_WAIT = 0.5
+#: Once the rate is known, a slot is spare only while the client sent less than this share of the rate
+#: over the last :data:`WINDOW`: the server's bucket then fills beyond what the pace will ever spend.
+#: Busier than that, an unused slot's token stays in the server's bucket and a later request spends it,
+#: so a speculative request (an early poll that misses) would cost a token of real work.
+SPARE_SHARE = 0.5
 #: Own send times and the store's counter at each, kept for measuring (bounded memory).
 SHARED_HISTORY = 8192
 
@@ -395,8 +400,10 @@ class AdaptiveRateLimiter:
 
     def spare(self) -> bool:
         """True when a request sent now takes a slot nobody else is waiting for and the client's bucket
-        has a token for it at once: capacity that is lost unless something uses it (e.g. a status poll
-        sent before it is due).  False while a shared store is in use (the slot may be another's)."""
+        is full: capacity that is lost unless something uses it now (e.g. a status poll sent before it
+        is due).  A bucket that is not full keeps its tokens for the requests to come, so a speculative
+        request then would take a token from them.  False while a shared store is in use (the slot may
+        be another's)."""
         if self.store is not None or self._callers > self._sending:
             return False
         now = self._clock()
@@ -406,7 +413,14 @@ class AdaptiveRateLimiter:
         if cap is not None and self._sending >= cap:
             return False
         self._sync_bucket(now)
-        return self.bucket.level(now) >= 1.0
+        if self.bucket.level(now) < max(1.0, self.bucket.capacity - 1.0):
+            return False
+        if self.policy.discovering:  # the server's bucket is not known to be empty: its burst overflows
+            return True
+        rate = self.policy.rate_at(now)
+        return (
+            math.isinf(rate) or self.rate_clock.sent.count_after(now - WINDOW) < SPARE_SHARE * rate * WINDOW
+        )
 
     # ------------------------------------------------------------------ outcomes
 
