@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from .app import create_app
     from .errors import ApiError
     from .faults import FaultConfig
-    from .server import Sandbox, SandboxProcess
+    from .process import SandboxProcess
+    from .server import Sandbox
     from .state import SandboxConfig
     from .store import FEATURES
 
@@ -33,7 +34,7 @@ _LAZY = {
     "FaultConfig": ".faults",
     "Sandbox": ".server",
     "SandboxConfig": ".state",
-    "SandboxProcess": ".server",
+    "SandboxProcess": ".process",
     "create_app": ".app",
 }
 
