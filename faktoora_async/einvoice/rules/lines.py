@@ -29,16 +29,20 @@ _ZERO_RATE_CATEGORIES = frozenset(_CATEGORY_RULES) - {"S", "L", "M", "O"}
 # ``to_decimal`` takes (finite, adjusted exponent within -18 .. 18); an int the same within +-10**19
 _PLAIN_CHARS = 19
 _INT_LIMIT = 10**19
+_TAX_PATHS: list[str] = []  # see _tax_paths
+_TAX_PATHS_KEPT = 1000
 
 
-def _clean_line(product: dict[str, Any], rates: dict[str, Decimal]) -> tuple[Any, Any, Decimal, str] | None:
+def _clean_line(
+    product: dict[str, Any], rates: dict[str | int, Decimal]
+) -> tuple[Any, Any, Decimal, str] | None:
     """The common line, plain JSON and nothing to report: ``(raw price, tax, rate key, category)``.
 
     ``None`` whenever :meth:`LineChecks.line` might report anything (or the line is not the plain dict
     shape), so that the full check runs.  It reports nothing for a line that passes here: every test below
     is at least as strict as the full check's (exact types, unsigned decimals of at most 19 characters,
     codes without spaces), and a passing line leaves the same traces (its VAT entry's rate key and
-    category) as the full check would.  ``rates`` memoises the rate strings of one invoice.
+    category) as the full check would.  ``rates`` memoises the rates (strings, ints) of one invoice.
     """
     get = product.get
     name = get("name")
@@ -89,12 +93,13 @@ def _clean_line(product: dict[str, Any], rates: dict[str, Decimal]) -> tuple[Any
         if category == "S" or category == "L" or category == "M":
             return None
         return price, tax, ZERO, category
-    rate = rates.get(value) if type(value) is str else None
+    exact = type(value)
+    rate = rates.get(value) if exact is str or exact is int else None  # never a bool or float: 1 == True
     if rate is None:
         rate = clean_decimal(value)
         if rate is None:
             return None
-        if type(value) is str:
+        if exact is str or exact is int:
             rates[value] = rate
     if category == "S":
         if rate <= ZERO:
@@ -105,6 +110,17 @@ def _clean_line(product: dict[str, Any], rates: dict[str, Decimal]) -> tuple[Any
     elif (category == "O" or category in _ZERO_RATE_CATEGORIES) and rate != ZERO:
         return None
     return price, tax, rate, category
+
+
+def _tax_paths(count: int) -> list[str]:
+    """``invoiceItems[i].product.taxes[0]`` for i < count, made once per index below 1,000 (kept: every
+    invoice's lines share them)."""
+    if count > len(_TAX_PATHS):
+        for index in range(len(_TAX_PATHS), min(count, _TAX_PATHS_KEPT)):
+            _TAX_PATHS.append(f"invoiceItems[{index}].product.taxes[0]")
+        if count > _TAX_PATHS_KEPT:
+            return _TAX_PATHS + [f"invoiceItems[{i}].product.taxes[0]" for i in range(_TAX_PATHS_KEPT, count)]
+    return _TAX_PATHS
 
 
 class LineChecks(CheckerBase):
@@ -121,8 +137,9 @@ class LineChecks(CheckerBase):
             self.add("BR-16", "invoiceItems", "An Invoice shall have at least one Invoice line (BG-25).")
             return found
         rate_keys = self.rate_keys
-        rates: dict[str, Decimal] = {}
+        rates: dict[str | int, Decimal] = {}
         others: list[int] = []  # the lines that are not plain (see ``CheckerBase.other_lines``)
+        paths = _tax_paths(len(items))
         for i, item in enumerate(items):
             # the common line in one cheap pass; anything else (or anything to report) takes the full check
             product = item.get("product") if type(item) is dict else None
@@ -135,12 +152,12 @@ class LineChecks(CheckerBase):
                     entries = found.get(category)
                     if entries is None:
                         found[category] = entries = []
-                    entries.append((f"invoiceItems[{i}].product.taxes[0]", tax))
+                    entries.append((paths[i], tax))
                     if not _PRICE_KEYS.isdisjoint(product):
-                        others.append(i)
                         self.prices(product, f"invoiceItems[{i}].product", Decimal(price))
-                    elif len(item) != 2 or type(line_id) is not str:
-                        others.append(i)
+                    elif len(item) == 2 and type(line_id) is str:
+                        continue  # a plain line: nothing but its id and product
+                    others.append(i)
                     if len(item) > 1:  # more than the product: line allowances/charges, period
                         p = f"invoiceItems[{i}]"
                         if "allowances" in item or "charges" in item:

@@ -1,0 +1,65 @@
+"""The rules' common-line pass reports exactly what the full per-line check reports.
+
+``rules.lines._clean_line`` takes the common line in one cheap pass and ``None`` sends a line to the full
+check; forcing ``None`` for every line must not change any violation (ids, paths, messages, order).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from test_preflight_shape import MUTATIONS, _invoices
+
+from faktoora_async.einvoice.rules import check_invoice, lines
+
+
+def _both(payload: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = check_invoice(payload)
+    with monkeypatch.context() as patch:
+        patch.setattr(lines, "_clean_line", lambda product, rates: None)
+        full = check_invoice(payload)
+    assert fast == full
+
+
+@pytest.mark.parametrize(("name", "mutate"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_broken_lines(
+    name: str, mutate: Callable[[dict[str, Any]], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for base in _invoices()[::3]:
+        payload = copy.deepcopy(base)
+        try:
+            mutate(payload)
+        except (IndexError, KeyError, TypeError):
+            continue
+        _both(payload, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "rates",
+    [
+        (19, True, 19.0),
+        (1, True, "1"),
+        ("19", 19, "19.00"),
+        (0, False, "0", 0.0),
+        (-1, "-1", 0),
+    ],
+)
+@pytest.mark.parametrize("category", ["S", "Z", "L", "E"])
+def test_rate_memo_keeps_types_apart(
+    rates: tuple[Any, ...], category: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Equal rates of another type (1 == True == 1.0) are judged each on their own, as the full check does."""
+    payload = copy.deepcopy(_invoices()[0])
+    items = payload["invoiceItems"]
+    for index, rate in enumerate(rates):
+        tax = items[index % len(items)]["product"]["taxes"][0]
+        tax.update(categoryCode=category, rate=rate)
+    _both(payload, monkeypatch)
+
+
+def test_generated(monkeypatch: pytest.MonkeyPatch) -> None:
+    for payload in _invoices():
+        _both(payload, monkeypatch)
