@@ -247,6 +247,24 @@ _CELL_PADDING: Final = 12.0  # left + right padding of a table cell (reportlab's
 _PLAIN_MAX_LINES: Final = 12  # taller text stays a Paragraph (its row or frame splits at its own leading)
 
 
+_WIDTHS: dict[tuple[str, str, float], float] = {}  # (text, font, size) -> reportlab's stringWidth
+_MAX_WIDTHS: Final = 50_000  # then the cache starts over (~5 MB at most)
+
+
+def _string_width(text: str, font: str, size: float) -> float:
+    """reportlab's ``stringWidth``, remembered: the labels, words and characters of invoices repeat (5 of
+    6 measurements of the demo's invoices had been made before, ~2.5 us each)."""
+    key = (text, font, size)
+    width = _WIDTHS.get(key)
+    if width is None:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        if len(_WIDTHS) >= _MAX_WIDTHS:
+            _WIDTHS.clear()
+        width = _WIDTHS[key] = stringWidth(text, font, size)
+    return width
+
+
 def _plain_lines(text: str, font: str, size: float, room: float) -> list[str] | None:
     """``text`` as lines of at most ``room`` points in ``font`` at ``size``, or None when a Paragraph must
     set it (more than :data:`_PLAIN_MAX_LINES` lines).
@@ -257,18 +275,16 @@ def _plain_lines(text: str, font: str, size: float, room: float) -> list[str] | 
     cheap path: a Paragraph parses markup and breaks lines word by word (most of reportlab's time in an
     invoice), while plain lines are measured once and drawn as they are.
     """
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     out: list[str] = []
     for line in text.split("\n"):
-        if stringWidth(line, font, size) <= room:
+        if _string_width(line, font, size) <= room:
             out.append(line)
             continue
-        space = stringWidth(" ", font, size)
+        space = _string_width(" ", font, size)
         words: list[str] = []
         used = 0.0
         for word in line.split():
-            width = stringWidth(word, font, size)
+            width = _string_width(word, font, size)
             # a word that does not fit ends the line, unless it is longer than a line and room is left
             if words and used + space + width > room and (width <= room or used + space >= room):
                 out.append(" ".join(words))
@@ -281,7 +297,7 @@ def _plain_lines(text: str, font: str, size: float, room: float) -> list[str] | 
                 left = room - (used + space if words else 0.0)
                 cut, taken = 0, 0.0
                 for ch in word:
-                    step = stringWidth(ch, font, size)
+                    step = _string_width(ch, font, size)
                     if taken + step > left and (cut or words):
                         break
                     cut, taken = cut + 1, taken + step
