@@ -14,7 +14,7 @@ from typing import Final
 from lxml import etree
 
 from .document import AllowanceCharge, Document, EmbeddedFile, Line, Party, PaymentMeans, Tax
-from .xmlread import NS, dec, has, raw, s, t
+from .xmlread import NS, dec, first, has, raw, s, t
 
 __all__ = ["read_cii"]
 
@@ -57,24 +57,24 @@ def _party(el: etree._Element | None) -> Party:
         return party
     party.present = True
     party.name = s(el, "ram:Name")
-    address = el.find("ram:PostalTradeAddress", NS)
+    address = first(el, "ram:PostalTradeAddress")
     party.address_present = address is not None
     party.street = s(address, "ram:LineOne")
     party.city = s(address, "ram:CityName")
     party.postcode = s(address, "ram:PostcodeCode")
     party.country = t(address, "ram:CountryID")
-    contact = el.find("ram:DefinedTradeContact", NS)
+    contact = first(el, "ram:DefinedTradeContact")
     party.contact_present = contact is not None
     if contact is not None:
         party.contact_name = s(contact, "ram:PersonName") or s(contact, "ram:DepartmentName")
         party.phone = s(contact, "ram:TelephoneUniversalCommunication/ram:CompleteNumber")
         party.email = s(contact, "ram:EmailURIUniversalCommunication/ram:URIID")
-    uri = el.find("ram:URIUniversalCommunication/ram:URIID", NS)
+    uri = first(el, "ram:URIUniversalCommunication/ram:URIID")
     party.endpoint_present = uri is not None
     party.electronic_address = s(uri)
     party.electronic_address_scheme = uri.get("schemeID") if uri is not None else None
-    first_uri = el.find("ram:URIUniversalCommunication", NS)
-    first_id = first_uri.find("ram:URIID", NS) if first_uri is not None else None
+    first_uri = first(el, "ram:URIUniversalCommunication")
+    first_id = first(first_uri, "ram:URIID") if first_uri is not None else None
     party.endpoint_scheme = (first_id.get("schemeID") or "").strip() or None if first_id is not None else None
     party.scheme_missing = first_uri is not None and party.endpoint_scheme is None
     for reg in el.iterfind("ram:SpecifiedTaxRegistration/ram:ID", NS):
@@ -93,8 +93,8 @@ def _party(el: etree._Element | None) -> Party:
 
 def _allowance_charge(el: etree._Element) -> AllowanceCharge:
     indicator = t(el, "ram:ChargeIndicator/udt:Indicator")
-    amount_el = el.find("ram:ActualAmount", NS)
-    tax = el.find("ram:CategoryTradeTax", NS)
+    amount_el = first(el, "ram:ActualAmount")
+    tax = first(el, "ram:CategoryTradeTax")
     vat_tax = tax if tax is not None and (t(tax, "ram:TypeCode") or "").upper() == "VAT" else None
     rate_text = t(tax, "ram:RateApplicablePercent")
     return AllowanceCharge(
@@ -130,25 +130,25 @@ def _period_broken(period: etree._Element | None) -> bool:
 
 
 def _line(item: etree._Element) -> Line:
-    agreement = item.find("ram:SpecifiedLineTradeAgreement", NS)
-    net_price = agreement.find("ram:NetPriceProductTradePrice", NS) if agreement is not None else None
-    gross_price = agreement.find("ram:GrossPriceProductTradePrice", NS) if agreement is not None else None
-    qty = item.find("ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", NS)
-    settlement = item.find("ram:SpecifiedLineTradeSettlement", NS)
-    tax = settlement.find("ram:ApplicableTradeTax", NS) if settlement is not None else None
+    agreement = first(item, "ram:SpecifiedLineTradeAgreement")
+    net_price = first(agreement, "ram:NetPriceProductTradePrice") if agreement is not None else None
+    gross_price = first(agreement, "ram:GrossPriceProductTradePrice") if agreement is not None else None
+    qty = first(item, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity")
+    settlement = first(item, "ram:SpecifiedLineTradeSettlement")
+    tax = first(settlement, "ram:ApplicableTradeTax") if settlement is not None else None
     net = (
-        settlement.find("ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount", NS)
+        first(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount")
         if settlement is not None
         else None
     )
-    period = settlement.find("ram:BillingSpecifiedPeriod", NS) if settlement is not None else None
-    price_el = net_price.find("ram:ChargeAmount", NS) if net_price is not None else None
-    gross_el = gross_price.find("ram:ChargeAmount", NS) if gross_price is not None else None
+    period = first(settlement, "ram:BillingSpecifiedPeriod") if settlement is not None else None
+    price_el = first(net_price, "ram:ChargeAmount") if net_price is not None else None
+    gross_el = first(gross_price, "ram:ChargeAmount") if gross_price is not None else None
     price_acs = (
         list(gross_price.iterfind("ram:AppliedTradeAllowanceCharge", NS)) if gross_price is not None else []
     )
     discount = (
-        gross_price.find("ram:AppliedTradeAllowanceCharge/ram:ActualAmount", NS)
+        first(gross_price, "ram:AppliedTradeAllowanceCharge/ram:ActualAmount")
         if gross_price is not None
         else None
     )
@@ -158,7 +158,7 @@ def _line(item: etree._Element) -> Line:
         if p is not None
         for b in p.iterfind("ram:BasisQuantity[@unitCode]", NS)
     ]
-    base = net_price.find("ram:BasisQuantity", NS) if net_price is not None else None
+    base = first(net_price, "ram:BasisQuantity") if net_price is not None else None
     acs = settlement.iterfind("ram:SpecifiedTradeAllowanceCharge", NS) if settlement is not None else ()
     return Line(
         line_id=t(item, "ram:AssociatedDocumentLineDocument/ram:LineID"),
@@ -206,13 +206,13 @@ def _line(item: etree._Element) -> Line:
 
 
 def _header(doc: Document, root: etree._Element) -> None:
-    ctx = root.find("rsm:ExchangedDocumentContext", NS)
+    ctx = first(root, "rsm:ExchangedDocumentContext")
     doc.spec_id = t(ctx, "ram:GuidelineSpecifiedDocumentContextParameter/ram:ID")
     doc.process_id = t(ctx, "ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID")
     doc.process_present = ctx is None or has(
         ctx, "ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID"
     )
-    exdoc = root.find("rsm:ExchangedDocument", NS)
+    exdoc = first(root, "rsm:ExchangedDocument")
     doc.number = t(exdoc, "ram:ID")
     issue = exdoc.find(f"ram:IssueDateTime/{_DATE}", NS) if exdoc is not None else None
     doc.issue_date = t(issue)
@@ -228,20 +228,20 @@ def _iter(el: etree._Element | None, path: str) -> list[etree._Element]:
 
 def _agreement(doc: Document, agreement: etree._Element) -> None:
     doc.buyer_reference = t(agreement, "ram:BuyerReference")
-    doc.seller = _party(agreement.find("ram:SellerTradeParty", NS))
-    doc.buyer = _party(agreement.find("ram:BuyerTradeParty", NS))
-    rep = agreement.find("ram:SellerTaxRepresentativeTradeParty", NS)
+    doc.seller = _party(first(agreement, "ram:SellerTradeParty"))
+    doc.buyer = _party(first(agreement, "ram:BuyerTradeParty"))
+    rep = first(agreement, "ram:SellerTaxRepresentativeTradeParty")
     if rep is not None:
         doc.tax_rep_present = True
         doc.tax_rep_name = s(rep, "ram:Name")
         doc.tax_rep_address = has(rep, "ram:PostalTradeAddress")
         doc.tax_rep_country = t(rep, "ram:PostalTradeAddress/ram:CountryID")
-        doc.tax_rep_vat = rep.find("ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']", NS) is not None
+        doc.tax_rep_vat = first(rep, "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']") is not None
     doc.order_reference = t(agreement, "ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID")
     doc.contract_reference = t(agreement, "ram:ContractReferencedDocument/ram:IssuerAssignedID")
     doc.project_reference = t(agreement, "ram:SpecifiedProcuringProject/ram:ID")
     for ref in agreement.iterfind("ram:AdditionalReferencedDocument", NS):
-        obj = ref.find("ram:AttachmentBinaryObject", NS)
+        obj = first(ref, "ram:AttachmentBinaryObject")
         item = EmbeddedFile(
             filename=obj.get("filename") if obj is not None else None,
             mime_code=obj.get("mimeCode") if obj is not None else None,
@@ -258,8 +258,8 @@ def _agreement(doc: Document, agreement: etree._Element) -> None:
 
 
 def _delivery(doc: Document, delivery: etree._Element) -> None:
-    party = delivery.find("ram:ShipToTradeParty", NS)
-    ship = party.find("ram:PostalTradeAddress", NS) if party is not None else None
+    party = first(delivery, "ram:ShipToTradeParty")
+    ship = first(party, "ram:PostalTradeAddress") if party is not None else None
     doc.ship_to_name = s(party, "ram:Name")
     doc.ship_to_address = ship is not None
     doc.ship_to_street = s(ship, "ram:LineOne")
@@ -271,7 +271,7 @@ def _delivery(doc: Document, delivery: etree._Element) -> None:
 
 def _payment(doc: Document, settlement: etree._Element) -> None:
     for pm in settlement.iterfind("ram:SpecifiedTradeSettlementPaymentMeans", NS):
-        account = pm.find("ram:PayeePartyCreditorFinancialAccount", NS)
+        account = first(pm, "ram:PayeePartyCreditorFinancialAccount")
         doc.payment_means.append(
             PaymentMeans(
                 code=t(pm, "ram:TypeCode"),
@@ -295,7 +295,7 @@ def _payment(doc: Document, settlement: etree._Element) -> None:
     doc.remittance = s(settlement, "ram:PaymentReference")
     doc.direct_debit = doc.mandate_id or has(settlement, "ram:CreditorReferenceID")
     terms = settlement.findall("ram:SpecifiedTradePaymentTerms", NS)
-    first_terms = settlement.find("ram:SpecifiedTradePaymentTerms/ram:Description", NS)
+    first_terms = first(settlement, "ram:SpecifiedTradePaymentTerms/ram:Description")
     doc.terms_first = first_terms.text if first_terms is not None else None
     texts = [d for term in terms if (d := raw(term, "ram:Description"))]
     doc.terms_description = "\n".join(texts) if texts else None
@@ -327,7 +327,7 @@ def _taxes(doc: Document, settlement: etree._Element) -> None:
 
 
 def _sums(doc: Document, settlement: etree._Element) -> None:
-    sums = settlement.find("ram:SpecifiedTradeSettlementHeaderMonetarySummation", NS)
+    sums = first(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     if sums is None:
         return
     doc.sums_present = True
@@ -346,7 +346,7 @@ def _sums(doc: Document, settlement: etree._Element) -> None:
 def _settlement(doc: Document, settlement: etree._Element) -> None:
     doc.currency = t(settlement, "ram:InvoiceCurrencyCode")
     doc.tax_currency = t(settlement, "ram:TaxCurrencyCode")
-    period = settlement.find("ram:BillingSpecifiedPeriod", NS)
+    period = first(settlement, "ram:BillingSpecifiedPeriod")
     if period is not None:
         doc.period_present = True
         doc.period_start = t(period, f"ram:StartDateTime/{_DATE}")
@@ -403,7 +403,7 @@ def _referenced_documents(root: etree._Element) -> list[str]:
         if codes and not (additional and codes & {"50", "130", "916"}):
             out.append("CII-DT-018")
         if (
-            el.find("ram:FormattedIssueDateTime", NS) is not None
+            first(el, "ram:FormattedIssueDateTime") is not None
             and qname.localname != "InvoiceReferencedDocument"
         ):
             out.append("CII-DT-027")
@@ -448,15 +448,15 @@ def read_cii(root: etree._Element, *, scan: bool = True) -> Document:
     that only the rules read (:func:`_scan`: schemes, structure, empty elements), as a view needs none."""
     doc = Document(syntax="cii")
     _header(doc, root)
-    tx = root.find("rsm:SupplyChainTradeTransaction", NS)
+    tx = first(root, "rsm:SupplyChainTradeTransaction")
     if tx is not None:
-        agreement = tx.find("ram:ApplicableHeaderTradeAgreement", NS)
+        agreement = first(tx, "ram:ApplicableHeaderTradeAgreement")
         if agreement is not None:
             _agreement(doc, agreement)
-        delivery = tx.find("ram:ApplicableHeaderTradeDelivery", NS)
+        delivery = first(tx, "ram:ApplicableHeaderTradeDelivery")
         if delivery is not None:
             _delivery(doc, delivery)
-        settlement = tx.find("ram:ApplicableHeaderTradeSettlement", NS)
+        settlement = first(tx, "ram:ApplicableHeaderTradeSettlement")
         if settlement is not None:
             _settlement(doc, settlement)
         doc.lines = [_line(item) for item in tx.iterfind("ram:IncludedSupplyChainTradeLineItem", NS)]

@@ -14,7 +14,7 @@ from lxml import etree
 
 from .document import AllowanceCharge, Document, EmbeddedFile, Line, Party, PaymentMeans, Tax
 from .read_cii import empty_elements
-from .xmlread import NS, UBL_CREDIT_NOTE_ROOT, dec, has, raw, s, t
+from .xmlread import NS, UBL_CREDIT_NOTE_ROOT, dec, first, has, raw, s, t
 
 __all__ = ["read_ubl"]
 
@@ -38,7 +38,7 @@ def _is_vat_scheme(el: etree._Element) -> bool:
 
 def _party_taxes(party: Party, el: etree._Element) -> None:
     for scheme in el.iterfind("cac:PartyTaxScheme", NS):
-        company = scheme.find("cbc:CompanyID", NS)
+        company = first(scheme, "cbc:CompanyID")
         if company is not None:
             party.any_tax_ids.append(company.text or "")
             if _is_vat_scheme(scheme):
@@ -57,18 +57,18 @@ def _party(el: etree._Element | None) -> Party:
     party.present = True
     party.name = s(el, "cac:PartyLegalEntity/cbc:RegistrationName")
     party.trading_name = s(el, "cac:PartyName/cbc:Name")
-    address = el.find("cac:PostalAddress", NS)
+    address = first(el, "cac:PostalAddress")
     party.address_present = address is not None
     party.street = s(address, "cbc:StreetName")
     party.city = s(address, "cbc:CityName")
     party.postcode = s(address, "cbc:PostalZone")
     party.country = t(address, "cac:Country/cbc:IdentificationCode")
-    contact = el.find("cac:Contact", NS)
+    contact = first(el, "cac:Contact")
     party.contact_present = contact is not None
     party.contact_name = s(contact, "cbc:Name")
     party.phone = s(contact, "cbc:Telephone")
     party.email = s(contact, "cbc:ElectronicMail")
-    endpoint = el.find("cbc:EndpointID", NS)
+    endpoint = first(el, "cbc:EndpointID")
     party.endpoint_present = endpoint is not None
     party.endpoint_scheme = (
         ((endpoint.get("schemeID") or "").strip() or None) if endpoint is not None else None
@@ -87,8 +87,8 @@ def _party(el: etree._Element | None) -> Party:
 
 def _allowance_charge(el: etree._Element) -> AllowanceCharge:
     indicator = t(el, "cbc:ChargeIndicator")
-    amount_el = el.find("cbc:Amount", NS)
-    cat = el.find("cac:TaxCategory", NS)
+    amount_el = first(el, "cbc:Amount")
+    cat = first(el, "cac:TaxCategory")
     return AllowanceCharge(
         charge=True if indicator == "true" else False if indicator == "false" else None,
         indicator_text=indicator,
@@ -113,13 +113,13 @@ def _allowance_charge(el: etree._Element) -> AllowanceCharge:
 
 def _line(line: etree._Element, qty_tag: str) -> Line:
     qty = line.find(qty_tag, NS)
-    price = line.find("cac:Price", NS)
-    price_el = price.find("cbc:PriceAmount", NS) if price is not None else None
-    price_ac = price.find("cac:AllowanceCharge", NS) if price is not None else None
-    cat = line.find("cac:Item/cac:ClassifiedTaxCategory", NS)
-    base = price.find("cbc:BaseQuantity", NS) if price is not None else None
-    period = line.find("cac:InvoicePeriod", NS)
-    net = line.find("cbc:LineExtensionAmount", NS)
+    price = first(line, "cac:Price")
+    price_el = first(price, "cbc:PriceAmount") if price is not None else None
+    price_ac = first(price, "cac:AllowanceCharge") if price is not None else None
+    cat = first(line, "cac:Item/cac:ClassifiedTaxCategory")
+    base = first(price, "cbc:BaseQuantity") if price is not None else None
+    period = first(line, "cac:InvoicePeriod")
+    net = first(line, "cbc:LineExtensionAmount")
     price_acs = price.iterfind("cac:AllowanceCharge", NS) if price is not None else ()
     return Line(
         line_id=t(line, "cbc:ID"),
@@ -166,7 +166,7 @@ def _line(line: etree._Element, qty_tag: str) -> Line:
 def _header(doc: Document, root: etree._Element) -> None:
     doc.spec_id = t(root, "cbc:CustomizationID")
     doc.process_id = t(root, "cbc:ProfileID")
-    doc.process_present = root.find("cbc:ProfileID", NS) is not None
+    doc.process_present = first(root, "cbc:ProfileID") is not None
     doc.number = t(root, "cbc:ID")
     doc.issue_date = t(root, "cbc:IssueDate")
     doc.issue_date_ok = doc.issue_date is not None
@@ -190,9 +190,9 @@ def _header(doc: Document, root: etree._Element) -> None:
 
 
 def _parties(doc: Document, root: etree._Element) -> None:
-    doc.seller = _party(root.find("cac:AccountingSupplierParty/cac:Party", NS))
-    doc.buyer = _party(root.find("cac:AccountingCustomerParty/cac:Party", NS))
-    rep = root.find("cac:TaxRepresentativeParty", NS)
+    doc.seller = _party(first(root, "cac:AccountingSupplierParty/cac:Party"))
+    doc.buyer = _party(first(root, "cac:AccountingCustomerParty/cac:Party"))
+    rep = first(root, "cac:TaxRepresentativeParty")
     if rep is not None:
         doc.tax_rep_present = True
         doc.tax_rep_name = s(rep, "cac:PartyName/cbc:Name")
@@ -204,7 +204,7 @@ def _parties(doc: Document, root: etree._Element) -> None:
     for ref in root.iterfind("cac:AdditionalDocumentReference", NS):
         if t(ref, "cbc:ID") is None:
             doc.doc_refs_without_id += 1
-        obj = ref.find("cac:Attachment/cbc:EmbeddedDocumentBinaryObject", NS)
+        obj = first(ref, "cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
         item = EmbeddedFile(
             filename=obj.get("filename") if obj is not None else None,
             mime_code=obj.get("mimeCode") if obj is not None else None,
@@ -233,9 +233,9 @@ def _parties(doc: Document, root: etree._Element) -> None:
 
 
 def _delivery(doc: Document, root: etree._Element) -> None:
-    delivery = root.find("cac:Delivery", NS)
+    delivery = first(root, "cac:Delivery")
     if delivery is not None:
-        address = delivery.find("cac:DeliveryLocation/cac:Address", NS)
+        address = first(delivery, "cac:DeliveryLocation/cac:Address")
         doc.ship_to_name = s(delivery, "cac:DeliveryParty/cac:PartyName/cbc:Name")
         doc.ship_to_address = address is not None
         doc.ship_to_street = s(address, "cbc:StreetName")
@@ -243,7 +243,7 @@ def _delivery(doc: Document, root: etree._Element) -> None:
         doc.ship_to_city = s(address, "cbc:CityName")
         doc.ship_to_postcode = s(address, "cbc:PostalZone")
         doc.delivery_date = t(delivery, "cbc:ActualDeliveryDate")
-    period = root.find("cac:InvoicePeriod", NS)
+    period = first(root, "cac:InvoicePeriod")
     if period is not None:
         doc.period_present = True
         doc.period_start = t(period, "cbc:StartDate")
@@ -252,8 +252,8 @@ def _delivery(doc: Document, root: etree._Element) -> None:
 
 def _payment(doc: Document, root: etree._Element) -> None:
     for pm in root.iterfind("cac:PaymentMeans", NS):
-        account = pm.find("cac:PayeeFinancialAccount", NS)
-        code = pm.find("cbc:PaymentMeansCode", NS)
+        account = first(pm, "cac:PayeeFinancialAccount")
+        code = first(pm, "cbc:PaymentMeansCode")
         doc.payment_means.append(
             PaymentMeans(
                 code=t(code),
@@ -272,14 +272,14 @@ def _payment(doc: Document, root: etree._Element) -> None:
     doc.mandate_id = has(root, "cac:PaymentMeans/cac:PaymentMandate/cbc:ID")
     doc.mandate_reference = t(root, "cac:PaymentMeans/cac:PaymentMandate/cbc:ID")
     doc.remittance = s(root, "cac:PaymentMeans/cbc:PaymentID")
-    first_note = root.find("cac:PaymentTerms/cbc:Note", NS)
+    first_note = first(root, "cac:PaymentTerms/cbc:Note")
     doc.terms_first = first_note.text if first_note is not None else None
     texts = [d for n in root.iterfind("cac:PaymentTerms/cbc:Note", NS) if (d := raw(n))]
     doc.terms_description = "\n".join(texts) or None
 
 
 def _tax(sub: etree._Element) -> Tax:
-    cat = sub.find("cac:TaxCategory", NS)
+    cat = first(sub, "cac:TaxCategory")
     return Tax(
         type_code="VAT" if cat is not None and _is_vat_scheme(cat) else t(cat, "cac:TaxScheme/cbc:ID"),
         category=t(cat, "cbc:ID"),
@@ -301,7 +301,7 @@ def _tax(sub: etree._Element) -> Tax:
 
 def _taxes_and_sums(doc: Document, root: etree._Element) -> None:
     for total in root.iterfind("cac:TaxTotal", NS):
-        amount = total.find("cbc:TaxAmount", NS)
+        amount = first(total, "cbc:TaxAmount")
         subtotals = total.findall("cac:TaxSubtotal", NS)
         sub_sum = sum((dec(t(x, "cbc:TaxAmount")) or _ZERO for x in subtotals), _ZERO)
         currency = amount.get("currencyID") if amount is not None else None
@@ -309,7 +309,7 @@ def _taxes_and_sums(doc: Document, root: etree._Element) -> None:
         if (value := t(amount)) is not None:
             doc.tax_total_texts.append((currency, value))
         doc.taxes.extend(_tax(sub) for sub in subtotals)
-    sums = root.find("cac:LegalMonetaryTotal", NS)
+    sums = first(root, "cac:LegalMonetaryTotal")
     if sums is not None:
         doc.sums_present = True
         for key, tag in _SUMS:
@@ -326,8 +326,8 @@ def _party_tax_scheme_counts(root: etree._Element) -> list[str]:
     def count(party: str, vat: bool) -> int:
         n = 0
         for scheme in root.iterfind(f"{party}/cac:PartyTaxScheme", NS):
-            scheme_id = scheme.find("cac:TaxScheme/cbc:ID", NS)
-            if scheme_id is None or scheme.find("cbc:CompanyID", NS) is None:
+            scheme_id = first(scheme, "cac:TaxScheme/cbc:ID")
+            if scheme_id is None or first(scheme, "cbc:CompanyID") is None:
                 continue
             n += ((scheme_id.text or "").upper() == "VAT") == vat
         return n
@@ -363,9 +363,9 @@ def _scan(doc: Document, root: etree._Element) -> None:
     """Whole-document facts: every VAT id, tax scheme, address scheme and identifier scheme."""
     for scheme in root.iter(f"{{{NS['cac']}}}PartyTaxScheme"):
         company_id = t(scheme, "cbc:CompanyID")
-        if _is_vat_scheme(scheme) and scheme.find("cbc:CompanyID", NS) is not None:
+        if _is_vat_scheme(scheme) and first(scheme, "cbc:CompanyID") is not None:
             doc.all_vat_ids.append(company_id or "")
-        if t(scheme, "cac:TaxScheme/cbc:ID") is None or scheme.find("cbc:CompanyID", NS) is None:
+        if t(scheme, "cac:TaxScheme/cbc:ID") is None or first(scheme, "cbc:CompanyID") is None:
             doc.incomplete_tax_schemes += 1
     for endpoint in root.iter(f"{{{NS['cbc']}}}EndpointID"):
         if endpoint.get("schemeID") is not None:
