@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -31,68 +31,110 @@ _PLAIN_CHARS = 19
 _INT_LIMIT = 10**19
 _TAX_PATHS: list[str] = []  # see _tax_paths
 _TAX_PATHS_KEPT = 1000
+_RATE_FITS: dict[tuple[str, str | int], Decimal] = {}  # (category, raw rate) -> its rate key
+_RATE_FITS_KEPT = 512
 
 
-def _clean_line(
-    product: dict[str, Any], rates: dict[str | int, Decimal]
-) -> tuple[Any, Any, Decimal, str] | None:
-    """The common line, plain JSON and nothing to report: ``(raw price, tax, rate key, category)``.
+def _common_lines(
+    items: Sequence[Any],
+    start: int,
+    rates: dict[str | int, Decimal],
+    found: dict[str, list[tuple[str, Mapping[str, Any]]]],
+    rate_keys: dict[int, Decimal | None],
+    paths: Sequence[str],
+) -> int:
+    """Take the plain common lines from ``start`` on, leaving their traces; the index of the first other.
 
-    ``None`` whenever :meth:`LineChecks.line` might report anything (or the line is not the plain dict
-    shape), so that the full check runs.  It reports nothing for a line that passes here: every test below
-    is at least as strict as the full check's (exact types, unsigned decimals of at most 19 characters,
-    codes without spaces), and a passing line leaves the same traces (its VAT entry's rate key and
-    category) as the full check would.  ``rates`` memoises the rates (strings, ints) of one invoice.
+    A line is taken only when :meth:`LineChecks.line` would report nothing for it: a dict of exactly
+    ``id`` (a str) and ``product``, plain JSON (exact types), no price details, unsigned decimals of at
+    most 19 characters, known codes without spaces, one VAT entry (``typeCode`` "VAT" or absent) whose
+    rate fits its category.  Every test is at least as strict as the full check's, and a line taken leaves
+    the same traces (its VAT entry under its category, in line order, and its rate key) as the full check
+    would.  Any other line stops the pass: the caller checks it in full and calls again after it.
+    ``rates`` memoises the rates (strings, ints) of one invoice; ``paths`` holds each line's tax path.
     """
-    get = product.get
-    name = get("name")
-    if type(name) is not str or not name.strip():
-        return None
-    value = get("productId")
-    if value is not None and type(value) is not str:
-        return None
-    value = get("description")
-    if value is not None and type(value) is not str:
-        return None
-    value = get("unitCode")
-    if value is not None and (type(value) is not str or value not in _UNIT_CODES):
-        return None
-    value = get("quantity")
-    if type(value) is str:
-        if not (0 < len(value) <= _PLAIN_CHARS and value.replace(".", "", 1).isdecimal()):
-            return None
-    elif type(value) is not int or not -_INT_LIMIT < value < _INT_LIMIT:
-        return None
-    price = get("price")  # unsigned: never negative (BR-27)
-    if type(price) is str:
-        if not (0 < len(price) <= _PLAIN_CHARS and price.replace(".", "", 1).isdecimal()):
-            return None
-    elif type(price) is not int or not 0 <= price < _INT_LIMIT:
-        return None
-    taxes = get("taxes")
-    if type(taxes) is not list or len(taxes) != 1:
-        return None
-    tax = taxes[0]
-    if type(tax) is not dict:
-        return None
-    get = tax.get
-    value = get("typeCode")
-    if value != "VAT" and (value is not None or "typeCode" in tax):  # exactly "VAT" (a str) or absent
-        return None
-    category = get("categoryCode")
-    if type(category) is not str or category not in _VAT_CATEGORIES:
-        return None
-    value = get("exemptionReason")
-    if value is not None and type(value) is not str:
-        return None
-    value = get("exemptionReasonCode")
-    if value is not None and type(value) is not str:
-        return None
-    value = get("rate")
+    for i in range(start, len(items)):
+        item = items[i]
+        if type(item) is not dict or len(item) != 2 or type(item.get("id")) is not str:
+            return i
+        product = item.get("product")
+        if type(product) is not dict or not _PRICE_KEYS.isdisjoint(product):
+            return i
+        get = product.get
+        name = get("name")
+        if type(name) is not str or not name.strip():
+            return i
+        value = get("productId")
+        if value is not None and type(value) is not str:
+            return i
+        value = get("description")
+        if value is not None and type(value) is not str:
+            return i
+        value = get("unitCode")
+        if value is not None and (type(value) is not str or value not in _UNIT_CODES):
+            return i
+        value = get("quantity")
+        if type(value) is str:
+            if not (0 < len(value) <= _PLAIN_CHARS and value.replace(".", "", 1).isdecimal()):
+                return i
+        elif type(value) is not int or not -_INT_LIMIT < value < _INT_LIMIT:
+            return i
+        value = get("price")  # unsigned: never negative (BR-27)
+        if type(value) is str:
+            if not (0 < len(value) <= _PLAIN_CHARS and value.replace(".", "", 1).isdecimal()):
+                return i
+        elif type(value) is not int or not 0 <= value < _INT_LIMIT:
+            return i
+        taxes = get("taxes")
+        if type(taxes) is not list or len(taxes) != 1 or type(taxes[0]) is not dict:
+            return i
+        tax = taxes[0]
+        get = tax.get
+        value = get("typeCode")
+        if value != "VAT" and (value is not None or "typeCode" in tax):  # exactly "VAT" (a str) or absent
+            return i
+        category = get("categoryCode")
+        if type(category) is not str or category not in _VAT_CATEGORIES:
+            return i
+        value = get("exemptionReason")
+        if value is not None and type(value) is not str:
+            return i
+        value = get("exemptionReasonCode")
+        if value is not None and type(value) is not str:
+            return i
+        rate = _fitting_rate(category, get("rate"), rates)
+        if rate is None:
+            return i
+        rate_keys[id(tax)] = rate
+        entries = found.get(category)
+        if entries is None:
+            found[category] = entries = []
+        entries.append((paths[i], tax))
+    return len(items)
+
+
+def _fitting_rate(category: str, value: Any, rates: dict[str | int, Decimal]) -> Decimal | None:
+    """A common line's rate key when its rate (``value``, None: absent) fits its category, else None.
+
+    A (category, rate) pair's verdict is the same in every invoice: the fitting ones are kept (at most
+    512), for exact str and int rates only (1 == 1.0 == True: a float or bool never meets an int's verdict).
+    """
     if value is None:
-        if category == "S" or category == "L" or category == "M":
-            return None
-        return price, tax, ZERO, category
+        return None if category == "S" or category == "L" or category == "M" else ZERO
+    exact = type(value)
+    if exact is not str and exact is not int:
+        return _judged_rate(category, value, rates)
+    key = (category, value)
+    rate = _RATE_FITS.get(key)
+    if rate is None:
+        rate = _judged_rate(category, value, rates)
+        if rate is not None and len(_RATE_FITS) < _RATE_FITS_KEPT:
+            _RATE_FITS[key] = rate
+    return rate
+
+
+def _judged_rate(category: str, value: Any, rates: dict[str | int, Decimal]) -> Decimal | None:
+    """:func:`_fitting_rate` of a given rate, worked out (``rates``: the invoice's memo of rates)."""
     exact = type(value)
     rate = rates.get(value) if exact is str or exact is int else None  # never a bool or float: 1 == True
     if rate is None:
@@ -102,14 +144,12 @@ def _clean_line(
         if exact is str or exact is int:
             rates[value] = rate
     if category == "S":
-        if rate <= ZERO:
-            return None
-    elif category == "L" or category == "M":
-        if rate < ZERO:
-            return None
-    elif (category == "O" or category in _ZERO_RATE_CATEGORIES) and rate != ZERO:
+        return rate if rate > ZERO else None
+    if category == "L" or category == "M":
+        return rate if rate >= ZERO else None
+    if (category == "O" or category in _ZERO_RATE_CATEGORIES) and rate != ZERO:
         return None
-    return price, tax, rate, category
+    return rate
 
 
 def _tax_paths(count: int) -> list[str]:
@@ -140,54 +180,36 @@ class LineChecks(CheckerBase):
         rates: dict[str | int, Decimal] = {}
         others: list[int] = []  # the lines that are not plain (see ``CheckerBase.other_lines``)
         paths = _tax_paths(len(items))
-        for i, item in enumerate(items):
-            # the common line in one cheap pass; anything else (or anything to report) takes the full check
-            product = item.get("product") if type(item) is dict else None
-            line_id = item.get("id") if product is not None else None
-            if type(product) is dict and type(line_id) in _LINE_ID_TYPES:
-                clean = _clean_line(product, rates)
-                if clean is not None:
-                    price, tax, rate_key, category = clean
-                    rate_keys[id(tax)] = rate_key
-                    entries = found.get(category)
-                    if entries is None:
-                        found[category] = entries = []
-                    entries.append((paths[i], tax))
-                    if not _PRICE_KEYS.isdisjoint(product):
-                        self.prices(product, f"invoiceItems[{i}].product", Decimal(price))
-                    elif len(item) == 2 and type(line_id) is str:
-                        continue  # a plain line: nothing but its id and product
-                    others.append(i)
-                    if len(item) > 1:  # more than the product: line allowances/charges, period
-                        p = f"invoiceItems[{i}]"
-                        if "allowances" in item or "charges" in item:
-                            self.line_allowances(item, p)
-                        if item.get("invoicingPeriod") is not None:
-                            self.line_period(item, p, self.invoice_period)
-                    continue
+        i = _common_lines(items, 0, rates, found, rate_keys, paths)
+        while i < len(items):  # the common lines in one cheap pass; any other line takes the full check
+            self._other_line(i, items[i], found)
             others.append(i)
-            p = f"invoiceItems[{i}]"
-            if not isinstance(item, Mapping):
-                self.add("FAKTOORA-TYPE", p, f"expected an object, got {kind(item)}")
-                continue
-            line_id = item.get("id")
-            if line_id is not None and (isinstance(line_id, bool) or not isinstance(line_id, (str, int))):
-                self.add("FAKTOORA-TYPE", f"{p}.id", f"expected a string, got {kind(line_id)}")
-            product = item.get("product")
-            if not isinstance(product, Mapping):
-                self.add("FAKTOORA-TYPE", f"{p}.product", f"expected an object, got {kind(product)}")
-                continue
-            price = self.line(product, f"{p}.product", found)
-            # the extended terms of the line in the same pass (prices, allowances/charges, period)
-            if _PRICE_KEYS.intersection(product):
-                self.prices(product, f"{p}.product", price)
-            if "allowances" in item or "charges" in item:
-                self.line_allowances(item, p)
-            if item.get("invoicingPeriod") is not None:
-                self.line_period(item, p, self.invoice_period)
+            i = _common_lines(items, i + 1, rates, found, rate_keys, paths)
         if type(items) is list:
             self.other_lines = others
         return found
+
+    def _other_line(self, i: int, item: Any, found: dict[str, list[tuple[str, Mapping[str, Any]]]]) -> None:
+        """The full check of a line that is not a plain common one."""
+        p = f"invoiceItems[{i}]"
+        if not isinstance(item, Mapping):
+            self.add("FAKTOORA-TYPE", p, f"expected an object, got {kind(item)}")
+            return
+        line_id = item.get("id")
+        if line_id is not None and (isinstance(line_id, bool) or not isinstance(line_id, (str, int))):
+            self.add("FAKTOORA-TYPE", f"{p}.id", f"expected a string, got {kind(line_id)}")
+        product = item.get("product")
+        if not isinstance(product, Mapping):
+            self.add("FAKTOORA-TYPE", f"{p}.product", f"expected an object, got {kind(product)}")
+            return
+        price = self.line(product, f"{p}.product", found)
+        # the extended terms of the line in the same pass (prices, allowances/charges, period)
+        if _PRICE_KEYS.intersection(product):
+            self.prices(product, f"{p}.product", price)
+        if "allowances" in item or "charges" in item:
+            self.line_allowances(item, p)
+        if item.get("invoicingPeriod") is not None:
+            self.line_period(item, p, self.invoice_period)
 
     def line(
         self, product: Mapping[str, Any], p: str, found: dict[str, list[tuple[str, Mapping[str, Any]]]]
