@@ -63,3 +63,40 @@ def test_rate_memo_keeps_types_apart(
 def test_generated(monkeypatch: pytest.MonkeyPatch) -> None:
     for payload in _invoices():
         _both(payload, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        ("VATEX-EU-G", "VATEX-EU-G"),
+        ("VATEX-EU-G", "NOPE"),
+        ("NOPE", "VATEX-EU-G"),
+        (" VATEX-EU-G ", 5),
+        ("", None),
+        ("  ", "VATEX-EU-AE"),
+        (None, "vatex-eu-g"),
+    ],
+)
+@pytest.mark.parametrize("reasons", [("Steuerfrei", None), (None, None), ("", "  "), (3, "x")])
+def test_exemption_codes_and_reasons(
+    codes: tuple[Any, ...], reasons: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BR-CL-22 and BR-*-10 as the full check reports them (no known code: the grouped check always runs)."""
+    from faktoora_async.einvoice.rules import vat
+
+    for category, rate in (("E", "0"), ("G", "0"), ("S", "19"), ("AE", "0")):
+        payload = copy.deepcopy(_invoices()[0])
+        items = payload["invoiceItems"]
+        for index, tax in enumerate(item["product"]["taxes"][0] for item in items):
+            tax.update(categoryCode=category, rate=rate)
+            tax.pop("exemptionReason", None)
+            tax.pop("exemptionReasonCode", None)
+            code, reason = codes[index % len(codes)], reasons[index % len(reasons)]
+            if code is not None:
+                tax["exemptionReasonCode"] = code
+            if reason is not None:
+                tax["exemptionReason"] = reason
+        fast = check_invoice(payload)
+        with monkeypatch.context() as patch:
+            patch.setattr(vat, "_VATEX_CODES", frozenset())
+            assert check_invoice(payload) == fast

@@ -118,6 +118,12 @@ class VatChecks(CheckerBase):
         """BR-CL-22 on the code each VAT breakdown group gets: the first code of its lines."""
         rate_keys = self.rate_keys
         for taxes in found.values():
+            for _tp, tax in taxes:  # the common category first: every code given is a known one
+                raw = tax.get("exemptionReasonCode")
+                if raw is not None and (type(raw) is not str or raw.strip() not in _VATEX_CODES):
+                    break
+            else:
+                continue  # whichever code each group takes is a VATEX code: nothing to report
             seen: set[Any] = set()
             for tp, tax in taxes:
                 raw = tax.get("exemptionReasonCode")
@@ -137,7 +143,14 @@ class VatChecks(CheckerBase):
         # The breakdown of a (category, rate) group takes the first reason text/code of its lines.
         no_reason = category in _NO_REASON_CATEGORIES
         for _tp, tax in taxes:  # the common case first: no line of a no-reason category gives one, or
-            if _has_reason(tax) is no_reason:  # every line of the others does: nothing to report
+            reason = tax.get("exemptionReason")  # every line of the others does: nothing to report
+            if type(reason) is str and reason.strip():  # _has_reason's common cases, without the call
+                given = True
+            elif reason is None and tax.get("exemptionReasonCode") is None:
+                given = False
+            else:
+                given = _has_reason(tax)
+            if given is no_reason:
                 break
         else:
             return
@@ -167,6 +180,7 @@ class VatChecks(CheckerBase):
                 )
 
 
+_VATEX_CODES = codes.VATEX_CODES
 _NO_REASON_CATEGORIES = frozenset({*_RATE_CATEGORIES, "Z"})  # a breakdown of theirs has no exemption reason
 
 
