@@ -90,6 +90,26 @@ async def test_in_process_store_is_one_bucket_per_key() -> None:
     assert grant.wait == 0.0 and grant.sent == 3
 
 
+async def test_own_429s_are_not_counted_as_accepted_before_the_store_shows_them() -> None:
+    """A drain's 429s arrive within milliseconds; the store's 429 counter shows them only after the next
+    take.  Counted as accepted meanwhile, a sync point 0.01 s after the last one "measured" 1,000+ req/s
+    and the rate ran away (B7, one worker on Redis: 33 s instead of 20.5 s, 50 429s)."""
+    store = InProcessStore()
+    lim = AdaptiveRateLimiter(store=store, store_key=store_key("ak_unseen_______"))
+    sent = []
+    for _ in range(10):
+        sent.append(await lim.acquire())
+        lim.release()
+    now = sent[-1]
+    assert lim.policy.counts is not None and lim.policy.counts(now) == 10
+    for at in sent[-4:]:  # the last four were answered 429
+        lim.on_response(429, {}, at, 1.0)
+    assert lim.policy.counts(now) == 6  # before any take told us the store's counter
+    await lim.acquire()  # publishes the four and reads the counter back: still counted once
+    lim.release()
+    assert lim.policy.counts(now) == 6
+
+
 def test_open_store_reads_urls_and_passes_objects() -> None:
     store = InProcessStore()
     assert open_store(store) is store

@@ -141,6 +141,9 @@ class AdaptiveRateLimiter:
         self._shared_count: list[int] = []  # ...and the store's slot counter at each
         self._shared_throttled = 0
         self._pending_throttles = 0
+        # own 429s the store's counter did not show yet (pending, or published but no grant since):
+        # subtracted too, or the 429s of a drain would count as accepted until they make the round trip
+        self._unseen_throttles = 0
         self._pending_pause: float | None = None
         self._published = -1  # the policy revision last published
         self._store_lock: anyio.Lock | None = None
@@ -321,7 +324,7 @@ class AdaptiveRateLimiter:
         """Slots every client took up to ``when`` (as of our own send just before it) minus all 429s."""
         i = bisect.bisect_right(self._shared_sent, when)
         taken = self._shared_count[i - 1] if i else 0
-        return taken - self._shared_throttled
+        return taken - self._shared_throttled - self._unseen_throttles
 
     async def _flush(self) -> None:
         """Send what the store should know: 429s counted, a pause, a newly learned rate."""
@@ -360,6 +363,7 @@ class AdaptiveRateLimiter:
         self._store_back()
         now = self._clock()
         self._shared_throttled = max(self._shared_throttled, grant.throttled)
+        self._unseen_throttles = self._pending_throttles  # the grant counts every one published before it
         if grant.rate is not None:
             # our own news went out just before (_flush): what the store says is the newest word
             self.policy.adopt(grant.rate, now, grant.climb)
@@ -473,6 +477,7 @@ class AdaptiveRateLimiter:
             self.bucket.drain(now, 0.0)
         if self.store is not None:
             self._pending_throttles += 1
+            self._unseen_throttles += 1
             if decision.pause_until > now:
                 self._pending_pause = max(self._pending_pause or 0.0, decision.pause_until - now)
 
