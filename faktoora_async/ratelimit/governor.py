@@ -356,6 +356,7 @@ class AdaptiveRateLimiter:
         burst = 1.0 if self.policy.discovering else self._capacity(rate)
         try:
             await self._flush()
+            flushed = self.policy.revision
             grant = await self.store.take(self.store_key, rate, burst)
         except StoreUnavailable as exc:
             self._store_failed(exc)
@@ -364,8 +365,9 @@ class AdaptiveRateLimiter:
         now = self._clock()
         self._shared_throttled = max(self._shared_throttled, grant.throttled)
         self._unseen_throttles = self._pending_throttles  # the grant counts every one published before it
-        if grant.rate is not None:
-            # our own news went out just before (_flush): what the store says is the newest word
+        if grant.rate is not None and self.policy.revision == flushed:
+            # our own news went out just before (_flush): what the store says is the newest word; unless
+            # a 429 came while the store answered: then ours is newer, and the next flush publishes it
             self.policy.adopt(grant.rate, now, grant.climb)
             self._published = self.policy.revision
         if grant.wait > 0:
