@@ -62,7 +62,8 @@ async def test_run_then_resume_does_nothing_again(sandbox: Sandbox, tmp_path: Pa
     assert report.ok, report.failed[:3]
     assert report.counts == {"done": 45}
     assert report.requests["create"] == 3  # 45 invoices in batches of 20
-    assert report.polls_per_invoice >= 1.0
+    # the first 32 waits poll; the list sweeps (bulk.sweep) may end the later ones without a poll
+    assert report.polls_per_invoice >= 32 / 45 and report.requests["status"] >= 32
     assert {e.kind for e in events} >= {"planned", "submitting", "posted", "submitted", "ready", "downloaded"}
     out = tmp_path / "out"
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -534,7 +535,8 @@ async def test_polling_schedule_learns_time_to_ready_without_overpolling(tmp_pat
     count = 200
     async with Sandbox(processing_delay=(0.3, 0.9), seed=21) as sb:
         async with FaktooraClient(sb.api_key, base_url=sb.base_url) as client:
-            bulk = runner(client, tmp_path, formats=("xml",), concurrency=16, batch_size=100, webhooks=False)
+            kw: dict[str, Any] = {"concurrency": 16, "batch_size": 100, "webhooks": False, "sweep": False}
+            bulk = runner(client, tmp_path, formats=("xml",), **kw)
             report = await bulk.run(generate_invoices(count, seed=41))
         stats = sb.stats()
     assert report.ok, report.failed[:3]

@@ -71,6 +71,7 @@ class RunOptions:
     webhooks: bool | None
     max_resends: int
     verify_documents: bool
+    sweep: bool | None = None
 
 
 @dataclass(slots=True)

@@ -77,6 +77,11 @@ class BulkRunner:
     poll only as a safety net, and a hub status of a resting state starts the downloads without a GET
     (a download answered 409 NOT_READY falls back to polling).  None (auto) switches to that once the hub
     has been fed; False never listens.
+
+    ``sweep``: waits may end by reading the invoice list (``GET /invoices``, newest first, up to 1,000
+    invoices a page, whose ``invoiceStatus`` is set once the file exists) instead of one status poll per
+    invoice; see :mod:`faktoora_async.bulk.sweep`.  None (auto) sweeps from the run's
+    32nd invoice on unless ``webhooks`` is True; False polls every invoice; True sweeps from the first.
     """
 
     def __init__(
@@ -96,6 +101,7 @@ class BulkRunner:
         max_resends: int = 3,
         verify_documents: bool = True,
         lease: float = DEFAULT_LEASE,
+        sweep: bool | None = None,
     ) -> None:
         if not 1 <= batch_size <= 100:
             raise errors.ConfigurationError("batch_size must be between 1 and 100")
@@ -125,6 +131,7 @@ class BulkRunner:
             webhooks=webhooks,
             max_resends=max(0, max_resends),
             verify_documents=verify_documents,
+            sweep=sweep,
         )
         self.last_report: RunReport | None = None  # also set when run() was cancelled or failed
 

@@ -17,6 +17,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from .. import errors
 from ._run import Item, Run
 from .submit import relocate
+from .sweep import SWEEP_MIN_INVOICES, Sweeper
 
 __all__ = ["wait_dispatcher", "wait_until_generated"]
 
@@ -25,18 +26,34 @@ async def wait_dispatcher(
     run: Run, recv: MemoryObjectReceiveStream[Item], dl_send: MemoryObjectSendStream[Item]
 ) -> None:
     slots = anyio.Semaphore(run.options.max_waiting)
+    sweeper = Sweeper(run, enabled=sweeping(run), after=0 if run.options.sweep else SWEEP_MIN_INVOICES)
     async with recv, dl_send, anyio.create_task_group() as tg:
-        async for item in recv:
-            await slots.acquire()
-            tg.start_soon(_wait_slot, run, item, slots, dl_send)
+        async with anyio.create_task_group() as waits:
+            tg.start_soon(sweeper.run_sweeps)
+            async for item in recv:
+                await slots.acquire()
+                sweeper.offered += 1
+                waits.start_soon(_wait_slot, run, sweeper, item, slots, dl_send)
+        tg.cancel_scope.cancel()  # every wait ended: no more sweeps
+
+
+def sweeping(run: Run) -> bool:
+    """Whether this run's waits may end by list sweeps (:mod:`.sweep`)."""
+    return run.options.sweep is not False and not run.options.webhooks
 
 
 async def _wait_slot(
-    run: Run, item: Item, slots: anyio.Semaphore, dl_send: MemoryObjectSendStream[Item]
+    run: Run, sweeper: Sweeper, item: Item, slots: anyio.Semaphore, dl_send: MemoryObjectSendStream[Item]
 ) -> None:
     item.pack()  # waiting may take minutes: keep the payload compact meanwhile
     try:
-        if not run.stopping and await wait_until_generated(run, item):
+        if run.stopping:
+            return
+        if await sweeper.wait(item):
+            run.counters.waited += 1
+        elif not await wait_until_generated(run, item):
+            return
+        if not run.stopping:
             await run.journal.mark_ready(item.number)
             run.emit("ready")
             await dl_send.send(item)
