@@ -13,7 +13,9 @@ Contestants, each in its own subprocess (its CPU seconds and peak RSS are measur
 
 Requests, 429s and status polls are counted by the sandbox (server side, the same for everyone).
 The rate-limit bound is (requests needed - burst) / R with requests needed = ceil(N/100) POSTs + N status
-GETs (at least one each) + 2N downloads.
+GETs (at least one each) + 2N downloads.  A client that reads the invoice list instead of polling each
+invoice (ours: ``faktoora_async.bulk.sweep``) can go below it; the report also states that floor, with one
+list page per 1,000 invoices in place of the N status GETs.
 """
 
 from __future__ import annotations
@@ -102,7 +104,13 @@ def worker(contestant: str, cfg: WorkConfig) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- driver
 def requests_needed(n: int) -> int:
+    """Creates (100 a POST), one status GET per invoice, its PDF and XML: what a polling client needs."""
     return math.ceil(n / 100) + n + 2 * n
+
+
+def requests_needed_listing(n: int) -> int:
+    """The floor without per-invoice polls: one list page (1,000 invoices) could tell every status."""
+    return math.ceil(n / 100) + math.ceil(n / 1000) + 2 * n
 
 
 def one_run(
@@ -174,6 +182,7 @@ def run(
     )
     seq_n = n if smoke else max(1, n // SEQ_FRACTION)
     bound = max(0, requests_needed(n) - burst) / rate
+    floor = max(0, requests_needed_listing(n) - burst) / rate
     timeout = 120.0 if smoke else 1800.0
     results: dict[str, list[dict[str, Any]]] = {c: [] for c in contestants}
     ok = True
@@ -276,7 +285,8 @@ def run(
         f"(fresh sandbox process per run; documents: "
         f"{'real EN 16931 rendering' if real_docs else 'light placeholders, rendering off'}). "
         f"Requests needed {requests_needed(n):,} "
-        f"-> rate-limit bound {bound:.1f} s. Started {started}; {load_before}. "
+        f"-> rate-limit bound {bound:.1f} s (with list pages instead of status polls: "
+        f"{requests_needed_listing(n):,} -> {floor:.1f} s). Started {started}; {load_before}. "
         "Rate use = (accepted requests - burst) / (rate x wall): the share of the tokens the server "
         "issued during the run that the client spent.",
         "",
@@ -307,6 +317,9 @@ def run(
         ratio_bound = table["ours"]["wall_s"] / bound
         verdict = "met" if ratio_bound <= 1.03 else "NOT met"
         lines.append(f"Target wall <= 1.03x rate-limit bound: ours {ratio_bound:.3f}x, {verdict}.")
+        if floor:
+            vs_floor = table["ours"]["wall_s"] / floor
+            lines.append(f"Ours vs the list-page floor {floor:.1f} s: {vs_floor:.3f}x.")
         share = table["ours"]["share429"]
         verdict = "met" if share <= max_429 else "NOT met"
         lines.append(f"Target 429s <= {100 * max_429:g} % of requests: ours {100 * share:.2f} %, {verdict}.")

@@ -9,6 +9,8 @@ list that fails) still goes through status polls, and the run stays exactly once
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -97,19 +99,26 @@ async def test_failed_generations_are_found_by_the_polls_the_sweep_falls_back_to
 
 
 @contextlib.asynccontextmanager
-async def list_failing_proxy(sb: Sandbox) -> AsyncIterator[str]:
-    """A loopback proxy in front of ``sb`` that answers every ``GET .../invoices`` 503; its base URL."""
+async def list_failing_proxy(sb: Sandbox, *, strip: bool = False) -> AsyncIterator[str]:
+    """A loopback proxy in front of ``sb`` that answers every ``GET .../invoices`` 503 (``strip``: passes it
+    on with ``invoiceStatus`` removed from the items, a list that does not tell); its base URL."""
     target = URL(sb.base_url)
     async with aiohttp.ClientSession() as upstream:
 
         async def forward(request: web.Request) -> web.StreamResponse:
-            if request.method == "GET" and request.path.rstrip("/").endswith("/invoices"):
+            is_list = request.method == "GET" and request.path.rstrip("/").endswith("/invoices")
+            if is_list and not strip:
                 return web.json_response({"statusCode": 503, "message": "list down"}, status=503)
             url = target.with_path(request.path).with_query(request.query)
             drop = ("host", "content-length")
             headers = {k: v for k, v in request.headers.items() if k.lower() not in drop}
             async with upstream.request(request.method, url, headers=headers, data=await request.read()) as r:
                 body = await r.read()
+                if is_list and r.status == 200:
+                    doc = json.loads(body)
+                    for item in doc["data"]:
+                        item.pop("invoiceStatus", None)
+                    body = json.dumps(doc).encode()
                 keep = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "retry-after")}
                 return web.Response(body=body, status=r.status, headers=keep)
 
@@ -137,4 +146,22 @@ async def test_failing_list_requests_fall_back_to_polls(tmp_path: Path) -> None:
     assert report.requests.get("list", 0) >= 1
     assert route_count(stats, "GET", "/invoices") == 0  # the proxy answered them all
     assert route_count(stats, "GET", "/status") >= count
+    assert_all_files(tmp_path, count)
+
+
+async def test_a_list_without_invoice_status_ends_the_sweeps(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Items without ``invoiceStatus``: no sweep ever sees a file made, so once the first wait gives up on
+    them the sweeps stop and every invoice polls (instead of each one waiting out the give-up time)."""
+    count = 40
+    caplog.set_level(logging.WARNING, logger="faktoora_async.bulk")
+    async with Sandbox(processing_delay=DELAY, seed=65) as sb, list_failing_proxy(sb, strip=True) as url:
+        async with FaktooraClient(sb.api_key, base_url=url) as client:
+            report = await runner(client, tmp_path, sweep=True).run(generate_invoices(count, seed=65))
+        stats = sb.stats()
+    assert report.ok and report.counts == {"done": count}, report.failed[:3]
+    assert route_count(stats, "GET", "/invoices") == report.requests["list"] > 0
+    assert route_count(stats, "GET", "/status") >= count
+    assert any("shows no finished invoice" in r.getMessage() for r in caplog.records)
     assert_all_files(tmp_path, count)

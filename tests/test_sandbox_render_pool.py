@@ -154,3 +154,5 @@ def test_demo_rate_bound() -> None:
     # 500 invoices, PDF + XML, batches of 100: 5 creates + 500 polls + 1,000 downloads = 1,505 requests
     assert rate_bound(500, 2, rate=200.0, burst=40) == pytest.approx((1505 - 40) / 200)
     assert rate_bound(3, 1, rate=10.0, burst=40) == 0.0  # all inside the burst
+    # list pages instead of polls: 5 creates + 1 list page + 1,000 downloads
+    assert rate_bound(500, 2, rate=200.0, burst=40, polls=False) == pytest.approx((1006 - 40) / 200)

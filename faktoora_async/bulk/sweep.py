@@ -12,7 +12,8 @@ What the sweep cannot tell falls back to the waiter's status polls (:func:`..wai
 which report a failed generation, a 404 and timeouts as before:
 
 * an invoice not seen with a status for ``max(GIVE_UP_MIN, GIVE_UP_FACTOR x the slowest one seen)``
-  seconds (a failed generation never gets a status);
+  seconds (a failed generation never gets a status), and every invoice once that happens before any
+  invoice was seen with a status (a list whose items carry no ``invoiceStatus`` ends the sweeps);
 * every waiting invoice once :data:`MAX_ERRORS` sweeps in a row failed, or when sweeping is off
   (``BulkRunner(sweep=False)``, webhook mode and a fed hub in auto mode, a run's first
   :data:`SWEEP_MIN_INVOICES` invoices, invoices of an earlier run).
@@ -75,6 +76,7 @@ class Sweeper:
         self.waiting: dict[str, _Wait] = {}
         self.slowest = 0.0  # s: the longest a waiting invoice took to be seen made
         self.sweeps = 0
+        self.hits = 0  # invoices seen made (waiting or not yet)
         self.pages = 0
         self.errors = 0
         self._wake = anyio.Event()
@@ -117,6 +119,7 @@ class Sweeper:
                     return
                 continue
             self.errors = 0
+            self.hits += found
             interval = MIN_INTERVAL if found else min(MAX_INTERVAL, 2 * interval)
             self._release_stale()
 
@@ -179,6 +182,12 @@ class Sweeper:
     def _release_stale(self) -> None:
         limit = max(GIVE_UP_MIN, GIVE_UP_FACTOR * self.slowest)
         now = time.time()
-        for entry in self.waiting.values():
-            if not entry.made and now - entry.since > limit:
-                entry.event.set()  # made stays False: this one polls for itself
+        stale = [e for e in self.waiting.values() if not e.made and now - e.since > limit]
+        if stale and not self.hits:
+            # Not one invoice seen made in all this time: this server's list does not tell (no
+            # invoiceStatus on its items); stop sweeping rather than make every invoice wait this long.
+            logger.warning("the invoice list shows no finished invoice: waiting with status polls")
+            self.stop()
+            return
+        for entry in stale:
+            entry.event.set()  # made stays False: this one polls for itself
