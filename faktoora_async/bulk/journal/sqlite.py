@@ -101,9 +101,9 @@ class SQLiteJournal(Journal):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            _retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"), seconds=30.0)
             conn.execute("PRAGMA synchronous=NORMAL")
-            _migrate(conn)
+            _retry_busy(lambda: _migrate(conn), seconds=30.0)
         except BaseException:
             conn.close()
             raise
@@ -415,6 +415,27 @@ class SQLiteJournal(Journal):
 def _version(db: sqlite3.Connection) -> int:
     found = db.execute("SELECT MAX(version) FROM journal_schema").fetchone()
     return int(found[0] or 0)
+
+
+def _retry_busy(fn: Callable[[], object], *, seconds: float) -> None:
+    """Run ``fn``, retrying while SQLite answers "database is locked" without waiting itself.
+
+    Switching a new file to WAL needs an exclusive lock, and SQLite skips its busy handler there (waiting
+    could deadlock two openers that each hold a shared lock), so several processes opening one new journal
+    at once get ``SQLITE_BUSY`` at once.  Backing off and retrying lets the first one finish.
+    """
+    deadline = time.monotonic() + seconds
+    pause = 0.002
+    while True:
+        try:
+            fn()
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
