@@ -17,7 +17,14 @@ import msgspec
 
 from .models import Invoice, InvoiceItem
 from .models._base import dec_hook
-from .protocol.wire import InvoiceInput, WireInvoice, prepare_invoice
+from .protocol.wire import (
+    InvoiceInput,
+    WireInvoice,
+    _plain_dict,
+    _plain_list,
+    plain_invoice_sharing_lines,
+    prepare_invoice,
+)
 
 __all__ = ["Checked", "Problem", "check", "describe"]
 
@@ -93,14 +100,71 @@ def _shape_problems(
     return []
 
 
-def check(invoices: Sequence[InvoiceInput], *, start: int = 0) -> list[Checked]:
-    """Check each invoice; ``start`` numbers the paths (``invoices[start + i]``)."""
+def _plain_line(line: Any) -> Any:
+    """A line that is JSON data already, copied (:func:`_plain_dict`); ``_NOT_PLAIN`` otherwise."""
+    kind = type(line)
+    copied: Any
+    if kind is dict:
+        copied = _plain_dict(line)
+    elif kind is list:
+        copied = _plain_list(line)
+    elif kind is str or kind is int or kind is bool or line is None:
+        return line
+    else:
+        return _NOT_PLAIN
+    return _NOT_PLAIN if copied is None else copied
+
+
+_NOT_PLAIN = object()
+
+
+def _check_sharing_lines(index: int, path: str, invoice: dict[Any, Any], rules: Any) -> Checked | None:
+    """:func:`check` of a dict invoice without copying its plain common lines; None: check it the usual way.
+
+    The rules' pass over the lines proves each plain common line JSON data already (exact types, no other
+    keys; see ``rules.lines._common_lines``), which is what copying it would have proved; the other lines
+    are copied (and so proved) here.  The wire form then holds the caller's own line objects: fit only for
+    a caller that encodes it at once (``client.invoices.create()``), never for one that keeps it.
+    """
+    payload = plain_invoice_sharing_lines(invoice)
+    if payload is None:
+        return None
+    items = payload["invoiceItems"]
+    if items:  # a first line of Decimal or date values: the lines are not JSON data, copy them first
+        product = items[0].get("product") if type(items[0]) is dict else None
+        quantity = product.get("quantity") if type(product) is dict else None
+        if type(quantity) is not str and type(quantity) is not int:
+            return None
+    found, other_lines = rules.check_invoice_traced(payload, path=path)  # never raises
+    if other_lines is None:
+        return None
+    for i in other_lines:
+        line = _plain_line(items[i])
+        if line is _NOT_PLAIN:
+            return None
+        items[i] = line
+    problems = _shape_problems(path, payload, other_lines)
+    problems.extend(Problem(v.rule_id, v.path, v.message) for v in found)
+    return Checked(index, WireInvoice(payload), tuple(problems))
+
+
+def check(invoices: Sequence[InvoiceInput], *, start: int = 0, share_lines: bool = False) -> list[Checked]:
+    """Check each invoice; ``start`` numbers the paths (``invoices[start + i]``).
+
+    ``share_lines``: the wire forms of dict invoices may hold the caller's own line objects where the rules
+    proved them JSON data (see :func:`_check_sharing_lines`): only for a caller that encodes them at once.
+    """
     from .einvoice import rules  # pure domain code: importing it costs nothing until a check runs
 
     out: list[Checked] = []
     for offset, invoice in enumerate(invoices):
         index = start + offset
         path = f"invoices[{index}]"
+        if share_lines and type(invoice) is dict:
+            shared = _check_sharing_lines(index, path, invoice, rules)
+            if shared is not None:
+                out.append(shared)
+                continue
         try:
             wire = prepare_invoice(invoice)
         except (TypeError, ValueError) as exc:

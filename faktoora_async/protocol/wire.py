@@ -144,6 +144,26 @@ def _plain_list(value: list[Any]) -> list[Any] | None:
     return out
 
 
+def plain_invoice_sharing_lines(invoice: dict[Any, Any]) -> dict[str, Any] | None:
+    """:func:`_plain_dict` of an invoice, except that its ``invoiceItems`` list is copied but not its lines.
+
+    The lines are the caller's own objects, not yet known to be JSON data: the pre-flight's send path
+    (``preflight.check(..., share_lines=True)``) proves that of each line before the invoice is encoded, in
+    the same synchronous step, and falls back to :func:`prepare_invoice` when one is not.  None when the
+    rest of the invoice is not JSON data already, or when it has no ``invoiceItems`` list.
+    """
+    items = invoice.get("invoiceItems")
+    if type(items) is not list:
+        return None
+    top = invoice.copy()
+    top["invoiceItems"] = None  # keeps the key's place (the body's key order is the caller's)
+    out = _plain_dict(top)
+    if out is None:
+        return None
+    out["invoiceItems"] = items.copy()
+    return out
+
+
 def prepare_invoice(invoice: InvoiceInput) -> WireInvoice:
     """The wire form of one invoice (a WireInvoice is returned as it is)."""
     if isinstance(invoice, WireInvoice):

@@ -49,9 +49,8 @@ class Invoices(Resource):
     def _prepare(
         self, invoices: InvoiceInput | Sequence[InvoiceInput], *, preflight: bool
     ) -> list[WireInvoice]:
-        items = prepare_invoices(invoices) if not preflight else []
-        if preflight:
-            items = self.preflight(invoices)
+        # the body is encoded before anything awaits: the wire forms may share the caller's plain lines
+        items = self._preflighted(invoices, share_lines=True) if preflight else prepare_invoices(invoices)
         if not items:
             raise ValueError("create() needs at least one invoice")
         if len(items) > MAX_INVOICES_PER_REQUEST:
@@ -90,7 +89,12 @@ class Invoices(Resource):
 
     def preflight(self, invoices: InvoiceInput | Sequence[InvoiceInput]) -> builtins.list[WireInvoice]:
         """The pre-flight alone: the invoices' wire forms, or InvoiceValidationError naming every problem."""
-        checked = self.check(invoices)
+        return self._preflighted(invoices, share_lines=False)
+
+    def _preflighted(
+        self, invoices: InvoiceInput | Sequence[InvoiceInput], *, share_lines: bool
+    ) -> builtins.list[WireInvoice]:
+        checked = self._check(invoices, share_lines=share_lines)
         problems = [p for c in checked for p in c.problems]
         if problems:
             raise errors.InvoiceValidationError(problems)
@@ -100,10 +104,15 @@ class Invoices(Resource):
         self, invoices: InvoiceInput | Sequence[InvoiceInput], *, start: int = 0
     ) -> builtins.list[_preflight.Checked]:
         """The pre-flight per invoice, without raising: ``[Checked(index, wire, problems)]``."""
+        return self._check(invoices, start=start)
+
+    def _check(
+        self, invoices: InvoiceInput | Sequence[InvoiceInput], *, start: int = 0, share_lines: bool = False
+    ) -> builtins.list[_preflight.Checked]:
         if isinstance(invoices, (str, bytes)):
             raise TypeError("an invoice must be a faktoora_async.Invoice or a dict, got a string")
         items = [invoices] if not isinstance(invoices, Sequence) else list(invoices)
-        return _preflight.check(items, start=start)
+        return _preflight.check(items, start=start, share_lines=share_lines)
 
     # ------------------------------------------------------------------ list
 

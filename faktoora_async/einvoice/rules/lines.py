@@ -20,6 +20,11 @@ from ._base import (
 __all__ = ["LineChecks"]
 
 _PRICE_KEYS = frozenset({"grossPrice", "priceDiscount", "priceBaseQuantity", "priceBaseQuantityUnitCode"})
+# the keys a plain common line's product and VAT entry may have: each one's value is type-checked below
+_PLAIN_PRODUCT_KEYS = frozenset(
+    {"name", "productId", "description", "unitCode", "quantity", "price", "taxes"}
+)
+_PLAIN_TAX_KEYS = frozenset({"typeCode", "categoryCode", "rate", "exemptionReason", "exemptionReasonCode"})
 _LINE_ID_TYPES = frozenset({str, int, type(None)})
 _UNIT_CODES = codes.UNIT_CODES
 _VAT_CATEGORIES = codes.VAT_CATEGORIES
@@ -48,9 +53,12 @@ def _common_lines(
     A line is taken only when :meth:`LineChecks.line` would report nothing for it: a dict of exactly
     ``id`` (a str) and ``product``, plain JSON (exact types), no price details, unsigned decimals of at
     most 19 characters, known codes without spaces, one VAT entry (``typeCode`` "VAT" or absent) whose
-    rate fits its category.  Every test is at least as strict as the full check's, and a line taken leaves
-    the same traces (its VAT entry under its category, in line order, and its rate key) as the full check
-    would.  Any other line stops the pass: the caller checks it in full and calls again after it.
+    rate fits its category.  The product and its VAT entry have no keys but the ones tested here, so a
+    line taken is JSON data already, every key and value of an exact JSON type (the send path relies on
+    it: ``preflight.check(..., share_lines=True)`` sends such lines without copying them).  Every test
+    is at least as strict as the full check's, and a line taken leaves the same traces (its VAT entry
+    under its category, in line order, and its rate key) as the full check would.  Any other line stops
+    the pass: the caller checks it in full and calls again after it.
     ``rates`` memoises the rates (strings, ints) of one invoice; ``paths`` holds each line's tax path.
     """
     for i in range(start, len(items)):
@@ -58,7 +66,7 @@ def _common_lines(
         if type(item) is not dict or len(item) != 2 or type(item.get("id")) is not str:
             return i
         product = item.get("product")
-        if type(product) is not dict or not _PRICE_KEYS.isdisjoint(product):
+        if type(product) is not dict or not _PLAIN_PRODUCT_KEYS.issuperset(product):
             return i
         get = product.get
         name = get("name")
@@ -89,9 +97,14 @@ def _common_lines(
         if type(taxes) is not list or len(taxes) != 1 or type(taxes[0]) is not dict:
             return i
         tax = taxes[0]
+        if not _PLAIN_TAX_KEYS.issuperset(tax):
+            return i
         get = tax.get
         value = get("typeCode")
-        if value != "VAT" and (value is not None or "typeCode" in tax):  # exactly "VAT" (a str) or absent
+        if value is None:
+            if "typeCode" in tax:  # exactly "VAT" (a str) or absent
+                return i
+        elif type(value) is not str or value != "VAT":
             return i
         category = get("categoryCode")
         if type(category) is not str or category not in _VAT_CATEGORIES:
