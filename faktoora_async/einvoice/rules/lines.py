@@ -70,7 +70,7 @@ def _common_lines(
             return i
         get = product.get
         name = get("name")
-        if type(name) is not str or not name.strip():
+        if type(name) is not str or not name or name.isspace():  # blank: what text() makes None
             return i
         value = get("productId")
         if value is not None and type(value) is not str:
@@ -115,9 +115,12 @@ def _common_lines(
         value = get("exemptionReasonCode")
         if value is not None and type(value) is not str:
             return i
-        rate = _fitting_rate(category, get("rate"), rates)
+        value = get("rate")
+        rate = _RATE_FITS.get((category, value)) if type(value) is str else None  # the common case
         if rate is None:
-            return i
+            rate = _fitting_rate(category, value, rates)
+            if rate is None:
+                return i
         rate_keys[id(tax)] = rate
         entries = found.get(category)
         if entries is None:
