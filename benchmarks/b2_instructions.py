@@ -8,6 +8,7 @@ cancelled out.  Kernel time (the socket calls, the same for everyone) is not cou
 somewhat larger than CPU-time ratios.  Needs the ``valgrind`` binary (Debian: ``apt-get install valgrind``).
 
     python -m benchmarks.b2_instructions [--kind status|create|both] [--k2 350] [--reference TREE]
+                                         [--repeats N]
 
 ``--reference TREE`` adds a row for the SDK of another checkout (``git worktree add /tmp/old REV``): its
 ``faktoora_async`` is put first on ``PYTHONPATH`` of that row's client, against the same sandbox, so a
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -94,9 +96,10 @@ def _instructions(args: list[str], reference: str | None = None) -> int:
     return int(match.group(1).replace(",", ""))
 
 
-def measure(kind: str, k2: int, reference: str | None = None) -> dict[str, float]:
+def measure(kind: str, k2: int, reference: str | None = None, repeats: int = 1) -> dict[str, list[float]]:
+    """Instructions per request of each contestant, one value per repeat (contestants alternate)."""
     delay = (0.0, 0.0) if kind == "status" else (3600.0, 3600.0)
-    per: dict[str, float] = {}
+    per: dict[str, list[float]] = {}
     config = h.SandboxConfig(processing_delay=delay, extra=("--render-processes", "0"))
     with h.Sandbox(config) as sb, tempfile.TemporaryDirectory() as tmp:
         sid = _ready_invoice(sb) if kind == "status" else "-"
@@ -104,19 +107,20 @@ def measure(kind: str, k2: int, reference: str | None = None) -> dict[str, float
         if kind == "create":
             from faktoora_async.einvoice.generate import generate_invoices
 
-            pool = iter(
-                generate_invoices(2 * k2 * (len(CONTESTANTS) + 1) + 10, seed=2, lines=20, number_prefix="B2I")
-            )
-        counts: dict[int, int] = {}
-        for contestant in _contestants(reference):
-            for count in (K1, k2):
-                if kind == "create":  # every request a new invoice number
-                    items_file.write_text(json.dumps([next(pool) for _ in range(count)]), encoding="utf-8")
-                else:
-                    items_file.write_text("[]", encoding="utf-8")
-                args = [sb.origin, sb.api_key, sid, contestant, kind, str(count), str(items_file)]
-                counts[count] = _instructions(args, reference if contestant == "reference" else None)
-            per[contestant] = (counts[k2] - counts[K1]) / (k2 - K1)
+            needed = 2 * k2 * (len(CONTESTANTS) + 1) * repeats + 10
+            pool = iter(generate_invoices(needed, seed=2, lines=20, number_prefix="B2I"))
+        for _ in range(repeats):
+            for contestant in _contestants(reference):
+                counts: dict[int, int] = {}
+                for count in (K1, k2):
+                    if kind == "create":  # every request a new invoice number
+                        items = [next(pool) for _ in range(count)]
+                        items_file.write_text(json.dumps(items), encoding="utf-8")
+                    else:
+                        items_file.write_text("[]", encoding="utf-8")
+                    args = [sb.origin, sb.api_key, sid, contestant, kind, str(count), str(items_file)]
+                    counts[count] = _instructions(args, reference if contestant == "reference" else None)
+                per.setdefault(contestant, []).append((counts[k2] - counts[K1]) / (k2 - K1))
     return per
 
 
@@ -124,26 +128,36 @@ def _contestants(reference: str | None) -> tuple[str, ...]:
     return (*CONTESTANTS, "reference") if reference else CONTESTANTS
 
 
-def run(kinds: tuple[str, ...], k2: int, reference: str | None = None) -> str:
+def run(kinds: tuple[str, ...], k2: int, reference: str | None = None, repeats: int = 1) -> str:
     if shutil.which("valgrind") is None:
         return "### B2 in instructions\n\nvalgrind is not installed: not run.\n"
     started, load = h.utc_now(), h.machine_line()
-    results = {kind: measure(kind, k2, reference) for kind in kinds}
+    results = {kind: measure(kind, k2, reference, repeats) for kind in kinds}
     rows: list[list[Any]] = []
     for c in _contestants(reference):
         row: list[Any] = [LABELS[c]]
         for kind in kinds:
-            value, floor = results[kind][c], results[kind]["aiohttp-bare"]
+            values = results[kind][c]
+            value, floor = statistics.median(values), statistics.median(results[kind]["aiohttp-bare"])
             row += [value / 1000, f"{value / floor:.2f}x"]
+            if repeats > 1:
+                row.append(f"{min(values) / 1000:,.0f}-{max(values) / 1000:,.0f}")
         rows.append(row)
     headers = ["contestant"]
     for kind in kinds:
         headers += [f"k instructions / {kind}", "vs bare aiohttp"]
+        if repeats > 1:
+            headers.append("min-max k")
+    how = (
+        f"Median of {repeats} valgrind runs per count, contestants alternating"
+        if repeats > 1
+        else "One valgrind run per count"
+    )
     lines = [
         f"### B2 in instructions: user-space instructions per request (valgrind), {k2 - K1} requests",
         "",
-        f"Started {started}; {load}. One valgrind run per count (instruction counts are deterministic "
-        "to about ±1 %)." + (f" Reference checkout: `{reference}`." if reference else ""),
+        f"Started {started}; {load}. {how} (instruction counts are deterministic to about ±1 %)."
+        + (f" Reference checkout: `{reference}`." if reference else ""),
         "",
         h.markdown_table(headers, rows),
         "",
@@ -158,10 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kind", choices=("status", "create", "both"), default="both")
     p.add_argument("--k2", type=int, default=350)
     p.add_argument("--reference", default=None, help="another checkout's tree, measured as one more row")
+    p.add_argument("--repeats", type=int, default=1, help="runs per contestant (median and min-max)")
     args = p.parse_args(argv)
+    if args.repeats < 1:
+        p.error("--repeats must be at least 1")
     kinds = ("status", "create") if args.kind == "both" else (args.kind,)
     reference = str(Path(args.reference).resolve()) if args.reference else None
-    print(run(kinds, args.k2, reference))
+    print(run(kinds, args.k2, reference, args.repeats))
     return 0
 
 
