@@ -215,7 +215,7 @@ def run(
             elif out.result["ok"] != n:
                 errors.append(f"{c}: {out.result['ok']} of {n} answered 202 ({out.result['statuses']})")
             else:
-                per[c].append(out.result)
+                per[c].append({**out.result, "round": r})
     text = _table(per, n=n, warmup=warmup, concurrency=concurrency, repeats=repeats)
     lines = [
         f"### B6 FastAPI backend: {n:,} POST /invoices (one 20-line invoice each) from {concurrency} "
@@ -295,10 +295,23 @@ def _table(
         lines.append(
             f"Target ours ahead of httpx + pydantic: {ours_rps / httpx_rps:.2f}x its requests/s, {verdict}."
         )
+    paired = _paired_ratios(per, "ours", "aiohttp-bare")
+    if paired:
+        lines.append(
+            "Ours / bare aiohttp requests/s within each round (run one after the other: a slow change in "
+            f"the machine's speed moves both alike): median {h.median(paired):.2f}x, "
+            f"{min(paired):.2f}-{max(paired):.2f}x over {len(paired)} round(s)."
+        )
     p99 = med("ours", "p99_ms")
     if p99 is not None:
         lines.append(f"Ours p99 latency: {p99:.1f} ms at {concurrency} concurrent callers.")
     return "\n".join(lines)
+
+
+def _paired_ratios(per: dict[str, list[dict[str, Any]]], a: str, b: str) -> list[float]:
+    """``a``'s requests/s over ``b``'s, one per round in which both completed."""
+    by_round = {r["round"]: r["rps"] for r in per.get(b, [])}
+    return [r["rps"] / by_round[r["round"]] for r in per.get(a, []) if by_round.get(r["round"])]
 
 
 def main(argv: list[str] | None = None) -> int:
