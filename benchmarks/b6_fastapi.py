@@ -15,6 +15,12 @@ SDK runs) and the sandbox's CPU per request (the same for everyone, for context)
 ``fastapi-only`` row, the same app answering a fixed id without calling faktoora.
 
     python -m benchmarks.b6_fastapi run [--requests 3000] [--concurrency 64] [--repeats 3]
+    python -m benchmarks.b6_fastapi instructions [--only ours,aiohttp-bare]
+
+``instructions`` runs each app under ``valgrind --tool=cachegrind`` and counts its user-space instructions
+per request (``(I(400) - I(100)) / 300`` at the same concurrency, start-up cancelled out): a figure load
+does not move, where requests/s on a small shared machine swing by +-15 % between rounds.  It counts
+work, not time: C code (``json.dumps``) retires more instructions per cycle than the interpreter does.
 """
 
 from __future__ import annotations
@@ -129,10 +135,10 @@ async def _load(cfg: LoadConfig, bodies: list[bytes]) -> dict[str, Any]:
 class App:
     """One contestant's app under uvicorn in its own process (own session: stopped with its children)."""
 
-    def __init__(self, contestant: str, sandbox: h.Sandbox) -> None:
+    def __init__(self, contestant: str, sandbox: h.Sandbox, prefix: tuple[str, ...] = ()) -> None:
         self.port = h.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [h.PYTHON, "-m", "benchmarks._b6_apps", contestant, "--port", str(self.port)]
+        cmd = [*prefix, h.PYTHON, "-m", "benchmarks._b6_apps", contestant, "--port", str(self.port)]
         cmd += ["--base-url", sandbox.base_url, "--api-key", sandbox.api_key]
         self.proc = subprocess.Popen(
             cmd, cwd=h.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
@@ -151,6 +157,17 @@ class App:
             except (OSError, urllib.error.URLError):
                 time.sleep(0.1)
         raise RuntimeError(f"app did not come up within {timeout:.0f} s")
+
+    def stop_for_output(self) -> str:
+        """Stop with SIGINT (uvicorn shuts down and the process exits normally); its stderr."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            _, err = self.proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        return err.decode(errors="replace")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -186,6 +203,67 @@ def _measure(contestant: str, n: int, warmup: int, concurrency: int, tag: str) -
             return h.run_worker("b6_fastapi", ["load", cfg.to_json()], timeout=600)
         finally:
             app.stop()
+
+
+_VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+_COUNTS = (100, 400)  # requests measured per app run: the per-request figure is the difference
+
+
+def _app_instructions(contestant: str, n: int, concurrency: int, tag: str) -> int:
+    """User-space instructions of one app process (under valgrind) serving 50 warm-up + ``n`` requests."""
+    import re
+
+    no_pdfs = h.SandboxConfig(processing_delay=(3600.0, 3600.0), extra=("--render-processes", "0"))
+    with h.Sandbox(no_pdfs) as sb:
+        app = App(contestant, sb, prefix=_VALGRIND)
+        try:
+            app.wait_ready(timeout=300)
+            assert sb.pid is not None
+            cfg = LoadConfig(
+                url=app.url + "/invoices",
+                n=n,
+                warmup=50,
+                concurrency=concurrency,
+                prefix=f"B6I{tag}",
+                seed=6,
+                app_pid=app.proc.pid,
+                sandbox_pid=sb.pid,
+            )
+            out = h.run_worker("b6_fastapi", ["load", cfg.to_json()], timeout=1800)
+            if not out.ok or out.result["ok"] != n:
+                raise RuntimeError(f"{contestant}: {out.error or out.result['statuses']}")
+            err = app.stop_for_output()
+        finally:
+            app.stop()
+    match = re.search(r"I\s+refs:\s+([\d,]+)", err)
+    if match is None:
+        raise RuntimeError(f"no instruction count from valgrind: {err[-800:]}")
+    return int(match.group(1).replace(",", ""))
+
+
+def instructions(only: tuple[str, ...], concurrency: int = 64) -> str:
+    """B6 in instructions: the app's user-space instructions per request, per contestant."""
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        return "### B6 in instructions\n\nvalgrind is not installed: not run.\n"
+    started, load = h.utc_now(), h.machine_line()
+    per: dict[str, float] = {}
+    for c in only:
+        low, high = (_app_instructions(c, n, concurrency, f"{c[:4]}{n}") for n in _COUNTS)
+        per[c] = (high - low) / (_COUNTS[1] - _COUNTS[0])
+    floor = per.get("aiohttp-bare")
+    rows = [[LABELS[c], v / 1000, h.ratio(v, floor)] for c, v in per.items()]
+    lines = [
+        f"### B6 in instructions: app instructions per request (valgrind), {concurrency} concurrent callers",
+        "",
+        f"Started {started}; {load}. One valgrind run of the app per count "
+        f"({_COUNTS[0]} and {_COUNTS[1]} requests after 50 warm-up ones; the difference per request).",
+        "",
+        h.markdown_table(["contestant", "k instructions / request", "vs bare aiohttp"], rows),
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _spread(values: list[float]) -> str:
@@ -325,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--requests", type=int)
     r.add_argument("--concurrency", type=int, default=64)
     r.add_argument("--only", default="", help=f"comma-separated subset of {','.join(CONTESTANTS)}")
+    i = sub.add_parser("instructions")
+    i.add_argument("--concurrency", type=int, default=64)
+    i.add_argument("--only", default="ours,ours-nopre,aiohttp-bare,fastapi-only")
     args = p.parse_args(argv)
     if args.cmd == "load":
         cfg = LoadConfig(**json.loads(args.config))
@@ -335,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [c for c in only if c not in CONTESTANTS]
     if unknown:
         p.error(f"unknown contestants {unknown}; choose from {CONTESTANTS}")
+    if args.cmd == "instructions":
+        print(instructions(only, concurrency=args.concurrency))
+        return 0
     text, ok = run(
         smoke=args.smoke,
         repeats=args.repeats,
