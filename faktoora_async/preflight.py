@@ -20,8 +20,7 @@ from .models._base import dec_hook
 from .protocol.wire import (
     InvoiceInput,
     WireInvoice,
-    _plain_dict,
-    _plain_list,
+    copy_plain_items,
     plain_invoice_sharing_lines,
     prepare_invoice,
 )
@@ -100,22 +99,13 @@ def _shape_problems(
     return []
 
 
-def _plain_line(line: Any) -> Any:
-    """A line that is JSON data already, copied (:func:`_plain_dict`); ``_NOT_PLAIN`` otherwise."""
-    kind = type(line)
-    copied: Any
-    if kind is dict:
-        copied = _plain_dict(line)
-    elif kind is list:
-        copied = _plain_list(line)
-    elif kind is str or kind is int or kind is bool or line is None:
-        return line
-    else:
-        return _NOT_PLAIN
-    return _NOT_PLAIN if copied is None else copied
-
-
-_NOT_PLAIN = object()
+def _problems(
+    path: str, payload: dict[str, Any], found: Sequence[Any], other_lines: list[int] | None, *, shape: bool
+) -> tuple[Problem, ...]:
+    """The shape problems (``shape``: the input was not a struct), then the rules' violations."""
+    problems = _shape_problems(path, payload, other_lines) if shape else []
+    problems.extend(Problem(v.rule_id, v.path, v.message) for v in found)
+    return tuple(problems)
 
 
 def _check_sharing_lines(index: int, path: str, invoice: dict[Any, Any], rules: Any) -> Checked | None:
@@ -123,8 +113,9 @@ def _check_sharing_lines(index: int, path: str, invoice: dict[Any, Any], rules: 
 
     The rules' pass over the lines proves each plain common line JSON data already (exact types, no other
     keys; see ``rules.lines._common_lines``), which is what copying it would have proved; the other lines
-    are copied (and so proved) here.  The wire form then holds the caller's own line objects: fit only for
-    a caller that encodes it at once (``client.invoices.create()``), never for one that keeps it.
+    are copied (and so proved) by ``wire.copy_plain_items``.  The wire form then holds the caller's own
+    line objects: fit only for a caller that encodes it at once (``client.invoices.create()``), never for
+    one that keeps it.
     """
     payload = plain_invoice_sharing_lines(invoice)
     if payload is None:
@@ -138,14 +129,9 @@ def _check_sharing_lines(index: int, path: str, invoice: dict[Any, Any], rules: 
     found, other_lines = rules.check_invoice_traced(payload, path=path)  # never raises
     if other_lines is None:
         return None
-    for i in other_lines:
-        line = _plain_line(items[i])
-        if line is _NOT_PLAIN:
-            return None
-        items[i] = line
-    problems = _shape_problems(path, payload, other_lines)
-    problems.extend(Problem(v.rule_id, v.path, v.message) for v in found)
-    return Checked(index, WireInvoice(payload), tuple(problems))
+    if not copy_plain_items(items, other_lines):
+        return None
+    return Checked(index, WireInvoice(payload), _problems(path, payload, found, other_lines, shape=True))
 
 
 def check(invoices: Sequence[InvoiceInput], *, start: int = 0, share_lines: bool = False) -> list[Checked]:
@@ -171,9 +157,6 @@ def check(invoices: Sequence[InvoiceInput], *, start: int = 0, share_lines: bool
             out.append(Checked(index, None, (Problem("FAKTOORA-TYPE", path, str(exc)),)))
             continue
         found, other_lines = rules.check_invoice_traced(wire.payload, path=path)  # never raises
-        problems: list[Problem] = []
-        if not isinstance(invoice, (Invoice, WireInvoice)):  # a struct is well-typed by construction
-            problems.extend(_shape_problems(path, wire.payload, other_lines))
-        problems.extend(Problem(v.rule_id, v.path, v.message) for v in found)
-        out.append(Checked(index, wire, tuple(problems)))
+        shape = not isinstance(invoice, (Invoice, WireInvoice))  # a struct is well-typed by construction
+        out.append(Checked(index, wire, _problems(path, wire.payload, found, other_lines, shape=shape)))
     return out

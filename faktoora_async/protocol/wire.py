@@ -164,6 +164,17 @@ def plain_invoice_sharing_lines(invoice: dict[Any, Any]) -> dict[str, Any] | Non
     return out
 
 
+def copy_plain_items(items: list[Any], indices: Sequence[int]) -> bool:
+    """Replace each ``items[i]`` for ``i`` in ``indices`` by its copy (:func:`_plain_dict`); False, with
+    nothing replaced, when one of them is not JSON data already."""
+    copies = _plain_list([items[i] for i in indices])
+    if copies is None:
+        return False
+    for i, line in zip(indices, copies, strict=True):
+        items[i] = line
+    return True
+
+
 def prepare_invoice(invoice: InvoiceInput) -> WireInvoice:
     """The wire form of one invoice (a WireInvoice is returned as it is)."""
     if isinstance(invoice, WireInvoice):
