@@ -8,7 +8,7 @@ the lines ``rules.check_invoice_traced`` did not find plain; these tests hold it
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -116,6 +116,19 @@ MUTATIONS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
 ]
 
 
+def mutated(
+    bases: list[dict[str, Any]], mutate: Callable[[dict[str, Any]], None]
+) -> Iterator[dict[str, Any]]:
+    """A deep copy of each base with ``mutate`` applied; a base that lacks the part to break is skipped."""
+    for base in bases:
+        payload = copy.deepcopy(base)
+        try:
+            mutate(payload)
+        except (IndexError, KeyError, TypeError):
+            continue
+        yield payload
+
+
 def _invoices() -> list[dict[str, Any]]:
     out = []
     for seed, terms in ((3, False), (4, True)):
@@ -131,12 +144,7 @@ def test_generated_invoices(index: int) -> None:
 
 @pytest.mark.parametrize(("name", "mutate"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
 def test_broken_lines(name: str, mutate: Callable[[dict[str, Any]], None]) -> None:
-    for base in _invoices()[::5]:
-        payload = copy.deepcopy(base)
-        try:
-            mutate(payload)
-        except (IndexError, KeyError, TypeError):
-            continue  # the generated line lacks the part to break
+    for payload in mutated(_invoices()[::5], mutate):
         other_lines = _same_shape(payload)
         if other_lines is not None and 1 not in other_lines:
             msgspec.convert(_line(payload, 1), InvoiceItem, strict=False)  # a plain line does fit
