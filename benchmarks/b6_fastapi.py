@@ -30,6 +30,8 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -211,8 +213,6 @@ _COUNTS = (100, 400)  # requests measured per app run: the per-request figure is
 
 def _app_instructions(contestant: str, n: int, concurrency: int, tag: str) -> int:
     """User-space instructions of one app process (under valgrind) serving 50 warm-up + ``n`` requests."""
-    import re
-
     no_pdfs = h.SandboxConfig(processing_delay=(3600.0, 3600.0), extra=("--render-processes", "0"))
     with h.Sandbox(no_pdfs) as sb:
         app = App(contestant, sb, prefix=_VALGRIND)
@@ -243,8 +243,6 @@ def _app_instructions(contestant: str, n: int, concurrency: int, tag: str) -> in
 
 def instructions(only: tuple[str, ...], concurrency: int = 64) -> str:
     """B6 in instructions: the app's user-space instructions per request, per contestant."""
-    import shutil
-
     if shutil.which("valgrind") is None:
         return "### B6 in instructions\n\nvalgrind is not installed: not run.\n"
     started, load = h.utc_now(), h.machine_line()
