@@ -422,6 +422,61 @@ async def test_postgres_survives_its_connections_being_killed(postgres_url: str)
         assert (await j.run_info(run)) is not None
 
 
+async def test_postgres_claim_sees_rows_of_a_worker_registered_during_it(postgres_url: str) -> None:
+    """A claim statement works on the snapshot taken when it started.  A worker that registers and claims
+    a row after that moment is invisible to it; when the claim then reaches the row (locked and changed
+    meanwhile, so PostgreSQL re-reads its newest version), the row must still count as held.
+
+    The interleaving is made exact with a trigger that holds the first claimer on an advisory lock after
+    its first row, so the second worker registers and claims while the first statement is under way."""
+    import psycopg
+
+    run = await new_run(postgres_url, planned(4))
+    gate = 7_701_001
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(
+            "CREATE FUNCTION faktoora.hold_claim() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN PERFORM pg_advisory_lock_shared({gate}); PERFORM pg_advisory_unlock_shared({gate});"
+            " RETURN NEW; END $$"
+        )
+        async with Journal(postgres_url) as ja, ja.worker(run, name="early") as early:
+            admin.execute(  # only the early worker's claims wait at the gate
+                "CREATE TRIGGER hold_claim BEFORE UPDATE ON faktoora.invoices FOR EACH ROW"
+                f" WHEN (NEW.claimed_by = '{early.id}' AND OLD.claimed_by IS NULL)"
+                " EXECUTE FUNCTION faktoora.hold_claim()"
+            )
+            admin.execute("SELECT pg_advisory_lock(%s)", (gate,))
+            async with anyio.create_task_group() as tg:
+                first: list[list[str]] = []
+                claimed = anyio.Event()
+
+                async def claim_early() -> None:
+                    first.append([c.row.number for c in await early.claim(2)])
+                    claimed.set()
+
+                tg.start_soon(claim_early)
+                for _ in range(500):  # until the early claim waits at the gate, holding RE-00000
+                    waiting = admin.execute(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    ).fetchone()
+                    if waiting is not None and waiting[0] > 0:
+                        break
+                    await anyio.sleep(0.02)
+                else:
+                    pytest.fail("the early claim never reached the gate")
+                async with Journal(postgres_url) as jb, jb.worker(run, name="late") as late:
+                    second = [c.row.number for c in await late.claim(1)]
+                    assert second == ["RE-00001"]  # RE-00000 is locked by the early claim: skipped
+                    admin.execute("SELECT pg_advisory_unlock(%s)", (gate,))
+                    with anyio.fail_after(30):
+                        await claimed.wait()
+                    assert first == [["RE-00000", "RE-00002"]]  # not RE-00001: the late worker holds it
+                    assert late.held == {"RE-00001"} and early.held == {"RE-00000", "RE-00002"}
+                    info = await ja.run_info(run)
+                    assert info is not None
+                    assert sorted(w.claimed for w in info.workers) == [1, 2]
+
+
 async def test_postgres_schemas_keep_journals_apart(postgres_url: str) -> None:
     a = postgres_url + "?schema=tenant_a"
     b = postgres_url + "?schema=tenant_b"

@@ -72,6 +72,11 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE)
 _LIVE = f"w.stopped_at IS NULL AND w.lease_until > {NOW}"
 _I_COLUMNS = ", ".join("i." + c.strip() for c in ROW_COLUMNS.split(","))
+# A held row is claimable only when its worker is *seen* to be stopped or out of lease, never because its
+# worker is not seen at all.  The statement reads the snapshot taken when it started; when it reaches a
+# row that another worker claimed meanwhile, PostgreSQL re-checks the row's newest version, but the
+# ``workers`` row of a worker that registered after that snapshot is invisible to the check.  Asking "no
+# live worker holds it" would then hand that worker's fresh rows out a second time.
 _CLAIM = f"""
 WITH run AS (SELECT started_at FROM runs WHERE id = %(run)s),
 picked AS (
@@ -82,7 +87,7 @@ picked AS (
            OR (i.state = 'failed' AND NOT i.final AND i.updated_at < run.started_at))
       AND (i.faktoora_id IS NOT NULL OR i.payload IS NOT NULL)
       AND (i.claimed_by IS NULL
-           OR NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = i.claimed_by AND {_LIVE}))
+           OR EXISTS (SELECT 1 FROM workers w WHERE w.id = i.claimed_by AND NOT ({_LIVE})))
     ORDER BY i.number
     LIMIT %(limit)s
     FOR UPDATE OF i SKIP LOCKED
