@@ -465,9 +465,11 @@ async def test_postgres_claim_sees_rows_of_a_worker_registered_during_it(postgre
                 else:
                     pytest.fail("the early claim never reached the gate")
                 async with Journal(postgres_url) as jb, jb.worker(run, name="late") as late:
-                    second = [c.row.number for c in await late.claim(1)]
+                    try:
+                        second = [c.row.number for c in await late.claim(1)]
+                    finally:  # never leave the early claim waiting at the gate (the test would hang)
+                        admin.execute("SELECT pg_advisory_unlock(%s)", (gate,))
                     assert second == ["RE-00001"]  # RE-00000 is locked by the early claim: skipped
-                    admin.execute("SELECT pg_advisory_unlock(%s)", (gate,))
                     with anyio.fail_after(30):
                         await claimed.wait()
                     assert first == [["RE-00000", "RE-00002"]]  # not RE-00001: the late worker holds it
