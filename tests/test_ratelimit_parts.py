@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import anyio
 import pytest
 
 from faktoora_async.ratelimit import (
@@ -266,6 +267,23 @@ def test_governor_follows_a_lower_rate_and_a_raised_one() -> None:
         assert counts["429"] <= 0.01 * counts["sent"], counts
 
 
+def test_discovery_lets_an_idle_clients_burst_go_up_to_the_in_flight_cap() -> None:
+    # a client idle for 0.1 s at the discovery pace has earned 0.1 s of it (as once the rate is known):
+    # a burst of callers goes at once (no sleep per request while nothing is known), up to the in-flight
+    # cap, which is what bounds the 429s of a first drain
+    clock = FakeClock()
+    lim = AdaptiveRateLimiter(discovery_rate=100.0, discovery_in_flight=16, clock=clock)
+    assert lim.try_acquire() == 0.0
+    lim.release()
+    clock.now += 0.1
+    for _ in range(10):
+        assert lim.try_acquire() == 0.0
+    assert lim.try_acquire() == pytest.approx(0.01)  # the earned 0.1 s is spent: spaced again
+    lim2 = AdaptiveRateLimiter(discovery_rate=1000.0, discovery_in_flight=4, clock=clock)
+    clock.now += 1.0
+    assert [lim2.try_acquire() for _ in range(5)] == [0.0, 0.0, 0.0, 0.0, math.inf]
+
+
 def test_discovery_spaces_requests_caps_those_in_flight_and_grows_when_held_back() -> None:
     clock = FakeClock()
     lim = AdaptiveRateLimiter(discovery_rate=100.0, discovery_in_flight=2, clock=clock)
@@ -387,3 +405,24 @@ def test_governor_remembers_rate_headers() -> None:
     lim = AdaptiveRateLimiter(clock=clock)
     lim.on_response(200, {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "59"}, clock.now)
     assert lim.last_headers == RateLimitInfo(limit=60, remaining=59)
+
+
+@pytest.mark.anyio
+async def test_waiting_callers_form_a_line_one_wake_up_per_slot_in_arrival_order() -> None:
+
+    lim = AdaptiveRateLimiter(max_rate=400.0, burst_seconds=0.0)  # a slot every 2.5 ms, no burst
+    order: list[int] = []
+
+    async def caller(i: int) -> None:
+        await lim.acquire()
+        order.append(i)
+        lim.release()
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            for i in range(40):
+                tg.start_soon(caller, i)
+    assert order == list(range(40))  # first come, first served
+    # the head of the line sleeps until the next token, the others until the one ahead got its slot:
+    # about one sleep per slot (every waiter waking at every token would be ~40 x 40 / 2 = 800)
+    assert lim.stats().waits <= 2 * 40, lim.stats()

@@ -21,11 +21,13 @@ logs one warning, and tries the store again every :data:`STORE_RETRY` seconds.
 from __future__ import annotations
 
 import bisect
+import collections
 import logging
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import overload
 
 import anyio
 
@@ -65,13 +67,16 @@ SHARED_HISTORY = 8192
 
 @dataclass(frozen=True)
 class RateLimiterStats:
-    """A governor's counters: rate now, slots handed out, 429s, new 429s (sync points), pause end."""
+    """A governor's counters: rate now, slots handed out, 429s, new 429s (sync points), pause end, and
+    how often a caller went to sleep waiting for a slot (``waits``: about one per slot that had to be
+    waited for, however many callers wait)."""
 
     rate: float | None
     acquired: int
     throttles: int
     decreases: int
     paused_until: float
+    waits: int = 0
 
 
 class AdaptiveRateLimiter:
@@ -123,14 +128,17 @@ class AdaptiveRateLimiter:
         self.rate_clock = RateClock(window)
         self.policy = AdjustmentPolicy(config, self.rate_clock, now)
         rate = self.policy.rate_at(now)
-        self.bucket = TokenBucket(rate, 1.0, now=now, tokens=1.0)
+        self.bucket = TokenBucket(rate, self._capacity(rate), now=now, tokens=1.0)
         self._callers = 0  # waiting or sending
         self._sending = 0  # acquired, not yet released
         self._freed: anyio.Event | None = None
-        self._foreground_waiting = 0  # foreground callers waiting for a slot (background ones give way)
+        #: foreground callers waiting for a slot, in arrival order (background ones give way to them);
+        #: each one's event is set when it becomes the head
+        self._line: collections.deque[anyio.Event] = collections.deque()
         self._foreground_clear: anyio.Event | None = None  # set when the last of them got its slot
         self._background_lock: anyio.Lock | None = None  # background callers compete one at a time
         self._throttles = 0
+        self._waits = 0
         self.last_headers: RateLimitInfo | None = None
         self.store = store
         self.store_key = store_key
@@ -169,15 +177,13 @@ class AdaptiveRateLimiter:
             self._throttles,
             self.policy.decreases,
             self.policy.pause_until,
+            self._waits,
         )
 
     def _sync_bucket(self, now: float) -> None:
         rate = self.policy.rate_at(now)
         if rate != self.bucket.rate:
-            # while discovering, requests are spaced strictly (no burst of simultaneous sends that would
-            # all meet the server's empty bucket at once)
-            capacity = 1.0 if self.policy.discovering else self._capacity(rate)
-            self.bucket.set_rate(rate, now, capacity)
+            self.bucket.set_rate(rate, now, self._capacity(rate))
 
     # ------------------------------------------------------------------ slots
 
@@ -216,7 +222,7 @@ class AdaptiveRateLimiter:
         None means "``await acquire()``" (the slot needs a wait, or a shared store is to be asked); a
         returned time is paired with :meth:`release` like the one of :meth:`acquire`.
         """
-        if self.store is not None or (self._foreground_waiting and is_background()):
+        if self.store is not None or self._line:  # (nobody overtakes a caller waiting in line)
             return None
         self._callers += 1
         now = self._clock()
@@ -247,48 +253,82 @@ class AdaptiveRateLimiter:
 
     async def _acquire(self, yield_until: float | None) -> float:
         """``yield_until``: a background caller gives way to waiting foreground ones until then (after
-        that it competes like them: a steady stream of foreground requests cannot starve it)."""
-        low = yield_until is not None
-        counted = False  # this foreground caller is counted in _foreground_waiting
+        that it competes like them: a steady stream of foreground requests cannot starve it).
+
+        Foreground callers that must wait form a line: only its head waits for the next slot (sleeps
+        until the next token, or until a request finishes); the others wait for the one ahead of them
+        to get its slot.  One wake-up per slot, however many wait (without the line, every waiter woke
+        at every token and all but one went back to sleep), and slots go in arrival order.
+        """
+        if yield_until is not None:
+            got = await self._wait_for_slot(yield_until)
+            if got is not None:
+                return got
+            # it gave way long enough: from now on it waits in line like the foreground callers
+        if not self._line:
+            delay = await self._try_once()
+            if delay <= 0:
+                return self._clock()
+        ticket = anyio.Event()
+        self._line.append(ticket)
         try:
-            while True:
-                while yield_until is not None and self._foreground_waiting:
+            if self._line[0] is not ticket:
+                await ticket.wait()  # set when this caller became the head
+            return await self._wait_for_slot(None)
+        finally:
+            if self._line and self._line[0] is ticket:
+                self._line.popleft()
+                if self._line:
+                    self._line[0].set()
+            else:
+                self._line.remove(ticket)
+            if not self._line and self._foreground_clear is not None:
+                self._foreground_clear.set()
+                self._foreground_clear = None
+
+    async def _try_once(self) -> float:
+        """One attempt at a slot: 0.0 taken, else the seconds to wait (``math.inf``: until a release)."""
+        if not self._use_store():
+            return self.try_acquire(alone=self._callers == 1)
+        # one caller at a time asks the store (the others queue here, not at the store)
+        if self._store_lock is None:
+            self._store_lock = anyio.Lock()
+        async with self._store_lock:
+            delay = await self._try_shared()
+            while 0 < delay < math.inf and self._use_store():
+                await anyio.sleep(delay)
+                delay = await self._try_shared()
+        return delay
+
+    @overload
+    async def _wait_for_slot(self, yield_until: None) -> float: ...
+    @overload
+    async def _wait_for_slot(self, yield_until: float) -> float | None: ...
+
+    async def _wait_for_slot(self, yield_until: float | None) -> float | None:
+        """Wait until a slot is taken: the head of the line (``yield_until`` None), or the one background
+        caller, which gives way while anyone waits in line and returns None at ``yield_until``."""
+        while True:
+            if yield_until is not None:
+                while self._line:
                     left = yield_until - self._clock()
                     if left <= 0:
-                        break
+                        return None
                     if self._foreground_clear is None:
                         self._foreground_clear = anyio.Event()
                     with anyio.move_on_after(left):
                         await self._foreground_clear.wait()
-                if self._use_store():
-                    # one caller at a time asks the store (the others queue here, not at the store)
-                    if self._store_lock is None:
-                        self._store_lock = anyio.Lock()
-                    async with self._store_lock:
-                        delay = await self._try_shared()
-                        while 0 < delay < math.inf and self._use_store():
-                            await anyio.sleep(delay)
-                            delay = await self._try_shared()
-                else:
-                    delay = self.try_acquire(alone=self._callers == 1)
-                if delay <= 0:
-                    return self._clock()
-                if not low and not counted:
-                    counted = True
-                    self._foreground_waiting += 1
-                if math.isinf(delay):
-                    if self._freed is None:
-                        self._freed = anyio.Event()
-                    with anyio.move_on_after(CAP_RECHECK):
-                        await self._freed.wait()
-                else:
-                    await anyio.sleep(delay)
-        finally:
-            if counted:
-                self._foreground_waiting -= 1
-                if not self._foreground_waiting and self._foreground_clear is not None:
-                    self._foreground_clear.set()
-                    self._foreground_clear = None
+            delay = await self._try_once()
+            if delay <= 0:
+                return self._clock()
+            self._waits += 1
+            if math.isinf(delay):
+                if self._freed is None:
+                    self._freed = anyio.Event()
+                with anyio.move_on_after(CAP_RECHECK):
+                    await self._freed.wait()
+            else:
+                await anyio.sleep(delay)
 
     # ------------------------------------------------------------------ the shared store
 
@@ -353,7 +393,7 @@ class AdaptiveRateLimiter:
             self.policy.on_saturated(now)
             return math.inf
         rate = self.policy.rate_at(now)
-        burst = 1.0 if self.policy.discovering else self._capacity(rate)
+        burst = self._capacity(rate)
         try:
             await self._flush()
             flushed = self.policy.revision
