@@ -493,9 +493,17 @@ async def test_worker_batches_share_a_run_and_end_when_it_is_done(journal_spec: 
     n = 300
     run = await new_run(journal_spec, planned(n))
     got: dict[str, list[str]] = {"a": [], "b": []}
+    joined: list[str] = []
+    both_joined = anyio.Event()
 
     async def work(name: str) -> None:
         async with Journal(journal_spec) as j, j.worker(run, name=name) as w:
+            # both workers are registered before either claims: otherwise one may do all 300 rows while
+            # the other is still opening its journal (seen once in CI, SQLite, a loaded machine)
+            joined.append(name)
+            if len(joined) == 2:
+                both_joined.set()
+            await both_joined.wait()
             async for batch in w.batches(20, idle=0.1):
                 for claim in batch:
                     got[name].append(claim.row.number)
