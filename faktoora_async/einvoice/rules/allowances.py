@@ -110,6 +110,8 @@ class AllowanceChecks(CheckerBase):
     def document_allowances(self) -> dict[str, list[tuple[str, Decimal | None, bool]]]:
         """BG-20/BG-21; returns category -> [(path, rate, is_charge)] for the invoice-wide checks."""
         found: dict[str, list[tuple[str, Decimal | None, bool]]] = {}
+        if self.inv.get("allowances") is None and self.inv.get("charges") is None:
+            return found  # the common invoice
         credit_ubl = self.syntax == "ubl" and type_code(self.inv) in codes.CREDIT_NOTE_TYPE_CODES
         for key, charge in (("allowances", False), ("charges", True)):
             raw_list = self.inv.get(key)

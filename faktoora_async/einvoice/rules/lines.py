@@ -119,7 +119,8 @@ def _common_lines(
         if value is not None and type(value) is not str:
             return i
         value = get("rate")
-        rate = _RATE_FITS.get((category, value)) if type(value) is str else None  # the common case
+        exact = type(value)  # the common cases, an exact str or int (never a bool or float: 1 == True)
+        rate = _RATE_FITS.get((category, value)) if exact is str or exact is int else None
         if rate is None:
             rate = _fitting_rate(category, value, rates)
             if rate is None:

@@ -44,6 +44,8 @@ class PaymentChecks(CheckerBase):
 
 
 def _skonto_ok(terms: str) -> bool:
+    if "#" not in terms:  # the common terms: no Skonto line at all
+        return True
     lines = [line for line in re.split(r"\r?\n", terms.replace("\r\n", "\n")) if line.strip().startswith("#")]
     if not lines:
         return True
