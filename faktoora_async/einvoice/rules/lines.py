@@ -36,7 +36,7 @@ _PLAIN_CHARS = 19
 _INT_LIMIT = 10**19
 _TAX_PATHS: list[str] = []  # see _tax_paths
 _TAX_PATHS_KEPT = 1000
-_RATE_FITS: dict[tuple[str, str | int], Decimal] = {}  # (category, raw rate) -> its rate key
+_RATE_FITS: dict[tuple[str, Any], Decimal] = {}  # (category, raw rate: an exact str or int) -> its rate key
 _RATE_FITS_KEPT = 512
 
 
