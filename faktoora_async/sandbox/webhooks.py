@@ -12,6 +12,7 @@ import datetime as _dt
 import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -120,10 +121,12 @@ class WebhookDispatcher:
 
     async def _deliver(self, sub: Subscription, action: str, body: dict[str, Any]) -> None:
         data = dumps(body)
-        # keyed by what the seed and the requests fix (not by random ids), so a seed repeats the faults
+        # keyed by what the seed and the requests fix (not by random ids, nor by the target's host and
+        # port: a test's receiver listens on a new port each run), so a seed repeats the faults
         metadata = body.get("metadata") or {}
         subject = metadata.get("invoiceNumber") or body.get("faktooraId")
-        key_base = f"{sub.action}:{sub.target}:{subject}:{body.get('status')}"
+        parts = urlsplit(sub.target)
+        key_base = f"{sub.action}:{parts.path}?{parts.query}:{subject}:{body.get('status')}"
         cfg_rate = self._faults.config.webhook_failure_rate
         for attempt in range(1, self.max_attempts + 1):
             self._stats.webhook_attempts += 1
