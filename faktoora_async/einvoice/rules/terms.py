@@ -156,23 +156,13 @@ class TermChecks(CheckerBase):
     def direct_debit(self) -> None:
         """BG-19: BR-DE-25-a, R061, BR-DE-30/31 and the groups other means codes refuse (BR-DE-23-b/24-b)."""
         raw = self.inv.get("directDebit")
-        if raw is None:  # the common invoice: no BG-19, so only a direct debit code needs one
-            if self.has_seller or text(self.inv.get("paymentMeansCode")) is not None:
-                code = payment_means_code(self.inv)
-                if code in DIRECT_DEBIT_CODES and self.xr:
-                    if code == "59":
-                        self.add(
-                            "BR-DE-25-a", "directDebit", "SEPA direct debit (59) needs DIRECT DEBIT (BG-19)."
-                        )
-                    self.add(
-                        "PEPPOL-EN16931-R061",
-                        "directDebit.mandateReference",
-                        "A direct debit needs the mandate reference (BT-89).",
-                    )
+        if not self.has_seller and text(self.inv.get("paymentMeansCode")) is None and raw is None:
             return
+        code = payment_means_code(self.inv)
+        if raw is None and code not in DIRECT_DEBIT_CODES:
+            return  # the common invoice: no BG-19 and no direct debit code, so nothing below applies
         debit = self.obj(raw, "directDebit")
         self.string_fields(debit, _DEBIT_FIELDS, "directDebit.")
-        code = payment_means_code(self.inv)
         values = {k: text(debit.get(k)) for k in _DEBIT_FIELDS}
         # BG-19 as the rendered document shows it: CII any of its terms, UBL a PaymentMandate (BT-89/BT-91)
         present = (
